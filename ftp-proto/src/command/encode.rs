@@ -1,0 +1,4 @@
+//! Command rendering (in progress).
+/// An encode error (in progress).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodeError {}

@@ -1,0 +1,42 @@
+//! # ftp-proto
+//!
+//! A Sans-IO FTP protocol engine: the whole control-connection protocol of
+//! FTP (RFC 959 and its extensions) as pure state machines that consume bytes
+//! and emit replies, commands, events and deadlines, without ever touching a
+//! socket, a clock, a thread or a file.
+//!
+//! The crate is `#![no_std]` with `alloc`. Its only dependencies are `bytes`,
+//! `memchr`, `arrayvec` and `thiserror` (plus `arbitrary` behind the
+//! off-by-default feature of that name).
+//!
+//! ## Layers
+//! - The wire codec: [`line`] (zero-copy line framing with Telnet handling),
+//!   [`command`] (typed commands: parse and render), [`reply`] (reply codes,
+//!   rendering and an incremental reply parser), [`address`] (PORT, EPRT, PASV
+//!   and EPSV host-port forms), [`listing`] (LIST, MLSx and NLST lines both
+//!   ways), [`path`] (virtual paths that cannot leave `/`), [`ascii`] (TYPE A
+//!   line-end conversion for the data plane) and [`timestamp`] (FTP time values).
+//! - Time as a value: [`Instant`] is a point on the caller's clock; the engines
+//!   return deadlines and take `now` as an argument.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod address;
+pub mod ascii;
+pub mod command;
+pub mod line;
+pub mod listing;
+pub mod path;
+pub mod reply;
+pub mod time;
+pub mod timestamp;
+
+pub use command::Command;
+pub use time::Instant;
+pub use timestamp::Timestamp;

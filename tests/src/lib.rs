@@ -1,0 +1,5 @@
+//! Shared helpers for the cross-crate tests in `tests/tests/`: in-memory
+//! harnesses with a virtual clock, the transcript runner, and launchers for
+//! real FTP peers on loopback.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
