@@ -635,3 +635,71 @@ mod operations {
         assert!(text.contains("read_only: false"), "{text}");
     }
 }
+
+/// Random operations on random paths built from dangerous pieces (`..`,
+/// links to the outside, NUL, empty components) never panic and never touch
+/// anything outside the root.
+#[cfg(unix)]
+mod random_paths {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn piece() -> impl Strategy<Value = &'static [u8]> {
+        prop::sample::select(vec![
+            &b".."[..],
+            b".",
+            b"",
+            b"up",
+            b"out",
+            b"abs",
+            b"dangle",
+            b"d",
+            b"file",
+            b"secret",
+            b"new",
+            b"\xc3\xbc",
+            b"a\0b",
+        ])
+    }
+
+    fn path() -> impl Strategy<Value = Vec<u8>> {
+        (any::<bool>(), prop::collection::vec(piece(), 0..5)).prop_map(|(absolute, pieces)| {
+            let mut path = if absolute { b"/".to_vec() } else { Vec::new() };
+            path.extend(pieces.join(&b'/'));
+            path
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn nothing_outside_is_touched(ops in prop::collection::vec((0u8..12, path(), path()), 1..12)) {
+            let f = fixture();
+            symlink("..", f.root.join("up"));
+            symlink("../outside", f.root.join("out"));
+            symlink(&f.outside, f.root.join("abs"));
+            symlink("../outside/dangle", f.root.join("dangle"));
+            fs::create_dir(f.root.join("d")).unwrap();
+            for (op, a, b) in &ops {
+                let (a, b) = (a.as_slice(), b.as_slice());
+                let _ = match op {
+                    0 => f.fs.metadata(a).map(drop),
+                    1 => f.fs.list(a).map(drop),
+                    2 => f.fs.open_read(a, 0).map(drop),
+                    3 => f.fs.open_write(a, WriteMode::Truncate).map(drop),
+                    4 => f.fs.open_write(a, WriteMode::Append).map(drop),
+                    5 => f.fs.create_unique(a, None).map(drop),
+                    6 => f.fs.remove_file(a),
+                    7 => f.fs.make_dir(a),
+                    8 => f.fs.remove_dir(a),
+                    9 => f.fs.rename(a, b),
+                    10 => f.fs.set_modified(a, Timestamp::UNIX_EPOCH),
+                    _ => f.fs.check_dir(a),
+                };
+            }
+            f.assert_outside_untouched();
+        }
+    }
+}
