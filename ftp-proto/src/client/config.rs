@@ -55,9 +55,9 @@ pub enum ConformancePolicy {
     Ignore,
 }
 
-/// Settings of one client session.
+/// Settings of one client session. Build it with struct-update syntax:
+/// `ClientConfig { keepalive: Some(d), ..ClientConfig::default() }`.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct ClientConfig {
     /// How long to wait for a reply to a command (and for the greeting)
     /// before the session is given up. Default 60 s.
