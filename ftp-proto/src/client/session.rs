@@ -315,20 +315,18 @@ impl ClientSession {
         self.front_started = false;
         self.close_data();
         // An abort that waited for this operation ends with it.
-        if let OpKind::Transfer(t) = &op.kind {
-            if let Some(abort) = t.abort_op {
-                if !self
-                    .inflight
-                    .iter()
-                    .any(|f| f.role == Role::Abort(Some(abort)))
-                {
-                    self.events.push_back(ClientEvent::Finished {
-                        op: abort,
-                        result: Ok(Outcome::Aborted),
-                    });
-                    self.aborts.retain(|&a| a != abort);
-                }
-            }
+        if let OpKind::Transfer(t) = &op.kind
+            && let Some(abort) = t.abort_op
+            && !self
+                .inflight
+                .iter()
+                .any(|f| f.role == Role::Abort(Some(abort)))
+        {
+            self.events.push_back(ClientEvent::Finished {
+                op: abort,
+                result: Ok(Outcome::Aborted),
+            });
+            self.aborts.retain(|&a| a != abort);
         }
         self.events
             .push_back(ClientEvent::Finished { op: op.id, result });
@@ -342,11 +340,11 @@ impl ClientSession {
 
     /// Tells the adapter to drop the data connection if one is open.
     pub(crate) fn close_data(&mut self) {
-        if let Some(d) = self.data.take() {
-            if d.finished.is_none() {
-                self.events
-                    .push_back(ClientEvent::Data(DataRequest::Close { id: d.id }));
-            }
+        if let Some(d) = self.data.take()
+            && d.finished.is_none()
+        {
+            self.events
+                .push_back(ClientEvent::Data(DataRequest::Close { id: d.id }));
         }
         self.keepalive_at = None;
     }
@@ -448,14 +446,12 @@ impl ClientSession {
         match entry.role {
             Role::KeepAlive => {}
             Role::Abort(abort) => {
-                if !preliminary {
-                    if let Some(abort) = abort {
-                        self.aborts.retain(|&a| a != abort);
-                        self.events.push_back(ClientEvent::Finished {
-                            op: abort,
-                            result: Ok(Outcome::Aborted),
-                        });
-                    }
+                if !preliminary && let Some(abort) = abort {
+                    self.aborts.retain(|&a| a != abort);
+                    self.events.push_back(ClientEvent::Finished {
+                        op: abort,
+                        result: Ok(Outcome::Aborted),
+                    });
                 }
             }
             Role::Op => {
@@ -474,23 +470,21 @@ impl ClientSession {
     /// docs on ABOR and keep-alive ordering).
     fn route(&self, code: u16) -> Option<usize> {
         let front = self.inflight.front()?;
-        if code == 225 {
-            if let Some(i) = self
+        if code == 225
+            && let Some(i) = self
                 .inflight
                 .iter()
                 .position(|f| matches!(f.role, Role::Abort(_)))
-            {
-                return Some(i);
-            }
+        {
+            return Some(i);
         }
         if front.role == Role::Op
             && code / 100 != 1
             && !conformance::ends_transfer(front.verb, code)
             && is_transfer_verb(front.verb)
+            && let Some(i) = self.inflight.iter().position(|f| f.role == Role::KeepAlive)
         {
-            if let Some(i) = self.inflight.iter().position(|f| f.role == Role::KeepAlive) {
-                return Some(i);
-            }
+            return Some(i);
         }
         Some(0)
     }
@@ -596,10 +590,9 @@ impl ClientSession {
             kind: OpKind::Transfer(t),
             ..
         }) = self.ops.front_mut()
+            && let Some(c) = t.listing.as_mut()
         {
-            if let Some(c) = t.listing.as_mut() {
-                c.push(bytes);
-            }
+            c.push(bytes);
         }
         Ok(())
     }
@@ -674,11 +667,12 @@ impl ClientSession {
     }
 
     fn resume_after_tls(&mut self) {
-        if self.front_started && self.inflight.is_empty() {
-            if let Some(mut op) = self.ops.pop_front() {
-                let step = self.op_resumed(&mut op);
-                self.apply(op, step);
-            }
+        if self.front_started
+            && self.inflight.is_empty()
+            && let Some(mut op) = self.ops.pop_front()
+        {
+            let step = self.op_resumed(&mut op);
+            self.apply(op, step);
         }
         self.flush_advance();
     }

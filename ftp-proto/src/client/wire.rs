@@ -138,11 +138,12 @@ impl ReplyReader {
                     self.open = Some(code);
                 }
                 Some(open) => {
-                    if let Some(c) = code {
-                        if final_line && (c == open || self.lenient) {
-                            self.open = None;
-                            return Some(Ok(self.take(open)));
-                        }
+                    if let Some(c) = code
+                        && final_line
+                        && (c == open || self.lenient)
+                    {
+                        self.open = None;
+                        return Some(Ok(self.take(open)));
                     }
                 }
             }
@@ -594,24 +595,25 @@ fn parse_list(line: &Bytes) -> ParsedLine {
         v
     };
     // DOS/IIS: MM-DD-YY hh:mmAM <DIR>|size name
-    if let [(_, date), _, (_, what), (s, _), ..] = words[..] {
-        if date.len() >= 8 && date[2] == b'-' {
-            let name = line.slice_ref(&l[s..]);
-            let (kind, size) = if what.eq_ignore_ascii_case(b"<DIR>") {
-                (EntryKind::Dir, None)
-            } else {
-                (
-                    EntryKind::File,
-                    core::str::from_utf8(what).ok().and_then(|x| x.parse().ok()),
-                )
-            };
-            return ParsedLine::Entry(FileInfo {
-                name,
-                kind,
-                size,
-                modified: None,
-            });
-        }
+    if let [(_, date), _, (_, what), (s, _), ..] = words[..]
+        && date.len() >= 8
+        && date[2] == b'-'
+    {
+        let name = line.slice_ref(&l[s..]);
+        let (kind, size) = if what.eq_ignore_ascii_case(b"<DIR>") {
+            (EntryKind::Dir, None)
+        } else {
+            (
+                EntryKind::File,
+                core::str::from_utf8(what).ok().and_then(|x| x.parse().ok()),
+            )
+        };
+        return ParsedLine::Entry(FileInfo {
+            name,
+            kind,
+            size,
+            modified: None,
+        });
     }
     // unix: perms links owner group size mon day time|year name
     if words.len() == 9 {
@@ -627,10 +629,10 @@ fn parse_list(line: &Bytes) -> ParsedLine {
             .and_then(|x| x.parse().ok());
         let name_start = words[8].0;
         let mut name = &l[name_start..];
-        if kind == EntryKind::Link {
-            if let Some(p) = name.windows(4).position(|w| w == b" -> ") {
-                name = &name[..p];
-            }
+        if kind == EntryKind::Link
+            && let Some(p) = name.windows(4).position(|w| w == b" -> ")
+        {
+            name = &name[..p];
         }
         return ParsedLine::Entry(FileInfo {
             name: line.slice_ref(name),
