@@ -416,26 +416,9 @@ pub(crate) fn parse_229(text: &[u8]) -> Option<u16> {
         .filter(|&p| p != 0)
 }
 
-/// The path of a `257` reply: between the first `"` and the next single `"`,
-/// with `""` undoubled (stand-in).
+/// The path of a `257` reply (quotes removed, `""` undoubled).
 pub(crate) fn parse_257(text: &[u8]) -> Option<Vec<u8>> {
-    let open = text.iter().position(|&b| b == b'"')?;
-    let mut out = Vec::new();
-    let mut i = open + 1;
-    loop {
-        match text.get(i)? {
-            b'"' if text.get(i + 1) == Some(&b'"') => {
-                out.push(b'"');
-                i += 2;
-            }
-            b'"' => return Some(out),
-            b'\r' | b'\n' | 0 => return None,
-            &b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
+    crate::path::parse_257(text).map(alloc::borrow::Cow::into_owned)
 }
 
 /// `(N bytes)` in a `150` text.
