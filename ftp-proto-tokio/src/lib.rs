@@ -8,4 +8,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auth;
+pub mod storage;
+
 pub use ftp_proto;

@@ -29,14 +29,21 @@ extern crate std;
 
 pub mod address;
 pub mod ascii;
+pub mod client;
 pub mod command;
+pub mod data;
+pub mod error;
 pub mod line;
 pub mod listing;
 pub mod path;
 pub mod reply;
+pub mod session;
 pub mod time;
 pub mod timestamp;
 
+pub use client::{ClientEvent, ClientSession};
 pub use command::Command;
+pub use error::{UsageError, UsageErrorKind};
+pub use session::Session;
 pub use time::Instant;
 pub use timestamp::Timestamp;

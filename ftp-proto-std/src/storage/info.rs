@@ -1,0 +1,174 @@
+//! What a storage tells about one file: the facts SIZE, MDTM, MLST/MLSD and
+//! LIST lines are made of.
+//!
+//! This is the storage's own description of an entry; it converts into the
+//! engine's listing type field by field (same names, same meaning).
+
+use bytes::Bytes;
+use ftp_proto::timestamp::Timestamp;
+
+/// What kind of object an entry is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// A symbolic link, reported as itself (listings never follow links).
+    Symlink {
+        /// The link's target text exactly as stored, which may name
+        /// something outside the storage root: it is shown, never followed
+        /// there.
+        target: Bytes,
+    },
+    /// Anything else: FIFO, socket, device.
+    Other,
+}
+
+/// The facts about one entry of a storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryInfo {
+    /// The entry's own name (the last path component; `/` for the root).
+    pub name: Bytes,
+    /// What kind of object this is.
+    pub kind: EntryKind,
+    /// Size in bytes (for a symlink in a listing: the length of the link).
+    pub size: u64,
+    /// Last modification time, when the file system knows it.
+    pub modified: Option<Timestamp>,
+    /// Unix permission bits (`0o7777` mask), when the platform has them.
+    pub mode: Option<u32>,
+    /// Numeric owner id, when the platform has one.
+    pub uid: Option<u32>,
+    /// Numeric group id, when the platform has one.
+    pub gid: Option<u32>,
+    /// Number of hard links, when the platform knows it.
+    pub links: Option<u64>,
+}
+
+impl EntryInfo {
+    /// Whether this entry is a directory.
+    #[must_use]
+    pub fn is_dir(&self) -> bool {
+        matches!(self.kind, EntryKind::Directory)
+    }
+
+    /// Whether this entry is a regular file.
+    #[must_use]
+    pub fn is_file(&self) -> bool {
+        matches!(self.kind, EntryKind::File)
+    }
+
+    /// Builds the facts from file-system metadata. `target` is the link text
+    /// when `metadata` describes a symbolic link itself.
+    pub(crate) fn from_metadata(
+        name: Bytes,
+        metadata: &cap_std::fs::Metadata,
+        target: Option<Bytes>,
+    ) -> Self {
+        let file_type = metadata.file_type();
+        let kind = if file_type.is_dir() {
+            EntryKind::Directory
+        } else if file_type.is_file() {
+            EntryKind::File
+        } else if file_type.is_symlink() {
+            EntryKind::Symlink {
+                target: target.unwrap_or_default(),
+            }
+        } else {
+            EntryKind::Other
+        };
+        let modified = metadata
+            .modified()
+            .ok()
+            .map(|time| timestamp_from_system_time(time.into_std()));
+        let (mode, uid, gid, links) = unix_facts(metadata);
+        Self {
+            name,
+            kind,
+            size: metadata.len(),
+            modified,
+            mode,
+            uid,
+            gid,
+            links,
+        }
+    }
+}
+
+#[cfg(unix)]
+fn unix_facts(
+    metadata: &cap_std::fs::Metadata,
+) -> (Option<u32>, Option<u32>, Option<u32>, Option<u64>) {
+    use cap_std::fs::MetadataExt;
+    (
+        Some(metadata.mode() & 0o7777),
+        Some(metadata.uid()),
+        Some(metadata.gid()),
+        Some(metadata.nlink()),
+    )
+}
+
+#[cfg(not(unix))]
+fn unix_facts(
+    _metadata: &cap_std::fs::Metadata,
+) -> (Option<u32>, Option<u32>, Option<u32>, Option<u64>) {
+    (None, None, None, None)
+}
+
+/// Converts a system time to a timestamp, times before 1970 included.
+pub(crate) fn timestamp_from_system_time(time: std::time::SystemTime) -> Timestamp {
+    match time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => Timestamp::from_unix(
+            i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+            after.subsec_nanos(),
+        ),
+        Err(before) => {
+            let before = before.duration();
+            let secs = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+            if before.subsec_nanos() == 0 {
+                Timestamp::from_unix(-secs, 0)
+            } else {
+                Timestamp::from_unix(
+                    (-secs).saturating_sub(1),
+                    1_000_000_000 - before.subsec_nanos(),
+                )
+            }
+        }
+    }
+}
+
+/// Converts a timestamp to a system time; `None` if the platform cannot
+/// represent it.
+pub(crate) fn system_time_from_timestamp(time: Timestamp) -> Option<std::time::SystemTime> {
+    let secs = time.unix_seconds();
+    let nanos = std::time::Duration::from_nanos(u64::from(time.subsec_nanos()));
+    let base = if secs >= 0 {
+        std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs.unsigned_abs()))
+    } else {
+        std::time::UNIX_EPOCH.checked_sub(std::time::Duration::from_secs(secs.unsigned_abs()))
+    }?;
+    base.checked_add(nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_both_sides_of_the_epoch() {
+        for (secs, nanos) in [
+            (0, 0),
+            (1, 5),
+            (1_700_000_000, 123_456_789),
+            (-1, 0),
+            (-1, 999_999_999),
+            (-86_400 * 365, 250_000_000),
+        ] {
+            let stamp = Timestamp::from_unix(secs, nanos);
+            let system = system_time_from_timestamp(stamp).unwrap();
+            assert_eq!(timestamp_from_system_time(system), stamp, "{secs} {nanos}");
+        }
+    }
+}

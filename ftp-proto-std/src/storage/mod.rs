@@ -1,0 +1,147 @@
+//! Storage: the file operations an FTP server performs, on virtual paths.
+//!
+//! The engine turns every path a peer names into a normalised absolute
+//! *virtual path* (`/`-separated, no `..`, never above `/`). A [`Storage`]
+//! maps such paths onto something real and performs the operations that the
+//! server's commands need: metadata for SIZE/MDTM/MLST, directory listings,
+//! streaming reads and writes with REST offsets, STOU, DELE, MKD, RMD,
+//! RNFR/RNTO, MFMT and the CWD check.
+//!
+//! [`Filesystem`] is the implementation over a real folder. Its security
+//! model is *capabilities, not string checks*: it holds an open handle to its
+//! root folder and resolves every path beneath that handle, so that the
+//! operating system itself refuses `..`, absolute symlink targets and symlinks
+//! leading out, at the moment of use (see [`Filesystem`] for the details).
+//!
+//! Paths are given as the bytes of a virtual path (`VirtualPath::as_bytes`).
+//! They are validated again here (defence in depth): a path that does not
+//! start with `/`, holds a NUL byte or a `..` component is refused before the
+//! file system is touched.
+//!
+//! # Partial uploads
+//!
+//! A STOR that fails or is aborted leaves what was written in place, as
+//! vsftpd and pure-ftpd do, so that the client can resume it with REST+STOR
+//! ([`WriteMode::Resume`]). A server that wants all-or-nothing uploads can
+//! delete the file itself when a transfer fails.
+
+mod error;
+mod filesystem;
+mod info;
+mod vpath;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::io::{Read, Seek, Write};
+
+use bytes::Bytes;
+use ftp_proto::timestamp::Timestamp;
+
+pub use error::{ErrorCategory, StorageError};
+pub use filesystem::{DEFAULT_LISTING_LIMIT, Filesystem};
+pub use info::{EntryInfo, EntryKind};
+pub use vpath::MAX_PATH_LEN;
+
+/// How [`Storage::open_write`] treats existing content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// STOR: create the file, or empty it if it exists.
+    Truncate,
+    /// REST *n* then STOR: keep the first *n* bytes of an existing file,
+    /// drop the rest, and write from *n* on. An offset of 0 is the same as
+    /// [`WriteMode::Truncate`]; an offset above 0 needs an existing file
+    /// at least that long ([`StorageError::NotFound`] /
+    /// [`StorageError::InvalidOffset`] otherwise).
+    Resume(u64),
+    /// APPE: create the file if needed and write at its end.
+    Append,
+}
+
+/// The entries of one directory, bounded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    /// The entries, sorted by name bytes; `.` and `..` are not included.
+    pub entries: Vec<EntryInfo>,
+    /// `true` when the directory had more entries than the storage's limit
+    /// and only the first ones read (in directory order) were kept.
+    pub truncated: bool,
+}
+
+/// A file created under a fresh name by [`Storage::create_unique`] (STOU).
+#[derive(Debug)]
+pub struct UniqueFile<W> {
+    /// The chosen name (one path component), for the `150 FILE: name` reply.
+    pub name: Bytes,
+    /// The virtual path of the new file.
+    pub path: Bytes,
+    /// The new, empty file, open for writing.
+    pub writer: W,
+}
+
+/// The file operations a server needs, on virtual paths (blocking).
+///
+/// Every path is the byte form of an absolute virtual path. Implementations
+/// must treat paths as hostile: validate them, and never act outside the
+/// space they serve. Errors are [`StorageError`]s, whose
+/// [`category`](StorageError::category) says which reply to send.
+pub trait Storage: Send + Sync + fmt::Debug {
+    /// A file open for reading (RETR), positioned at the requested offset.
+    type Reader: Read + Seek + Send + 'static;
+    /// A file open for writing (STOR, APPE, STOU), positioned where the
+    /// data goes.
+    type Writer: Write + Send + 'static;
+
+    /// Facts about the file or directory at `path` (SIZE, MDTM, MLST, and
+    /// existence checks such as the one for RNFR).
+    fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError>;
+
+    /// The entries of the directory at `path` (LIST, NLST, MLSD), at most
+    /// the storage's documented limit of them.
+    /// [`StorageError::NotADirectory`] if `path` is not a directory.
+    fn list(&self, path: &[u8]) -> Result<Listing, StorageError>;
+
+    /// Opens the regular file at `path` for reading from byte `offset` (REST).
+    /// An offset equal to the size gives an empty read; a larger one is
+    /// [`StorageError::InvalidOffset`].
+    fn open_read(&self, path: &[u8], offset: u64) -> Result<Self::Reader, StorageError>;
+
+    /// Opens the file at `path` for writing as `mode` says.
+    fn open_write(&self, path: &[u8], mode: WriteMode) -> Result<Self::Writer, StorageError>;
+
+    /// Creates a new empty file in the directory `dir` under a name that did
+    /// not exist (STOU). `hint`, if given, is tried first and then used as
+    /// the stem of generated names.
+    fn create_unique(
+        &self,
+        dir: &[u8],
+        hint: Option<&[u8]>,
+    ) -> Result<UniqueFile<Self::Writer>, StorageError>;
+
+    /// Deletes the file at `path` (DELE); a symlink is removed itself, not
+    /// its target. [`StorageError::IsADirectory`] for a directory.
+    fn remove_file(&self, path: &[u8]) -> Result<(), StorageError>;
+
+    /// Creates the directory `path` (MKD); its parent must exist.
+    fn make_dir(&self, path: &[u8]) -> Result<(), StorageError>;
+
+    /// Removes the empty directory `path` (RMD).
+    /// [`StorageError::DirectoryNotEmpty`] if it has entries.
+    fn remove_dir(&self, path: &[u8]) -> Result<(), StorageError>;
+
+    /// Renames `from` to `to` (RNFR/RNTO). An existing file at `to` is
+    /// replaced, as POSIX `rename` does; the root cannot be renamed.
+    fn rename(&self, from: &[u8], to: &[u8]) -> Result<(), StorageError>;
+
+    /// Sets the modification time of `path` (MFMT). A time the storage
+    /// cannot represent is [`StorageError::Unsupported`].
+    fn set_modified(&self, path: &[u8], time: Timestamp) -> Result<(), StorageError>;
+
+    /// Succeeds if `path` is an existing directory the server may enter
+    /// (CWD, CDUP).
+    fn check_dir(&self, path: &[u8]) -> Result<(), StorageError>;
+
+    /// Whether every modifying operation is refused.
+    fn is_read_only(&self) -> bool;
+}

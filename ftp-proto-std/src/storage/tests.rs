@@ -1,0 +1,705 @@
+//! Tests of [`Filesystem`] against a temporary folder: every escape attempt
+//! is refused and leaves the outside untouched; ordinary operations work.
+//!
+//! Layout: `base/root` is the storage root, `base/outside` holds a `secret`
+//! file that no operation may read, change or add to.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use ftp_proto::timestamp::Timestamp;
+
+use super::*;
+
+const SECRET: &[u8] = b"outside secret";
+
+struct Fixture {
+    _temp: tempfile::TempDir,
+    root: PathBuf,
+    outside: PathBuf,
+    fs: Filesystem,
+}
+
+fn fixture() -> Fixture {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("root");
+    let outside = temp.path().join("outside");
+    fs::create_dir(&root).unwrap();
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("secret"), SECRET).unwrap();
+    fs::write(root.join("file"), b"inside").unwrap();
+    let fs = Filesystem::open(&root).unwrap();
+    Fixture {
+        _temp: temp,
+        root,
+        outside,
+        fs,
+    }
+}
+
+impl Fixture {
+    /// The outside folder still holds exactly the secret, unchanged.
+    fn assert_outside_untouched(&self) {
+        let mut names: Vec<_> = fs::read_dir(&self.outside)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["secret"], "something appeared outside the root");
+        assert_eq!(fs::read(self.outside.join("secret")).unwrap(), SECRET);
+    }
+
+    fn write(&self, path: &[u8], data: &[u8]) {
+        let mut file = self.fs.open_write(path, WriteMode::Truncate).unwrap();
+        file.write_all(data).unwrap();
+    }
+
+    fn read(&self, path: &[u8], offset: u64) -> Vec<u8> {
+        let mut data = Vec::new();
+        self.fs
+            .open_read(path, offset)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        data
+    }
+}
+
+#[cfg(unix)]
+fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+/// The result is an escape refusal: `PermissionDenied` (what cap-std says
+/// for a path leading outside) or `NotFound`.
+#[track_caller]
+fn assert_refused<T: fmt::Debug>(result: Result<T, StorageError>) {
+    match result {
+        Err(StorageError::PermissionDenied | StorageError::NotFound) => {}
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Every operation of the storage on `path`, each expected to be refused.
+#[track_caller]
+fn assert_all_refused(f: &Fixture, path: &[u8]) {
+    assert_refused(f.fs.metadata(path));
+    assert_refused(f.fs.list(path));
+    assert_refused(f.fs.check_dir(path));
+    assert_refused(f.fs.open_read(path, 0));
+    assert_refused(f.fs.open_write(path, WriteMode::Truncate));
+    assert_refused(f.fs.open_write(path, WriteMode::Append));
+    assert_refused(f.fs.open_write(path, WriteMode::Resume(3)));
+    assert_refused(f.fs.create_unique(path, None));
+    assert_refused(f.fs.remove_file(path));
+    assert_refused(f.fs.make_dir(path));
+    assert_refused(f.fs.remove_dir(path));
+    assert_refused(f.fs.rename(path, b"/moved"));
+    assert_refused(f.fs.rename(b"/file", path));
+    assert_refused(f.fs.set_modified(path, Timestamp::UNIX_EPOCH));
+    f.assert_outside_untouched();
+    assert_eq!(fs::read(f.root.join("file")).unwrap(), b"inside");
+}
+
+mod escapes {
+    use super::*;
+
+    #[test]
+    fn dot_dot_paths_are_refused() {
+        let f = fixture();
+        for path in [
+            &b"/../etc/passwd"[..],
+            b"/a/../../x",
+            b"/../outside/secret",
+            b"/../outside",
+            b"/..",
+            b"/file/..",
+        ] {
+            assert_all_refused(&f, path);
+        }
+    }
+
+    #[test]
+    fn relative_and_odd_paths_are_refused() {
+        let f = fixture();
+        for path in [&b""[..], b"file", b"../outside/secret", b"/fi\0le"] {
+            assert!(matches!(
+                f.fs.open_read(path, 0),
+                Err(StorageError::InvalidName)
+            ));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn absolute_symlink_to_etc_is_not_followed() {
+        let f = fixture();
+        symlink("/etc", f.root.join("link"));
+        assert_all_refused(&f, b"/link/passwd");
+        assert_refused(f.fs.list(b"/link"));
+        assert_refused(f.fs.check_dir(b"/link"));
+        assert_refused(f.fs.metadata(b"/link"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn absolute_symlink_even_to_the_inside_is_not_followed() {
+        let f = fixture();
+        symlink(f.root.join("file"), f.root.join("abs"));
+        assert_refused(f.fs.open_read(b"/abs", 0));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_to_parent_is_not_followed() {
+        let f = fixture();
+        symlink("..", f.root.join("up"));
+        assert_all_refused(&f, b"/up/outside/secret");
+        assert_all_refused(&f, b"/up/outside/new");
+        assert_refused(f.fs.list(b"/up"));
+        assert_refused(f.fs.check_dir(b"/up"));
+        // The listing shows the link as a link, with its text.
+        let listing = f.fs.list(b"/").unwrap();
+        let up = listing
+            .entries
+            .iter()
+            .find(|e| &e.name[..] == b"up")
+            .unwrap();
+        assert_eq!(
+            up.kind,
+            EntryKind::Symlink {
+                target: Bytes::from_static(b"..")
+            }
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_to_an_outside_file_is_not_followed() {
+        let f = fixture();
+        symlink("../outside/secret", f.root.join("s"));
+        let before = fs::metadata(f.outside.join("secret"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_refused(f.fs.metadata(b"/s"));
+        assert_refused(f.fs.open_read(b"/s", 0));
+        assert_refused(f.fs.open_write(b"/s", WriteMode::Truncate));
+        assert_refused(f.fs.open_write(b"/s", WriteMode::Append));
+        assert_refused(f.fs.open_write(b"/s", WriteMode::Resume(2)));
+        assert_refused(f.fs.set_modified(b"/s", Timestamp::UNIX_EPOCH));
+        let after = fs::metadata(f.outside.join("secret"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(before, after);
+        f.assert_outside_untouched();
+        // Deleting the link deletes the link, not its target.
+        f.fs.remove_file(b"/s").unwrap();
+        assert!(fs::symlink_metadata(f.root.join("s")).is_err());
+        f.assert_outside_untouched();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_directory_in_the_middle_of_a_path_is_not_followed() {
+        let f = fixture();
+        fs::create_dir(f.root.join("d")).unwrap();
+        symlink("../../outside", f.root.join("d/mid"));
+        assert_all_refused(&f, b"/d/mid/secret");
+        assert_all_refused(&f, b"/d/mid/new");
+        assert_all_refused(&f, b"/d/mid/sub/deeper");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn creating_through_a_dangling_symlink_pointing_outside_is_refused() {
+        let f = fixture();
+        symlink("../outside/created", f.root.join("dangle"));
+        symlink(f.outside.join("created_abs"), f.root.join("dangle_abs"));
+        for path in [&b"/dangle"[..], b"/dangle_abs"] {
+            assert_refused(f.fs.open_write(path, WriteMode::Truncate));
+            assert_refused(f.fs.open_write(path, WriteMode::Append));
+            // mkdir never follows a final symlink: the name is taken.
+            assert!(matches!(
+                f.fs.make_dir(path),
+                Err(StorageError::AlreadyExists)
+            ));
+        }
+        // STOU with the link's name as hint picks another name instead.
+        let unique = f.fs.create_unique(b"/", Some(b"dangle")).unwrap();
+        assert_ne!(&unique.name[..], b"dangle");
+        f.assert_outside_untouched();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn renaming_into_or_out_of_a_symlinked_directory_is_refused() {
+        let f = fixture();
+        symlink("../outside", f.root.join("mid"));
+        assert_refused(f.fs.rename(b"/file", b"/mid/file"));
+        assert_refused(f.fs.rename(b"/mid/secret", b"/stolen"));
+        assert_refused(f.fs.rename(b"/mid/secret", b"/mid/renamed"));
+        assert!(f.root.join("file").exists());
+        assert!(!f.root.join("stolen").exists());
+        f.assert_outside_untouched();
+        // Renaming the link itself is an ordinary operation inside the root.
+        f.fs.rename(b"/mid", b"/mid2").unwrap();
+        f.assert_outside_untouched();
+    }
+
+    /// A directory is swapped for a symlink to the outside, over and over,
+    /// while another thread reads and writes through it. The resolution is
+    /// atomic with the use, so no operation ever lands outside. This is a
+    /// best-effort demonstration (whether the race window is hit depends on
+    /// scheduling); it asserts only safety, never timing.
+    #[cfg(unix)]
+    #[test]
+    fn directory_swapped_for_a_symlink_never_leaks() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let f = fixture();
+        let real = f.root.join("real");
+        let evil = f.root.join("evil");
+        let swap = f.root.join("swap");
+        fs::create_dir(&real).unwrap();
+        symlink("../outside", &evil);
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut swaps = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    fs::rename(&real, &swap).unwrap();
+                    fs::rename(&swap, &real).unwrap();
+                    fs::rename(&evil, &swap).unwrap();
+                    fs::rename(&swap, &evil).unwrap();
+                    swaps += 1;
+                }
+                swaps
+            })
+        };
+        for _ in 0..3000 {
+            if let Ok(mut file) = f.fs.open_read(b"/swap/secret", 0) {
+                let mut data = Vec::new();
+                let _ = file.read_to_end(&mut data);
+                assert_ne!(data, SECRET, "read the outside file");
+            }
+            if let Ok(mut file) = f.fs.open_write(b"/swap/planted", WriteMode::Truncate) {
+                file.write_all(b"x").unwrap();
+            }
+            let _ = f.fs.make_dir(b"/swap/plantdir");
+            assert!(f.fs.list(b"/swap").map_or(true, |listing| {
+                listing.entries.iter().all(|e| &e.name[..] != b"secret")
+            }));
+        }
+        stop.store(true, Ordering::Relaxed);
+        let swaps = swapper.join().unwrap();
+        assert!(swaps > 0);
+        f.assert_outside_untouched();
+    }
+}
+
+mod operations {
+    use super::*;
+
+    #[test]
+    fn nested_directories() {
+        let f = fixture();
+        f.fs.make_dir(b"/a").unwrap();
+        f.fs.make_dir(b"/a/b").unwrap();
+        f.fs.make_dir(b"/a/b/c").unwrap();
+        assert!(matches!(
+            f.fs.make_dir(b"/a/b"),
+            Err(StorageError::AlreadyExists)
+        ));
+        assert!(matches!(
+            f.fs.make_dir(b"/x/y"),
+            Err(StorageError::NotFound)
+        ));
+        f.fs.check_dir(b"/a/b/c").unwrap();
+        f.fs.check_dir(b"/").unwrap();
+        assert!(matches!(
+            f.fs.check_dir(b"/file"),
+            Err(StorageError::NotADirectory)
+        ));
+        assert!(matches!(
+            f.fs.check_dir(b"/nope"),
+            Err(StorageError::NotFound)
+        ));
+        f.write(b"/a/b/c/leaf", b"leaf");
+        assert!(f.fs.metadata(b"/a/b").unwrap().is_dir());
+        let leaf = f.fs.metadata(b"/a/b/c/leaf").unwrap();
+        assert!(leaf.is_file());
+        assert_eq!(leaf.size, 4);
+        assert_eq!(&leaf.name[..], b"leaf");
+        assert!(matches!(
+            f.fs.remove_dir(b"/a/b/c"),
+            Err(StorageError::DirectoryNotEmpty)
+        ));
+        assert!(matches!(
+            f.fs.remove_dir(b"/a/b/c/leaf"),
+            Err(StorageError::NotADirectory)
+        ));
+        assert!(matches!(
+            f.fs.remove_file(b"/a/b/c"),
+            Err(StorageError::IsADirectory)
+        ));
+        f.fs.remove_file(b"/a/b/c/leaf").unwrap();
+        f.fs.remove_dir(b"/a/b/c").unwrap();
+        assert!(!f.root.join("a/b/c").exists());
+        assert!(matches!(
+            f.fs.remove_dir(b"/"),
+            Err(StorageError::PermissionDenied)
+        ));
+    }
+
+    #[test]
+    fn unicode_names_and_spaces() {
+        let f = fixture();
+        let dir = "/dössier with spaces";
+        let file = "/dössier with spaces/fïlé näme 日本.txt";
+        f.fs.make_dir(dir.as_bytes()).unwrap();
+        f.write(file.as_bytes(), "contènt".as_bytes());
+        assert_eq!(f.read(file.as_bytes(), 0), "contènt".as_bytes());
+        let listing = f.fs.list(dir.as_bytes()).unwrap();
+        assert_eq!(listing.entries.len(), 1);
+        assert_eq!(
+            &listing.entries[0].name[..],
+            "fïlé näme 日本.txt".as_bytes()
+        );
+        assert!(
+            f.root
+                .join("dössier with spaces/fïlé näme 日本.txt")
+                .exists()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_names_are_bytes() {
+        let f = fixture();
+        f.write(b"/caf\xe9", b"latin-1");
+        let listing = f.fs.list(b"/").unwrap();
+        assert!(listing.entries.iter().any(|e| &e.name[..] == b"caf\xe9"));
+    }
+
+    #[test]
+    fn restart_offsets_for_reading() {
+        let f = fixture();
+        f.write(b"/digits", b"0123456789");
+        assert_eq!(f.read(b"/digits", 0), b"0123456789");
+        assert_eq!(f.read(b"/digits", 4), b"456789");
+        assert_eq!(f.read(b"/digits", 10), b"");
+        assert!(matches!(
+            f.fs.open_read(b"/digits", 11),
+            Err(StorageError::InvalidOffset)
+        ));
+        assert!(matches!(
+            f.fs.open_read(b"/", 0),
+            Err(StorageError::IsADirectory)
+        ));
+        f.fs.make_dir(b"/d").unwrap();
+        assert!(matches!(
+            f.fs.open_read(b"/d", 0),
+            Err(StorageError::IsADirectory)
+        ));
+        assert!(matches!(
+            f.fs.open_read(b"/missing", 0),
+            Err(StorageError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn restart_offsets_for_writing() {
+        let f = fixture();
+        f.write(b"/digits", b"0123456789");
+        let mut file = f.fs.open_write(b"/digits", WriteMode::Resume(4)).unwrap();
+        file.write_all(b"xy").unwrap();
+        drop(file);
+        assert_eq!(f.read(b"/digits", 0), b"0123xy");
+        assert!(matches!(
+            f.fs.open_write(b"/digits", WriteMode::Resume(7)),
+            Err(StorageError::InvalidOffset)
+        ));
+        assert!(matches!(
+            f.fs.open_write(b"/absent", WriteMode::Resume(5)),
+            Err(StorageError::NotFound)
+        ));
+        // Offset 0 is a plain STOR.
+        let mut file = f.fs.open_write(b"/absent", WriteMode::Resume(0)).unwrap();
+        file.write_all(b"new").unwrap();
+        drop(file);
+        assert_eq!(f.read(b"/absent", 0), b"new");
+        assert!(matches!(
+            f.fs.open_write(b"/", WriteMode::Truncate),
+            Err(StorageError::IsADirectory)
+        ));
+    }
+
+    #[test]
+    fn truncate_and_append() {
+        let f = fixture();
+        f.write(b"/log", b"first");
+        f.write(b"/log", b"ab");
+        assert_eq!(f.read(b"/log", 0), b"ab");
+        let mut file = f.fs.open_write(b"/log", WriteMode::Append).unwrap();
+        file.write_all(b"cd").unwrap();
+        drop(file);
+        assert_eq!(f.read(b"/log", 0), b"abcd");
+        let mut file = f.fs.open_write(b"/fresh", WriteMode::Append).unwrap();
+        file.write_all(b"z").unwrap();
+        drop(file);
+        assert_eq!(f.read(b"/fresh", 0), b"z");
+    }
+
+    #[test]
+    fn unique_names() {
+        let f = fixture();
+        f.fs.make_dir(b"/in").unwrap();
+        let mut names = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let mut unique = f.fs.create_unique(b"/in", None).unwrap();
+            unique.writer.write_all(b"u").unwrap();
+            assert_eq!(unique.path, [&b"/in/"[..], &unique.name].concat());
+            assert!(names.insert(unique.name.clone()));
+        }
+        assert_eq!(f.fs.list(b"/in").unwrap().entries.len(), 20);
+        let first = f.fs.create_unique(b"/", Some(b"report.txt")).unwrap();
+        assert_eq!(&first.name[..], b"report.txt");
+        assert_eq!(&first.path[..], b"/report.txt");
+        let second = f.fs.create_unique(b"/", Some(b"report.txt")).unwrap();
+        assert!(second.name.starts_with(b"report.txt."));
+        for bad in [&b".."[..], b"a/b", b""] {
+            assert!(matches!(
+                f.fs.create_unique(b"/", Some(bad)),
+                Err(StorageError::InvalidName)
+            ));
+        }
+        assert!(matches!(
+            f.fs.create_unique(b"/missing", None),
+            Err(StorageError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn modification_time() {
+        let f = fixture();
+        let when = Timestamp::from_unix(1_000_000_000, 0);
+        f.fs.set_modified(b"/file", when).unwrap();
+        assert_eq!(f.fs.metadata(b"/file").unwrap().modified, Some(when));
+        // Times before 1970 are refused (the underlying call cannot set
+        // them) without touching the file.
+        assert!(matches!(
+            f.fs.set_modified(b"/file", Timestamp::from_unix(-86_400, 0)),
+            Err(StorageError::Unsupported)
+        ));
+        assert_eq!(f.fs.metadata(b"/file").unwrap().modified, Some(when));
+        let precise = Timestamp::from_unix(1_700_000_000, 123_000_000);
+        f.fs.set_modified(b"/file", precise).unwrap();
+        assert_eq!(f.fs.metadata(b"/file").unwrap().modified, Some(precise));
+        assert!(matches!(
+            f.fs.set_modified(b"/missing", when),
+            Err(StorageError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn rename_files_and_directories() {
+        let f = fixture();
+        f.fs.make_dir(b"/d").unwrap();
+        f.fs.rename(b"/file", b"/d/moved").unwrap();
+        assert_eq!(f.read(b"/d/moved", 0), b"inside");
+        f.write(b"/other", b"other");
+        f.fs.rename(b"/other", b"/d/moved").unwrap();
+        assert_eq!(f.read(b"/d/moved", 0), b"other");
+        f.fs.rename(b"/d", b"/e").unwrap();
+        f.fs.check_dir(b"/e").unwrap();
+        assert!(matches!(
+            f.fs.rename(b"/missing", b"/x"),
+            Err(StorageError::NotFound)
+        ));
+        assert!(matches!(
+            f.fs.rename(b"/", b"/x"),
+            Err(StorageError::PermissionDenied)
+        ));
+    }
+
+    #[test]
+    fn listing_is_sorted_and_bounded() {
+        let f = fixture();
+        for name in ["c", "a", "b", "e", "d"] {
+            f.write(format!("/{name}").as_bytes(), b"");
+        }
+        let listing = f.fs.list(b"/").unwrap();
+        assert!(!listing.truncated);
+        let names: Vec<_> = listing.entries.iter().map(|e| e.name.clone()).collect();
+        assert_eq!(names, ["a", "b", "c", "d", "e", "file"]);
+        let small = Filesystem::open(&f.root).unwrap().with_listing_limit(3);
+        let listing = small.list(b"/").unwrap();
+        assert!(listing.truncated);
+        assert_eq!(listing.entries.len(), 3);
+        assert!(matches!(
+            f.fs.list(b"/file"),
+            Err(StorageError::NotADirectory)
+        ));
+        assert!(f.fs.metadata(b"/").unwrap().is_dir());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_inside_the_root_are_followed() {
+        let f = fixture();
+        f.fs.make_dir(b"/sub").unwrap();
+        f.write(b"/sub/data", b"via link");
+        symlink("sub", f.root.join("alias"));
+        symlink("../file", f.root.join("sub/up_file"));
+        assert_eq!(f.read(b"/alias/data", 0), b"via link");
+        assert_eq!(f.read(b"/sub/up_file", 0), b"inside");
+        f.fs.check_dir(b"/alias").unwrap();
+        assert!(f.fs.metadata(b"/alias").unwrap().is_dir());
+        let listing = f.fs.list(b"/").unwrap();
+        let alias = listing
+            .entries
+            .iter()
+            .find(|e| &e.name[..] == b"alias")
+            .unwrap();
+        assert_eq!(
+            alias.kind,
+            EntryKind::Symlink {
+                target: Bytes::from_static(b"sub")
+            }
+        );
+        // Removing the directory link fails; deleting it removes only the link.
+        assert!(f.fs.remove_dir(b"/alias").is_err());
+        f.fs.remove_file(b"/alias").unwrap();
+        assert_eq!(f.read(b"/sub/data", 0), b"via link");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_are_never_opened() {
+        let f = fixture();
+        let status = std::process::Command::new("mkfifo")
+            .arg(f.root.join("pipe"))
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            return; // no mkfifo on this machine
+        }
+        assert!(matches!(
+            f.fs.open_read(b"/pipe", 0),
+            Err(StorageError::NotAFile)
+        ));
+        assert!(f.fs.open_write(b"/pipe", WriteMode::Truncate).is_err());
+        let listing = f.fs.list(b"/").unwrap();
+        let pipe = listing
+            .entries
+            .iter()
+            .find(|e| &e.name[..] == b"pipe")
+            .unwrap();
+        assert_eq!(pipe.kind, EntryKind::Other);
+    }
+
+    #[test]
+    fn read_only_refuses_every_change() {
+        let f = fixture();
+        let ro = Filesystem::open(&f.root).unwrap().with_read_only(true);
+        assert!(ro.is_read_only());
+        let denied = |r: Result<(), StorageError>| {
+            assert!(matches!(r, Err(StorageError::PermissionDenied)), "{r:?}");
+        };
+        denied(ro.open_write(b"/file", WriteMode::Truncate).map(drop));
+        denied(ro.open_write(b"/new", WriteMode::Append).map(drop));
+        denied(ro.create_unique(b"/", None).map(drop));
+        denied(ro.remove_file(b"/file"));
+        denied(ro.make_dir(b"/d"));
+        denied(ro.remove_dir(b"/d"));
+        denied(ro.rename(b"/file", b"/x"));
+        denied(ro.set_modified(b"/file", Timestamp::UNIX_EPOCH));
+        let mut data = Vec::new();
+        ro.open_read(b"/file", 0)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        assert_eq!(data, b"inside");
+        assert_eq!(ro.list(b"/").unwrap().entries.len(), 1);
+        assert_eq!(fs::read(f.root.join("file")).unwrap(), b"inside");
+    }
+
+    #[test]
+    fn debug_shows_the_root_and_mode() {
+        let f = fixture();
+        let text = format!("{:?}", f.fs);
+        assert!(text.contains("read_only: false"), "{text}");
+    }
+}
+
+/// Random operations on random paths built from dangerous pieces (`..`,
+/// links to the outside, NUL, empty components) never panic and never touch
+/// anything outside the root.
+#[cfg(unix)]
+mod random_paths {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn piece() -> impl Strategy<Value = &'static [u8]> {
+        prop::sample::select(vec![
+            &b".."[..],
+            b".",
+            b"",
+            b"up",
+            b"out",
+            b"abs",
+            b"dangle",
+            b"d",
+            b"file",
+            b"secret",
+            b"new",
+            b"\xc3\xbc",
+            b"a\0b",
+        ])
+    }
+
+    fn path() -> impl Strategy<Value = Vec<u8>> {
+        (any::<bool>(), prop::collection::vec(piece(), 0..5)).prop_map(|(absolute, pieces)| {
+            let mut path = if absolute { b"/".to_vec() } else { Vec::new() };
+            path.extend(pieces.join(&b'/'));
+            path
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn nothing_outside_is_touched(ops in prop::collection::vec((0u8..12, path(), path()), 1..12)) {
+            let f = fixture();
+            symlink("..", f.root.join("up"));
+            symlink("../outside", f.root.join("out"));
+            symlink(&f.outside, f.root.join("abs"));
+            symlink("../outside/dangle", f.root.join("dangle"));
+            fs::create_dir(f.root.join("d")).unwrap();
+            for (op, a, b) in &ops {
+                let (a, b) = (a.as_slice(), b.as_slice());
+                let _ = match op {
+                    0 => f.fs.metadata(a).map(drop),
+                    1 => f.fs.list(a).map(drop),
+                    2 => f.fs.open_read(a, 0).map(drop),
+                    3 => f.fs.open_write(a, WriteMode::Truncate).map(drop),
+                    4 => f.fs.open_write(a, WriteMode::Append).map(drop),
+                    5 => f.fs.create_unique(a, None).map(drop),
+                    6 => f.fs.remove_file(a),
+                    7 => f.fs.make_dir(a),
+                    8 => f.fs.remove_dir(a),
+                    9 => f.fs.rename(a, b),
+                    10 => f.fs.set_modified(a, Timestamp::UNIX_EPOCH),
+                    _ => f.fs.check_dir(a),
+                };
+            }
+            f.assert_outside_untouched();
+        }
+    }
+}
