@@ -29,6 +29,7 @@ extern crate std;
 
 pub mod address;
 pub mod ascii;
+pub mod client;
 pub mod command;
 pub mod data;
 pub mod error;
@@ -40,6 +41,7 @@ pub mod session;
 pub mod time;
 pub mod timestamp;
 
+pub use client::{ClientEvent, ClientSession};
 pub use command::Command;
 pub use error::{UsageError, UsageErrorKind};
 pub use session::Session;

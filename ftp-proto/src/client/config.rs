@@ -1,0 +1,113 @@
+//! How a [`ClientSession`](super::ClientSession) behaves: timeouts, limits,
+//! data-connection strategy and the written quirks policy.
+
+use core::time::Duration;
+
+/// Which address a passive (`227`) reply's host part is replaced with.
+///
+/// Servers behind NAT announce private addresses or `0,0,0,0` (spec §4.9,
+/// pitfall 11), and trusting the announced address lets a hostile server
+/// point the client at a third host (curl CVE-2020-8284).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PassiveAddressPolicy {
+    /// Always connect to the control connection's peer address and use only
+    /// the port of the `227` reply (curl and Python ftplib default).
+    #[default]
+    UseControlPeer,
+    /// Use the announced address unless it is unspecified, multicast,
+    /// broadcast, or its private/loopback-ness differs from the control
+    /// peer's; then use the control peer (lftp's `ftp:fix-pasv-address`).
+    FixUnroutable,
+    /// Use the announced address as it is (needed for FXP or proxy setups).
+    Trust,
+}
+
+/// How data connections are set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DataConnectionMode {
+    /// The client connects: `EPSV` first, `PASV` when EPSV is refused with a
+    /// 5yz or answered with an unparseable reply (remembered for the session).
+    #[default]
+    Passive,
+    /// The server connects: the adapter listens and the engine sends `PORT`
+    /// (IPv4) or `EPRT` (IPv6, or always when `always_eprt`).
+    Active {
+        /// Send `EPRT` for IPv4 addresses too.
+        always_eprt: bool,
+    },
+}
+
+/// What the engine does with a reply code that spec §3 does not list for the
+/// command it answers (after the documented tolerances of spec §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ConformancePolicy {
+    /// Emit [`ClientEvent::Nonconformant`](super::ClientEvent::Nonconformant)
+    /// and go on, judging the reply by its first digit.
+    #[default]
+    Report,
+    /// Fail the operation with
+    /// [`ClientError::Nonconformant`](super::ClientError::Nonconformant).
+    Enforce,
+    /// Judge by first digit silently.
+    Ignore,
+}
+
+/// Settings of one client session. Build it with struct-update syntax:
+/// `ClientConfig { keepalive: Some(d), ..ClientConfig::default() }`.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// How long to wait for a reply to a command (and for the greeting)
+    /// before the session is given up. Default 60 s.
+    pub reply_timeout: Duration,
+    /// How long a data transfer may go without any reported activity before
+    /// it is aborted. Default 300 s.
+    pub data_timeout: Duration,
+    /// Send `NOOP` on the control connection every this often while a
+    /// transfer runs (keeps NAT state alive). Default off.
+    pub keepalive: Option<Duration>,
+    /// Most operations (queued plus running) at one time. Default 64.
+    pub max_queued_ops: usize,
+    /// Most bytes of one reply (all lines). Default 64 KiB (curl's limit).
+    pub max_reply_bytes: usize,
+    /// Longest listing line accepted from a data connection. Default 64 KiB.
+    pub max_listing_line: usize,
+    /// Most entries one listing may return. Default 1,000,000.
+    pub max_listing_entries: usize,
+    /// Data-connection strategy.
+    pub data_mode: DataConnectionMode,
+    /// Which host to connect to after `227`.
+    pub passive_address: PassiveAddressPolicy,
+    /// Handling of reply codes the spec does not allow for a command.
+    pub conformance: ConformancePolicy,
+    /// Send `OPTS UTF8 ON` after `FEAT` when the server lists `UTF8`. Default on.
+    pub utf8: bool,
+    /// The control connection is TLS from the first byte (implicit FTPS,
+    /// port 990): no `AUTH`, and data connections start protected.
+    pub implicit_tls: bool,
+    /// Accept multi-line replies ended by any `ddd SP` line (glftpd), not only
+    /// the same code. Risky; off by default.
+    pub lenient_multiline: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            reply_timeout: Duration::from_secs(60),
+            data_timeout: Duration::from_secs(300),
+            keepalive: None,
+            max_queued_ops: 64,
+            max_reply_bytes: 64 * 1024,
+            max_listing_line: 64 * 1024,
+            max_listing_entries: 1_000_000,
+            data_mode: DataConnectionMode::Passive,
+            passive_address: PassiveAddressPolicy::UseControlPeer,
+            conformance: ConformancePolicy::Report,
+            utf8: true,
+            implicit_tls: false,
+            lenient_multiline: false,
+        }
+    }
+}
