@@ -51,11 +51,11 @@ fn parse(text: &str) -> (String, Vec<Exchange>) {
             let target = xs.last_mut().map_or(&mut greeting, |x| &mut x.replies);
             target.push_str(s);
             target.push_str("\r\n");
-        } else if let Some(d) = raw.strip_prefix("D: ") {
-            if let Some(x) = xs.last_mut() {
-                x.data.extend_from_slice(d.as_bytes());
-                x.data.extend_from_slice(b"\r\n");
-            }
+        } else if let Some(d) = raw.strip_prefix("D: ")
+            && let Some(x) = xs.last_mut()
+        {
+            x.data.extend_from_slice(d.as_bytes());
+            x.data.extend_from_slice(b"\r\n");
         }
     }
     (greeting, xs)
