@@ -3,3 +3,5 @@
 //! real FTP peers on loopback.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod peers;

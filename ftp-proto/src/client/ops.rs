@@ -576,12 +576,15 @@ impl ClientSession {
         path: Option<Bytes>,
         wall_clock: Option<Timestamp>,
     ) -> Result<OpId, UsageError> {
-        let format = if self.features.as_ref().is_some_and(|f| f.mlst.is_some()) {
-            ListingFormat::Mlsd
-        } else {
-            ListingFormat::List
-        };
-        self.transfer(now, TransferKind::List(format), path, 0, wall_clock)
+        // The format is chosen when the operation starts, so a FEAT queued
+        // just before counts.
+        self.transfer(
+            now,
+            TransferKind::List(ListingFormat::List),
+            path,
+            0,
+            wall_clock,
+        )
     }
 
     /// `NLST`: [`Outcome::Names`].
@@ -620,6 +623,14 @@ impl ClientSession {
             }
             OpKind::Quit => Step::Send(Command::Quit),
             OpKind::Transfer(t) => {
+                if let TransferKind::List(_) = t.kind {
+                    let mlsd = self.features.as_ref().is_some_and(|f| f.mlst.is_some());
+                    t.kind = TransferKind::List(if mlsd {
+                        ListingFormat::Mlsd
+                    } else {
+                        ListingFormat::List
+                    });
+                }
                 if let TransferKind::List(_) | TransferKind::Nlst = t.kind {
                     let kind = match t.kind {
                         TransferKind::List(f) => ListingKind::Entries(f),

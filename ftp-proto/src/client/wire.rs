@@ -16,47 +16,21 @@ use crate::timestamp::Timestamp;
 
 // ---------------------------------------------------------------- replies
 
-/// A server reply (stand-in): its code and all its lines as received.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Reply {
-    code: u16,
-    raw: Bytes,
-}
-
-impl Reply {
-    /// The three-digit code.
-    #[must_use]
-    pub fn code(&self) -> u16 {
-        self.code
-    }
-    /// Every line as received, line ends included.
-    #[must_use]
-    pub fn raw(&self) -> &Bytes {
-        &self.raw
-    }
-    /// A reply built from wire bytes (tests).
-    #[must_use]
-    pub fn from_wire(code: u16, raw: &'static [u8]) -> Self {
-        Self {
-            code,
-            raw: Bytes::from_static(raw),
-        }
-    }
-}
+pub use crate::reply::Reply;
+use crate::reply::ReplyCode;
 
 pub(crate) fn reply_code(r: &Reply) -> u16 {
-    r.code
+    r.code().as_u16()
 }
 
-/// The text after the code on the first line.
+/// The text of the first line.
 pub(crate) fn reply_text(r: &Reply) -> &[u8] {
-    let first = r.raw.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let first = first.strip_suffix(b"\r").unwrap_or(first);
-    first.get(4..).unwrap_or(&[])
+    r.text()
 }
 
+/// All lines joined by LF (body lines as sent, leading space kept).
 pub(crate) fn reply_raw(r: &Reply) -> &Bytes {
-    &r.raw
+    r.joined_text()
 }
 
 /// Why the reply stream could not be parsed.
@@ -153,7 +127,22 @@ impl ReplyReader {
     fn take(&mut self, code: u16) -> Reply {
         let raw = self.buf.split_to(self.scanned).freeze();
         self.scanned = 0;
-        Reply { code, raw }
+        let lines: Vec<&[u8]> = raw.split_inclusive(|&b| b == b'\n').collect();
+        let n = lines.len();
+        let own = ReplyCode::new(code).ok();
+        let text = lines.iter().enumerate().map(|(i, l)| {
+            let l = l.strip_suffix(b"\n").unwrap_or(l);
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            let prefixed =
+                line_code(l) == Some(code) && matches!(l.get(3), Some(b'-' | b' ') | None);
+            if i == 0 || i + 1 == n || prefixed {
+                l.get(4..).unwrap_or(&[])
+            } else {
+                l
+            }
+        });
+        // `line_code` only accepts 100..=699, all valid codes.
+        Reply::multiline(own.unwrap_or(ReplyCode::SYNTAX_ERROR), text)
     }
 }
 
@@ -416,26 +405,9 @@ pub(crate) fn parse_229(text: &[u8]) -> Option<u16> {
         .filter(|&p| p != 0)
 }
 
-/// The path of a `257` reply: between the first `"` and the next single `"`,
-/// with `""` undoubled (stand-in).
+/// The path of a `257` reply (quotes removed, `""` undoubled).
 pub(crate) fn parse_257(text: &[u8]) -> Option<Vec<u8>> {
-    let open = text.iter().position(|&b| b == b'"')?;
-    let mut out = Vec::new();
-    let mut i = open + 1;
-    loop {
-        match text.get(i)? {
-            b'"' if text.get(i + 1) == Some(&b'"') => {
-                out.push(b'"');
-                i += 2;
-            }
-            b'"' => return Some(out),
-            b'\r' | b'\n' | 0 => return None,
-            &b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
+    crate::path::parse_257(text).map(alloc::borrow::Cow::into_owned)
 }
 
 /// `(N bytes)` in a `150` text.
@@ -707,9 +679,10 @@ mod tests {
         assert!(r.next_reply().is_none());
         r.buffer_mut().extend_from_slice(b"0 Logged in.\r\n200 x\n");
         let a = r.next_reply().unwrap().unwrap();
-        assert_eq!(a.code(), 230);
-        assert!(a.raw().ends_with(b"230 Logged in.\r\n"));
-        assert_eq!(r.next_reply().unwrap().unwrap().code(), 200);
+        assert_eq!(a.code().as_u16(), 230);
+        assert_eq!(a.last_line(), b"Logged in.");
+        assert_eq!(a.line_count(), 4);
+        assert_eq!(r.next_reply().unwrap().unwrap().code().as_u16(), 200);
         assert!(r.next_reply().is_none());
         r.buffer_mut().extend_from_slice(b"garbage\r\n");
         assert_eq!(r.next_reply(), Some(Err(ReplyError::Malformed)));
