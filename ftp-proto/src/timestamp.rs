@@ -234,6 +234,21 @@ impl Timestamp {
     }
 }
 
+/// Arbitrary timestamps in years 0001..=9999, the range FTP time values can
+/// carry, with any nanoseconds.
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Timestamp {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let secs = u.int_in_range(-62_135_596_800i64..=253_402_300_799)?;
+        let nanos = u.int_in_range(0u32..=999_999_999)?;
+        Ok(Self { secs, nanos })
+    }
+
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (12, Some(12))
+    }
+}
+
 /// Display adapter for the RFC 3659 time value form; see [`Timestamp::ftp`].
 #[derive(Debug, Clone, Copy)]
 pub struct FtpTime {
