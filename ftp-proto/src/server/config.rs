@@ -169,7 +169,7 @@ impl Default for Timeouts {
 }
 
 /// The security policy (RFC 2577). Every default is the safe choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct SecurityPolicy {
     /// Allow `PORT`/`EPRT` to an address other than the control peer's (FTP
@@ -186,16 +186,6 @@ pub struct SecurityPolicy {
     pub allow_anonymous: bool,
 }
 
-impl Default for SecurityPolicy {
-    fn default() -> Self {
-        Self {
-            allow_foreign_active: false,
-            allow_privileged_active_ports: false,
-            allow_foreign_passive: false,
-            allow_anonymous: false,
-        }
-    }
-}
 
 /// Human texts of some replies.
 #[derive(Debug, Clone, PartialEq, Eq)]

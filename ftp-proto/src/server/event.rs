@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 use core::fmt;
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 
@@ -342,7 +342,7 @@ pub enum Answer {
         now: Timestamp,
     },
     /// `MLST`: the object's facts.
-    Entry(crate::listing::FileInfo),
+    Entry(alloc::boxed::Box<crate::listing::FileInfo>),
     /// The request failed; the engine chooses the code.
     Error(FsError),
     /// Escape hatch: this exact reply. Allowed for any request with a
@@ -362,8 +362,11 @@ pub enum DataAction {
     Listen {
         /// The setup.
         id: DataId,
-        /// Bind an IPv6 (`true`) or IPv4 listener.
-        ipv6: bool,
+        /// The address to bind (port 0 or one from the adapter's passive
+        /// range): the control connection's local address, in IPv4 form for
+        /// `PASV` (RFC 1123 §4.1.2.12: multi-homed servers use the control
+        /// connection's address).
+        ip: IpAddr,
     },
     /// Active mode: connect to `addr` (sent only when a transfer starts),
     /// then report with `data_connected` or a failed `transfer_done`.
@@ -478,6 +481,8 @@ pub enum CloseReason {
     InputOverflow,
     /// The TLS handshake failed.
     TlsFailed,
+    /// The session was created with [`ServerSession::refuse`](super::ServerSession::refuse) (421 sent).
+    Refused,
 }
 
 /// What the engine tells its embedder.
