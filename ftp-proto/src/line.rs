@@ -1,1 +1,556 @@
-//! (in progress)
+//! Line framing for the control connection, in both directions.
+//!
+//! [`LineBuffer`] splits the control-connection byte stream into lines: the
+//! server frames commands with it, the client frames replies. It is the
+//! memory bound of the control connection, so it is careful about three things.
+//!
+//! ## Zero-copy contract
+//! Input accumulates in one [`BytesMut`]. [`LineBuffer::next_line`] searches
+//! for LF with `memchr`, resuming where the previous search stopped (no byte is
+//! scanned twice), and returns a [`LineRef`] that *borrows* the buffer:
+//!
+//! - [`LineRef::text`] is the line without its CR LF, with Telnet decoding
+//!   applied. On the plain path (no 0xFF and no NUL in the line) it is a slice
+//!   of the input buffer.
+//! - Dropping the `LineRef` consumes the line lazily: the buffer remembers how
+//!   many bytes to skip and applies that (an O(1) `BytesMut::advance`) on the
+//!   next call. Framing a plain line therefore allocates nothing and touches no
+//!   reference count.
+//! - [`LineRef::into_bytes`] turns the line into an owned [`Bytes`] of exactly
+//!   `text()`: `split_to(..).freeze()` plus a slice (no copy) on the plain path,
+//!   a copy of the decoded text otherwise.
+//!
+//! The intended server flow, which compiles without clones:
+//! ```
+//! use ftp_proto::line::{LineBuffer, LineConfig};
+//! use ftp_proto::Command;
+//!
+//! let mut lb = LineBuffer::new(LineConfig::default());
+//! lb.extend_from_slice(b"RETR my file.txt\r\n");
+//! let line = lb.next_line().unwrap().unwrap();
+//! let spans = Command::parse(line.text()).unwrap().to_spans(line.text());
+//! let owned: Command = spans.resolve(&line.into_bytes());
+//! assert_eq!(owned, Command::Retr(bytes::Bytes::from_static(b"my file.txt")));
+//! ```
+//!
+//! ## Telnet (RFC 854, spec §1.3) and RFC 2640
+//! With [`LineConfig::decode_telnet`] set (the default), each line is decoded:
+//! `IAC IAC` becomes 0xFF; two-byte Telnet commands (`IAC IP`, `IAC DM`,
+//! `IAC NOP`, ...) are removed; option negotiations (`IAC WILL/WONT/DO/DONT x`)
+//! are skipped; `IAC` followed by a byte that is not a Telnet command is
+//! dropped and the byte kept (so `IAC IP IAC ABOR`, sent by clients whose
+//! urgent `DM` byte was lost, still reads `ABOR`); `CR NUL` becomes CR
+//! (RFC 2640 §3.1). A NUL not preceded by CR stays in the text: the parser and
+//! path layers refuse it. Decoding happens only when `memchr2(0xFF, 0x00)`
+//! finds something, into a scratch buffer that is reused from line to line.
+//! Telnet sequences are decoded per line: an option byte equal to LF (never
+//! sent by real peers) would end the line.
+//!
+//! [`LineRef::telnet_sync`] reports whether `IAC IP` or `IAC DM` was seen, so
+//! a server can treat `IAC IP IAC DM ABOR` as an urgent ABOR.
+//!
+//! ## Quirks
+//! - Bare LF: a line may end with LF alone when [`LineConfig::accept_bare_lf`]
+//!   is set (the default, as vsftpd, Pure-FTPd, curl and most peers do);
+//!   [`LineRef::bare_lf`] tells when it happened. Otherwise such a line is
+//!   consumed and reported as [`LineError::BareLineFeed`].
+//! - Empty lines are returned as empty text (servers ignore them; NAT devices
+//!   inject them).
+//!
+//! ## Bounded memory
+//! A line may hold at most [`LineConfig::max_line_len`] bytes before its LF
+//! (the CR counts). When more accumulate, [`LineError::TooLong`] is reported
+//! once, the buffered bytes are dropped, and all further input up to and
+//! including the next LF is discarded as it arrives, without being buffered.
+//! The buffer therefore never holds more than `max_line_len` bytes plus what
+//! the latest append added before the next call to [`LineBuffer::next_line`].
+
+use alloc::vec::Vec;
+use bytes::{Buf, Bytes, BytesMut};
+
+const IAC: u8 = 255;
+const DONT: u8 = 254;
+const WILL: u8 = 251;
+const SE: u8 = 240;
+const IP: u8 = 244;
+const DM: u8 = 242;
+const CR: u8 = b'\r';
+const LF: u8 = b'\n';
+const NUL: u8 = 0;
+
+/// Settings of a [`LineBuffer`].
+///
+/// The struct is `#[non_exhaustive]`: start from [`LineConfig::default`] and
+/// change fields, or chain the `with_*` setters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LineConfig {
+    /// Most bytes a line may hold before its LF (its CR included). Default 4096.
+    pub max_line_len: usize,
+    /// Accept a line ended by LF alone (a documented quirk of many peers). Default `true`.
+    pub accept_bare_lf: bool,
+    /// Decode Telnet sequences and RFC 2640 `CR NUL`. Default `true`.
+    pub decode_telnet: bool,
+}
+
+impl Default for LineConfig {
+    fn default() -> Self {
+        Self {
+            max_line_len: 4096,
+            accept_bare_lf: true,
+            decode_telnet: true,
+        }
+    }
+}
+
+impl LineConfig {
+    /// Sets [`LineConfig::max_line_len`].
+    #[must_use]
+    pub const fn with_max_line_len(mut self, max_line_len: usize) -> Self {
+        self.max_line_len = max_line_len;
+        self
+    }
+
+    /// Sets [`LineConfig::accept_bare_lf`].
+    #[must_use]
+    pub const fn with_accept_bare_lf(mut self, accept: bool) -> Self {
+        self.accept_bare_lf = accept;
+        self
+    }
+
+    /// Sets [`LineConfig::decode_telnet`].
+    #[must_use]
+    pub const fn with_decode_telnet(mut self, decode: bool) -> Self {
+        self.decode_telnet = decode;
+        self
+    }
+}
+
+/// Why a line was refused. The offending bytes are consumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// More than `max_line_len` bytes arrived without an LF; input is skipped through the next LF.
+    #[error("line too long")]
+    TooLong,
+    /// The line ended with LF alone while bare LF is not accepted.
+    #[error("line ended with LF without CR")]
+    BareLineFeed,
+}
+
+/// A line framer over one growing input buffer. See the [module docs](self).
+#[derive(Debug)]
+pub struct LineBuffer {
+    buf: BytesMut,
+    config: LineConfig,
+    /// Bytes at the front of `buf` that belong to the last returned line.
+    pending_advance: usize,
+    /// Bytes after `pending_advance` already searched for LF without success.
+    scanned: usize,
+    /// Skipping input through the next LF after a [`LineError::TooLong`].
+    discarding: bool,
+    /// Decoded text of the current line when Telnet decoding changed it.
+    scratch: Vec<u8>,
+}
+
+impl LineBuffer {
+    /// An empty framer with the given settings.
+    #[must_use]
+    pub fn new(config: LineConfig) -> Self {
+        Self {
+            buf: BytesMut::new(),
+            config,
+            pending_advance: 0,
+            scanned: 0,
+            discarding: false,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The settings in use.
+    #[must_use]
+    pub fn config(&self) -> &LineConfig {
+        &self.config
+    }
+
+    fn apply_pending(&mut self) {
+        if self.pending_advance > 0 {
+            let n = self.pending_advance.min(self.buf.len());
+            self.buf.advance(n);
+            self.pending_advance = 0;
+        }
+    }
+
+    /// Appends received bytes.
+    pub fn extend_from_slice(&mut self, data: &[u8]) {
+        self.apply_pending();
+        self.buf.extend_from_slice(data);
+    }
+
+    /// The input buffer, so an adapter can read into it directly (for example
+    /// with tokio's `read_buf`). Only **append** to it: removing or changing
+    /// bytes already there breaks framing (the scan resumes at an offset).
+    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        self.apply_pending();
+        &mut self.buf
+    }
+
+    /// How many received bytes are buffered and not yet returned as lines.
+    #[must_use]
+    pub fn buffered_len(&self) -> usize {
+        self.buf.len().saturating_sub(self.pending_advance)
+    }
+
+    /// Drops every buffered byte and returns how many there were. Used when
+    /// the transport changes under the protocol (after `234` to `AUTH TLS`,
+    /// plaintext that followed the command must never be replayed inside TLS).
+    /// Also ends any discarding of an overlong line.
+    pub fn discard_buffered(&mut self) -> usize {
+        self.apply_pending();
+        let n = self.buf.len();
+        self.buf.clear();
+        self.scanned = 0;
+        self.discarding = false;
+        n
+    }
+
+    /// The next complete line, `None` when more input is needed.
+    ///
+    /// Errors are reported once per offending line and the framer stays usable.
+    pub fn next_line(&mut self) -> Option<Result<LineRef<'_>, LineError>> {
+        self.apply_pending();
+        if self.discarding {
+            match memchr::memchr(LF, &self.buf) {
+                None => {
+                    self.buf.clear();
+                    return None;
+                }
+                Some(i) => {
+                    self.buf.advance(i + 1);
+                    self.discarding = false;
+                    self.scanned = 0;
+                }
+            }
+        }
+        let start = self.scanned.min(self.buf.len());
+        let Some(found) = self
+            .buf
+            .get(start..)
+            .and_then(|rest| memchr::memchr(LF, rest))
+        else {
+            if self.buf.len() > self.config.max_line_len {
+                self.buf.clear();
+                self.scanned = 0;
+                self.discarding = true;
+                return Some(Err(LineError::TooLong));
+            }
+            self.scanned = self.buf.len();
+            return None;
+        };
+        let lf = start + found;
+        self.scanned = 0;
+        let consumed = lf + 1;
+        if lf > self.config.max_line_len {
+            self.pending_advance = consumed;
+            return Some(Err(LineError::TooLong));
+        }
+        let raw = self.buf.get(..lf).unwrap_or_default();
+        let (raw, bare_lf) = match raw.split_last() {
+            Some((&CR, head)) => (head, false),
+            _ => (raw, true),
+        };
+        self.pending_advance = consumed;
+        if bare_lf && !self.config.accept_bare_lf {
+            return Some(Err(LineError::BareLineFeed));
+        }
+        let text_len = raw.len();
+        let mut decoded = false;
+        let mut telnet_sync = false;
+        if self.config.decode_telnet && memchr::memchr2(IAC, NUL, raw).is_some() {
+            telnet_sync = decode_telnet(raw, &mut self.scratch);
+            decoded = true;
+        }
+        Some(Ok(LineRef {
+            owner: self,
+            text_len,
+            consumed,
+            decoded,
+            bare_lf,
+            telnet_sync,
+        }))
+    }
+}
+
+/// Decodes Telnet sequences and `CR NUL` from `raw` into `out` (cleared first).
+/// Returns whether `IAC IP` or `IAC DM` was seen.
+fn decode_telnet(raw: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    let mut sync = false;
+    let mut pos = 0;
+    while let Some(found) = raw
+        .get(pos..)
+        .and_then(|rest| memchr::memchr2(IAC, NUL, rest))
+    {
+        let at = pos + found;
+        out.extend_from_slice(raw.get(pos..at).unwrap_or_default());
+        let tail = raw.get(at..).unwrap_or_default();
+        pos = at
+            + match tail {
+                [NUL, ..] => {
+                    // RFC 2640: CR NUL is a CR; a NUL elsewhere is kept for the parser to refuse.
+                    let after_cr = at.checked_sub(1).and_then(|i| raw.get(i)) == Some(&CR);
+                    if !after_cr {
+                        out.push(NUL);
+                    }
+                    1
+                }
+                [IAC, IAC, ..] => {
+                    out.push(IAC);
+                    2
+                }
+                [IAC, WILL..=DONT, _option, ..] => 3,
+                // An option negotiation cut by the end of the line.
+                [IAC, WILL..=DONT] => 2,
+                [IAC, cmd @ SE..=250, ..] => {
+                    sync |= *cmd == IP || *cmd == DM;
+                    2
+                }
+                // IAC before a byte that is no Telnet command: drop the IAC, keep the byte.
+                [IAC, _, ..] => 1,
+                // IAC (or IAC WILL...) cut by the end of the line.
+                _ => tail.len(),
+            };
+    }
+    out.extend_from_slice(raw.get(pos..).unwrap_or_default());
+    sync
+}
+
+/// One framed line, borrowing its [`LineBuffer`]. Dropping it consumes the line.
+#[derive(Debug)]
+#[must_use = "dropping a LineRef consumes the line"]
+pub struct LineRef<'a> {
+    owner: &'a mut LineBuffer,
+    text_len: usize,
+    consumed: usize,
+    decoded: bool,
+    bare_lf: bool,
+    telnet_sync: bool,
+}
+
+impl LineRef<'_> {
+    /// The line without CR LF, Telnet-decoded.
+    #[must_use]
+    pub fn text(&self) -> &[u8] {
+        if self.decoded {
+            &self.owner.scratch
+        } else {
+            self.owner.buf.get(..self.text_len).unwrap_or_default()
+        }
+    }
+
+    /// Whether the line ended with LF alone (no CR).
+    #[must_use]
+    pub fn bare_lf(&self) -> bool {
+        self.bare_lf
+    }
+
+    /// Whether a Telnet Interrupt Process (`IAC IP`) or Synch mark (`IAC DM`)
+    /// was removed from the line: the command is urgent (ABOR, STAT).
+    #[must_use]
+    pub fn telnet_sync(&self) -> bool {
+        self.telnet_sync
+    }
+
+    /// Whether Telnet or `CR NUL` decoding changed the line (then
+    /// [`LineRef::into_bytes`] copies).
+    #[must_use]
+    pub fn was_decoded(&self) -> bool {
+        self.decoded
+    }
+
+    /// The line as owned bytes, exactly [`LineRef::text`]: a zero-copy slice
+    /// of the input buffer on the plain path, a copy when decoding changed it.
+    #[must_use]
+    pub fn into_bytes(self) -> Bytes {
+        if self.decoded {
+            return Bytes::copy_from_slice(&self.owner.scratch);
+        }
+        let owner = self.owner;
+        if owner.pending_advance != self.consumed || self.consumed > owner.buf.len() {
+            // Cannot happen: the LineRef borrows the buffer mutably since next_line.
+            return Bytes::new();
+        }
+        owner.pending_advance = 0;
+        let whole = owner.buf.split_to(self.consumed).freeze();
+        whole.slice(..self.text_len.min(whole.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    type Framed = Vec<Result<Vec<u8>, LineError>>;
+
+    /// All lines (or errors) framed from `input` fed in chunks of `chunk` bytes.
+    fn frame(config: LineConfig, input: &[u8], chunk: usize) -> Framed {
+        let mut lb = LineBuffer::new(config);
+        let mut out = Vec::new();
+        for piece in input.chunks(chunk.max(1)) {
+            lb.extend_from_slice(piece);
+            while let Some(r) = lb.next_line() {
+                out.push(r.map(|l| l.text().to_vec()));
+            }
+        }
+        out
+    }
+
+    fn ok(lines: &[&[u8]]) -> Framed {
+        lines.iter().map(|l| Ok(l.to_vec())).collect()
+    }
+
+    #[test]
+    fn table() {
+        let d = LineConfig::default();
+        let cases: &[(&[u8], Framed)] = &[
+            (b"USER a\r\n", ok(&[b"USER a"])),
+            (b"USER a\n", ok(&[b"USER a"])),
+            (b"USER a", ok(&[])),
+            (b"\r\n\n", ok(&[b"", b""])),
+            (b"A\r\nB\r\nC", ok(&[b"A", b"B"])),
+            (b"A\rB\r\n", ok(&[b"A\rB"])),
+            (b"X \xff\xff y\r\n", ok(&[b"X \xff y"])),
+            (b"\xff\xf4\xff\xf2ABOR\r\n", ok(&[b"ABOR"])),
+            (b"\xff\xf4\xffABOR\r\n", ok(&[b"ABOR"])),
+            (b"NO\xff\xf1OP\r\n", ok(&[b"NOOP"])),
+            (b"\xff\xfb\x01NOOP\r\n", ok(&[b"NOOP"])),
+            (b"\xff\xfdNOOP\r\n", ok(&[b"OOP"])),
+            (b"A\r\x00B\r\n", ok(&[b"A\rB"])),
+            (b"A\x00B\r\n", ok(&[b"A\x00B"])),
+            (b"AB\xff\r\n", ok(&[b"AB"])),
+            (b"AB\xff\xfb\r\n", ok(&[b"AB"])),
+            (b"\xff\xff\x00\r\n", ok(&[b"\xff\x00"])),
+            (b"A\r\x00\x00\r\n", ok(&[b"A\r\x00"])),
+        ];
+        for (input, want) in cases {
+            for chunk in 1..=input.len().max(1) {
+                assert_eq!(&frame(d, input, chunk), want, "{input:?} chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn flags() {
+        let mut lb = LineBuffer::new(LineConfig::default());
+        lb.extend_from_slice(b"A\nB\r\n\xff\xf4\xff\xf2ABOR\r\n");
+        let l = lb.next_line().unwrap().unwrap();
+        assert!(l.bare_lf() && !l.telnet_sync() && !l.was_decoded());
+        drop(l);
+        let l = lb.next_line().unwrap().unwrap();
+        assert!(!l.bare_lf() && !l.telnet_sync());
+        drop(l);
+        let l = lb.next_line().unwrap().unwrap();
+        assert!(l.telnet_sync() && l.was_decoded());
+        assert_eq!(l.into_bytes(), Bytes::from_static(b"ABOR"));
+        assert!(lb.next_line().is_none());
+        assert_eq!(lb.buffered_len(), 0);
+    }
+
+    #[test]
+    fn strict_crlf_and_no_telnet() {
+        let strict = LineConfig::default()
+            .with_accept_bare_lf(false)
+            .with_decode_telnet(false);
+        assert_eq!(
+            frame(strict, b"A\nB\r\n\xff\xffC\r\n", 3),
+            vec![
+                Err(LineError::BareLineFeed),
+                Ok(b"B".to_vec()),
+                Ok(b"\xff\xffC".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn into_bytes_zero_copy() {
+        let mut lb = LineBuffer::new(LineConfig::default());
+        lb.extend_from_slice(b"RETR a\r\nSTOR b\r\npartial");
+        let first = lb.next_line().unwrap().unwrap().into_bytes();
+        let second = lb.next_line().unwrap().unwrap().into_bytes();
+        assert_eq!(first, Bytes::from_static(b"RETR a"));
+        assert_eq!(second, Bytes::from_static(b"STOR b"));
+        assert!(lb.next_line().is_none());
+        assert_eq!(lb.buffered_len(), 7);
+        assert_eq!(lb.discard_buffered(), 7);
+        assert_eq!(lb.buffered_len(), 0);
+    }
+
+    #[test]
+    fn too_long_reported_once_and_bounded() {
+        let cfg = LineConfig::default().with_max_line_len(16);
+        let mut lb = LineBuffer::new(cfg);
+        let mut errors = 0;
+        for _ in 0..100_000 {
+            lb.extend_from_slice(b"xxxxxxx");
+            while let Some(r) = lb.next_line() {
+                assert_eq!(r.err(), Some(LineError::TooLong));
+                errors += 1;
+            }
+            assert!(lb.buffered_len() <= 16 + 7);
+        }
+        assert_eq!(errors, 1);
+        lb.extend_from_slice(b"yyy\r\nNOOP\r\n");
+        assert_eq!(lb.next_line().unwrap().unwrap().text(), b"NOOP");
+        assert!(lb.next_line().is_none());
+        // A complete overlong line in one append is also refused.
+        lb.extend_from_slice(b"0123456789abcdefgh\r\nPWD\r\n");
+        assert_eq!(lb.next_line().unwrap().err(), Some(LineError::TooLong));
+        assert_eq!(lb.next_line().unwrap().unwrap().text(), b"PWD");
+        // Exactly at the limit (CR counted) is fine.
+        lb.extend_from_slice(b"0123456789abcde\r\n");
+        assert_eq!(lb.next_line().unwrap().unwrap().text(), b"0123456789abcde");
+    }
+
+    #[test]
+    fn buffer_mut_appends() {
+        let mut lb = LineBuffer::new(LineConfig::default());
+        lb.buffer_mut().extend_from_slice(b"NO");
+        assert!(lb.next_line().is_none());
+        lb.buffer_mut().extend_from_slice(b"OP\r\n");
+        assert_eq!(lb.next_line().unwrap().unwrap().text(), b"NOOP");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_bounded(input in proptest::collection::vec(any::<u8>(), 0..600),
+                                    chunk in 1usize..40, max in 1usize..64) {
+            let mut lb = LineBuffer::new(LineConfig::default().with_max_line_len(max));
+            for piece in input.chunks(chunk) {
+                lb.extend_from_slice(piece);
+                while let Some(r) = lb.next_line() {
+                    if let Ok(l) = r {
+                        prop_assert!(l.text().len() <= max);
+                    }
+                }
+                prop_assert!(lb.buffered_len() <= max + chunk);
+            }
+        }
+
+        #[test]
+        fn chunking_does_not_matter(lines in proptest::collection::vec(
+            proptest::collection::vec(any::<u8>().prop_filter("no LF", |b| *b != b'\n'), 0..20), 0..10),
+            chunk in 1usize..30) {
+            let mut input = Vec::new();
+            for l in &lines {
+                input.extend_from_slice(l);
+                input.extend_from_slice(b"\r\n");
+            }
+            let whole = frame(LineConfig::default(), &input, input.len().max(1));
+            prop_assert_eq!(whole.len(), lines.len());
+            prop_assert_eq!(frame(LineConfig::default(), &input, chunk), whole);
+        }
+    }
+}

@@ -343,3 +343,212 @@ pub enum DigestAlgorithm {
     /// `XSHA512`.
     Sha512,
 }
+
+impl<A> AuthMechanism<A> {
+    /// Converts the raw argument type.
+    pub fn map<B>(self, f: impl FnOnce(A) -> B) -> AuthMechanism<B> {
+        match self {
+            Self::Tls => AuthMechanism::Tls,
+            Self::Ssl => AuthMechanism::Ssl,
+            Self::TlsP => AuthMechanism::TlsP,
+            Self::Other(a) => AuthMechanism::Other(f(a)),
+        }
+    }
+}
+
+impl<A> OptsArgument<A> {
+    /// Converts the raw argument type.
+    pub fn map<B>(self, mut f: impl FnMut(A) -> B) -> OptsArgument<B> {
+        match self {
+            Self::Utf8(on) => OptsArgument::Utf8(on),
+            Self::Mlst(facts) => OptsArgument::Mlst(f(facts)),
+            Self::Other { name, options } => OptsArgument::Other {
+                name: f(name),
+                options: options.map(f),
+            },
+        }
+    }
+}
+
+impl<A> Command<A> {
+    /// Converts every raw argument with `f`, keeping everything else.
+    ///
+    /// This is how to build commands of other argument types, for example an
+    /// arbitrary `Command<Bytes>` for fuzzing (`Bytes` has no `Arbitrary`
+    /// impl): `Command::<Vec<u8>>::arbitrary(u)?.map(Bytes::from)`.
+    pub fn map<B>(self, mut f: impl FnMut(A) -> B) -> Command<B> {
+        use Command as C;
+        match self {
+            C::User(a) => C::User(f(a)),
+            C::Pass(a) => C::Pass(f(a)),
+            C::Acct(a) => C::Acct(f(a)),
+            C::Cwd(a) => C::Cwd(f(a)),
+            C::Xcwd(a) => C::Xcwd(f(a)),
+            C::Cdup => C::Cdup,
+            C::Xcup => C::Xcup,
+            C::Smnt(a) => C::Smnt(f(a)),
+            C::Rein => C::Rein,
+            C::Quit => C::Quit,
+            C::Port(p) => C::Port(p),
+            C::Pasv => C::Pasv,
+            C::Type(t) => C::Type(t),
+            C::Stru(s) => C::Stru(s),
+            C::Mode(m) => C::Mode(m),
+            C::Eprt(e) => C::Eprt(e),
+            C::Epsv(e) => C::Epsv(e),
+            C::Lprt(a) => C::Lprt(f(a)),
+            C::Lpsv => C::Lpsv,
+            C::Retr(a) => C::Retr(f(a)),
+            C::Stor(a) => C::Stor(f(a)),
+            C::Stou(a) => C::Stou(a.map(f)),
+            C::Appe(a) => C::Appe(f(a)),
+            C::Allo(a) => C::Allo(f(a)),
+            C::Rest(n) => C::Rest(n),
+            C::Rnfr(a) => C::Rnfr(f(a)),
+            C::Rnto(a) => C::Rnto(f(a)),
+            C::Abor => C::Abor,
+            C::Dele(a) => C::Dele(f(a)),
+            C::Rmd(a) => C::Rmd(f(a)),
+            C::Xrmd(a) => C::Xrmd(f(a)),
+            C::Mkd(a) => C::Mkd(f(a)),
+            C::Xmkd(a) => C::Xmkd(f(a)),
+            C::Pwd => C::Pwd,
+            C::Xpwd => C::Xpwd,
+            C::List(a) => C::List(a.map(f)),
+            C::Nlst(a) => C::Nlst(a.map(f)),
+            C::Site(a) => C::Site(f(a)),
+            C::Syst => C::Syst,
+            C::Stat(a) => C::Stat(a.map(f)),
+            C::Help(a) => C::Help(a.map(f)),
+            C::Noop => C::Noop,
+            C::Auth(m) => C::Auth(m.map(f)),
+            C::Adat(a) => C::Adat(f(a)),
+            C::Pbsz(n) => C::Pbsz(n),
+            C::Prot(p) => C::Prot(p),
+            C::Ccc => C::Ccc,
+            C::Mic(a) => C::Mic(f(a)),
+            C::Conf(a) => C::Conf(f(a)),
+            C::Enc(a) => C::Enc(f(a)),
+            C::Feat => C::Feat,
+            C::Opts(o) => C::Opts(o.map(f)),
+            C::Size(a) => C::Size(f(a)),
+            C::Mdtm(a) => C::Mdtm(f(a)),
+            C::Mlst(a) => C::Mlst(a.map(f)),
+            C::Mlsd(a) => C::Mlsd(a.map(f)),
+            C::Lang(a) => C::Lang(a.map(f)),
+            C::Host(a) => C::Host(f(a)),
+            C::Mfmt { time, path } => C::Mfmt {
+                time,
+                path: f(path),
+            },
+            C::Mfct { time, path } => C::Mfct {
+                time,
+                path: f(path),
+            },
+            C::Mff { facts, path } => {
+                let facts = f(facts);
+                C::Mff {
+                    facts,
+                    path: f(path),
+                }
+            }
+            C::Clnt(a) => C::Clnt(f(a)),
+            C::Hash(a) => C::Hash(f(a)),
+            C::Md5(a) => C::Md5(f(a)),
+            C::XDigest { algorithm, args } => C::XDigest {
+                algorithm,
+                args: f(args),
+            },
+            C::Pret(a) => C::Pret(f(a)),
+        }
+    }
+
+    /// The verb in upper case, as rendered on the wire (`PASV` for `P@SW`).
+    #[must_use]
+    pub fn verb(&self) -> &'static str {
+        use Command as C;
+        match self {
+            C::User(_) => "USER",
+            C::Pass(_) => "PASS",
+            C::Acct(_) => "ACCT",
+            C::Cwd(_) => "CWD",
+            C::Xcwd(_) => "XCWD",
+            C::Cdup => "CDUP",
+            C::Xcup => "XCUP",
+            C::Smnt(_) => "SMNT",
+            C::Rein => "REIN",
+            C::Quit => "QUIT",
+            C::Port(_) => "PORT",
+            C::Pasv => "PASV",
+            C::Type(_) => "TYPE",
+            C::Stru(_) => "STRU",
+            C::Mode(_) => "MODE",
+            C::Eprt(_) => "EPRT",
+            C::Epsv(_) => "EPSV",
+            C::Lprt(_) => "LPRT",
+            C::Lpsv => "LPSV",
+            C::Retr(_) => "RETR",
+            C::Stor(_) => "STOR",
+            C::Stou(_) => "STOU",
+            C::Appe(_) => "APPE",
+            C::Allo(_) => "ALLO",
+            C::Rest(_) => "REST",
+            C::Rnfr(_) => "RNFR",
+            C::Rnto(_) => "RNTO",
+            C::Abor => "ABOR",
+            C::Dele(_) => "DELE",
+            C::Rmd(_) => "RMD",
+            C::Xrmd(_) => "XRMD",
+            C::Mkd(_) => "MKD",
+            C::Xmkd(_) => "XMKD",
+            C::Pwd => "PWD",
+            C::Xpwd => "XPWD",
+            C::List(_) => "LIST",
+            C::Nlst(_) => "NLST",
+            C::Site(_) => "SITE",
+            C::Syst => "SYST",
+            C::Stat(_) => "STAT",
+            C::Help(_) => "HELP",
+            C::Noop => "NOOP",
+            C::Auth(_) => "AUTH",
+            C::Adat(_) => "ADAT",
+            C::Pbsz(_) => "PBSZ",
+            C::Prot(_) => "PROT",
+            C::Ccc => "CCC",
+            C::Mic(_) => "MIC",
+            C::Conf(_) => "CONF",
+            C::Enc(_) => "ENC",
+            C::Feat => "FEAT",
+            C::Opts(_) => "OPTS",
+            C::Size(_) => "SIZE",
+            C::Mdtm(_) => "MDTM",
+            C::Mlst(_) => "MLST",
+            C::Mlsd(_) => "MLSD",
+            C::Lang(_) => "LANG",
+            C::Host(_) => "HOST",
+            C::Mfmt { .. } => "MFMT",
+            C::Mfct { .. } => "MFCT",
+            C::Mff { .. } => "MFF",
+            C::Clnt(_) => "CLNT",
+            C::Hash(_) => "HASH",
+            C::Md5(_) => "MD5",
+            C::XDigest { algorithm, .. } => match algorithm {
+                DigestAlgorithm::Md5 => "XMD5",
+                DigestAlgorithm::Crc => "XCRC",
+                DigestAlgorithm::Sha1 => "XSHA1",
+                DigestAlgorithm::Sha256 => "XSHA256",
+                DigestAlgorithm::Sha512 => "XSHA512",
+            },
+            C::Pret(_) => "PRET",
+        }
+    }
+}
+
+impl<A: AsRef<[u8]>> Command<A> {
+    /// An owned copy whose arguments are fresh [`Bytes`] (copies; for the
+    /// zero-copy path use [`Command::to_spans`] and [`Command::resolve`]).
+    #[must_use]
+    pub fn into_owned(self) -> Command<Bytes> {
+        self.map(|a| Bytes::copy_from_slice(a.as_ref()))
+    }
+}

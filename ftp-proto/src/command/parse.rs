@@ -1,4 +1,415 @@
-//! Command parsing (in progress).
-/// A parse error (in progress).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParseError {}
+//! Command parsing: one line of text (as [`LineRef::text`](crate::line::LineRef::text)
+//! gives it) into a borrowed [`Command<&[u8]>`](Command), without allocation.
+//!
+//! Grammar and choices (spec §1.5, §3):
+//! - The verb is every byte up to the first SP, matched case-insensitively.
+//!   Everything after that first SP is the argument, spaces included
+//!   (RFC 2640 §3.1, RFC 3659 §2.2: `STOR   x` stores `"  x"`).
+//! - Verbs without argument (`PWD`, `PASV`, `QUIT`...) refuse a non-blank
+//!   argument with [`ParseError::UnexpectedArgument`] (501, as pyftpdlib). An
+//!   argument made only of spaces (`NOOP ` from sloppy clients) is ignored.
+//! - Verbs with a required argument refuse a missing or empty one with
+//!   [`ParseError::MissingArgument`] (501). `PASS` alone is an empty password.
+//! - Optional arguments (`LIST`, `STAT`, `MLSD`...) that are empty are `None`.
+//! - `LIST`/`NLST` drop leading `-options` words (`LIST -la`, `LIST -a -l dir`)
+//!   and the spaces after them, as servers do; a path starting with `-` can
+//!   therefore not be listed.
+//! - Typed parameters (`TYPE`, `MODE`, `STRU`, `PROT`, `EPSV`, `OPTS UTF8`,
+//!   `AUTH`) are case-insensitive. An unknown parameter letter is
+//!   [`ParseError::UnsupportedParameter`] (504); a malformed one is
+//!   [`ParseError::BadArgument`] (501).
+//! - `P@SW` is `PASV` (spec pitfall 14).
+
+use core::ops::Range;
+
+use bytes::Bytes;
+
+use super::{
+    AuthMechanism, Command, DigestAlgorithm, EpsvArgument, FileStructure, NetworkProtocol,
+    OptsArgument, ProtectionLevel, TextFormat, TransferMode, TransferType,
+};
+use crate::address::{self, AddressError};
+use crate::timestamp::Timestamp;
+
+/// Why a command line was refused. [`ParseError::reply_code`] gives the reply to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The line is empty (servers ignore it).
+    #[error("empty command line")]
+    Empty,
+    /// The verb is not a known command (500).
+    #[error("unknown command")]
+    UnknownVerb,
+    /// A required argument is missing or empty (501).
+    #[error("missing argument")]
+    MissingArgument,
+    /// An argument was given to a command that takes none (501).
+    #[error("unexpected argument")]
+    UnexpectedArgument,
+    /// The argument does not follow the command's syntax (501).
+    #[error("bad argument syntax")]
+    BadArgument,
+    /// The argument is well-formed but names an unknown parameter, such as `TYPE X` (504).
+    #[error("parameter not implemented")]
+    UnsupportedParameter,
+    /// `EPRT` names a network protocol other than 1 (IPv4) or 2 (IPv6) (522).
+    #[error("network protocol not supported")]
+    UnsupportedProtocol,
+}
+
+impl ParseError {
+    /// The FTP reply code a server answers with: 500, 501, 504 or 522.
+    /// [`ParseError::Empty`] gives 500, though servers usually ignore empty lines.
+    #[must_use]
+    pub const fn reply_code(&self) -> u16 {
+        match self {
+            Self::Empty | Self::UnknownVerb => 500,
+            Self::MissingArgument | Self::UnexpectedArgument | Self::BadArgument => 501,
+            Self::UnsupportedParameter => 504,
+            Self::UnsupportedProtocol => 522,
+        }
+    }
+}
+
+impl From<AddressError> for ParseError {
+    fn from(e: AddressError) -> Self {
+        match e {
+            AddressError::UnsupportedFamily => Self::UnsupportedProtocol,
+            _ => Self::BadArgument,
+        }
+    }
+}
+
+/// Longest verb we know (`XSHA256`, `XSHA512`) fits in this many bytes.
+const MAX_VERB: usize = 8;
+
+fn required(arg: Option<&[u8]>) -> Result<&[u8], ParseError> {
+    match arg {
+        Some(a) if !a.is_empty() => Ok(a),
+        _ => Err(ParseError::MissingArgument),
+    }
+}
+
+fn optional(arg: Option<&[u8]>) -> Option<&[u8]> {
+    arg.filter(|a| !a.is_empty())
+}
+
+fn none(arg: Option<&[u8]>) -> Result<(), ParseError> {
+    match arg {
+        Some(a) if a.iter().any(|&b| b != b' ') => Err(ParseError::UnexpectedArgument),
+        _ => Ok(()),
+    }
+}
+
+/// A decimal number of 1..=20 digits that fits `u64`.
+pub(crate) fn decimal_u64(text: &[u8]) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    text.iter().try_fold(0u64, |acc, &d| {
+        if d.is_ascii_digit() {
+            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Splits at the first SP: (word, rest after the SP).
+fn split_word(arg: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match memchr::memchr(b' ', arg) {
+        Some(i) => (arg.get(..i).unwrap_or_default(), arg.get(i + 1..)),
+        None => (arg, None),
+    }
+}
+
+fn upper_letter(arg: &[u8]) -> Result<u8, ParseError> {
+    match arg {
+        [b] => Ok(b.to_ascii_uppercase()),
+        [] => Err(ParseError::MissingArgument),
+        _ => Err(ParseError::BadArgument),
+    }
+}
+
+fn text_format(rest: &[u8]) -> Result<TextFormat, ParseError> {
+    match rest {
+        [] => Ok(TextFormat::NonPrint),
+        [f] => match f.to_ascii_uppercase() {
+            b'N' => Ok(TextFormat::NonPrint),
+            b'T' => Ok(TextFormat::Telnet),
+            b'C' => Ok(TextFormat::CarriageControl),
+            _ => Err(ParseError::UnsupportedParameter),
+        },
+        _ => Err(ParseError::BadArgument),
+    }
+}
+
+fn trim_start_spaces(mut s: &[u8]) -> &[u8] {
+    while let [b' ', rest @ ..] = s {
+        s = rest;
+    }
+    s
+}
+
+fn parse_type(arg: &[u8]) -> Result<TransferType, ParseError> {
+    let Some((&code, rest)) = arg.split_first() else {
+        return Err(ParseError::MissingArgument);
+    };
+    let rest = trim_start_spaces(rest);
+    match code.to_ascii_uppercase() {
+        b'A' => Ok(match text_format(rest)? {
+            TextFormat::NonPrint => TransferType::Ascii,
+            other => TransferType::AsciiFormat(other),
+        }),
+        b'E' => Ok(TransferType::Ebcdic(text_format(rest)?)),
+        b'I' if rest.is_empty() => Ok(TransferType::Image),
+        b'I' => Err(ParseError::BadArgument),
+        b'L' => match decimal_u64(rest) {
+            Some(0) => Err(ParseError::UnsupportedParameter),
+            Some(n) => u8::try_from(n)
+                .map(TransferType::Local)
+                .map_err(|_| ParseError::UnsupportedParameter),
+            None => Err(ParseError::BadArgument),
+        },
+        _ => Err(ParseError::UnsupportedParameter),
+    }
+}
+
+fn parse_auth(arg: &[u8]) -> AuthMechanism<&[u8]> {
+    if arg.eq_ignore_ascii_case(b"TLS") || arg.eq_ignore_ascii_case(b"TLS-C") {
+        AuthMechanism::Tls
+    } else if arg.eq_ignore_ascii_case(b"SSL") {
+        AuthMechanism::Ssl
+    } else if arg.eq_ignore_ascii_case(b"TLS-P") {
+        AuthMechanism::TlsP
+    } else {
+        AuthMechanism::Other(arg)
+    }
+}
+
+fn parse_epsv(arg: Option<&[u8]>) -> Result<EpsvArgument, ParseError> {
+    let Some(arg) = optional(arg) else {
+        return Ok(EpsvArgument::Default);
+    };
+    if arg.eq_ignore_ascii_case(b"ALL") {
+        return Ok(EpsvArgument::All);
+    }
+    match decimal_u64(arg).map(u16::try_from) {
+        Some(Ok(1)) => Ok(EpsvArgument::Protocol(NetworkProtocol::Ipv4)),
+        Some(Ok(2)) => Ok(EpsvArgument::Protocol(NetworkProtocol::Ipv6)),
+        Some(Ok(n)) => Ok(EpsvArgument::Protocol(NetworkProtocol::Other(n))),
+        _ => Err(ParseError::BadArgument),
+    }
+}
+
+fn parse_opts(arg: &[u8]) -> OptsArgument<&[u8]> {
+    let (name, options) = split_word(arg);
+    if name.eq_ignore_ascii_case(b"UTF8") || name.eq_ignore_ascii_case(b"UTF-8") {
+        match options {
+            Some(o) if o.eq_ignore_ascii_case(b"ON") => return OptsArgument::Utf8(true),
+            Some(o) if o.eq_ignore_ascii_case(b"OFF") => return OptsArgument::Utf8(false),
+            _ => {}
+        }
+    }
+    if name.eq_ignore_ascii_case(b"MLST") {
+        // An empty list selects names only; keep a slice of `arg` so spans stay valid.
+        return OptsArgument::Mlst(options.unwrap_or(arg.get(arg.len()..).unwrap_or_default()));
+    }
+    OptsArgument::Other {
+        name,
+        options: optional(options),
+    }
+}
+
+/// `LIST`/`NLST`: drop leading `-options` words and the spaces after each.
+fn listing_argument(arg: Option<&[u8]>) -> Option<&[u8]> {
+    let mut arg = optional(arg)?;
+    while arg.first() == Some(&b'-') {
+        let (_, rest) = split_word(arg);
+        arg = trim_start_spaces(rest?);
+    }
+    optional(Some(arg))
+}
+
+fn parse_time_and_path(arg: Option<&[u8]>) -> Result<(Timestamp, &[u8]), ParseError> {
+    let (time, path) = split_word(required(arg)?);
+    let path = required(path)?;
+    let time = Timestamp::parse_ftp(time).map_err(|_| ParseError::BadArgument)?;
+    Ok((time, path))
+}
+
+impl<'a> Command<&'a [u8]> {
+    /// Parses one command line (without CR LF, Telnet-decoded), borrowing it.
+    /// See the [module docs](self) for the grammar and the error choices.
+    pub fn parse(line: &'a [u8]) -> Result<Self, ParseError> {
+        if line.is_empty() {
+            return Err(ParseError::Empty);
+        }
+        let (verb, arg) = split_word(line);
+        if verb.is_empty() || verb.len() > MAX_VERB {
+            return Err(ParseError::UnknownVerb);
+        }
+        let mut upper = [0u8; MAX_VERB];
+        let upper = upper.get_mut(..verb.len()).unwrap_or_default();
+        upper.copy_from_slice(verb);
+        upper.make_ascii_uppercase();
+        let upper: &[u8] = upper;
+        use Command as C;
+        Ok(match upper {
+            b"USER" => C::User(required(arg)?),
+            // An absent password is an empty one, pointing at the end of the line.
+            b"PASS" => C::Pass(arg.unwrap_or(line.get(line.len()..).unwrap_or_default())),
+            b"ACCT" => C::Acct(required(arg)?),
+            b"CWD" => C::Cwd(required(arg)?),
+            b"XCWD" => C::Xcwd(required(arg)?),
+            b"CDUP" => none(arg).map(|()| C::Cdup)?,
+            b"XCUP" => none(arg).map(|()| C::Xcup)?,
+            b"SMNT" => C::Smnt(required(arg)?),
+            b"REIN" => none(arg).map(|()| C::Rein)?,
+            b"QUIT" => none(arg).map(|()| C::Quit)?,
+            b"PORT" => C::Port(address::parse_port_argument(required(arg)?)?),
+            b"PASV" | b"P@SW" => none(arg).map(|()| C::Pasv)?,
+            b"TYPE" => C::Type(parse_type(required(arg)?)?),
+            b"STRU" => C::Stru(match upper_letter(required(arg)?)? {
+                b'F' => FileStructure::File,
+                b'R' => FileStructure::Record,
+                b'P' => FileStructure::Page,
+                _ => return Err(ParseError::UnsupportedParameter),
+            }),
+            b"MODE" => C::Mode(match upper_letter(required(arg)?)? {
+                b'S' => TransferMode::Stream,
+                b'B' => TransferMode::Block,
+                b'C' => TransferMode::Compressed,
+                b'Z' => TransferMode::Deflate,
+                _ => return Err(ParseError::UnsupportedParameter),
+            }),
+            b"EPRT" => C::Eprt(address::parse_eprt_argument(required(arg)?)?),
+            b"EPSV" => C::Epsv(parse_epsv(arg)?),
+            b"LPRT" => C::Lprt(required(arg)?),
+            b"LPSV" => none(arg).map(|()| C::Lpsv)?,
+            b"RETR" => C::Retr(required(arg)?),
+            b"STOR" => C::Stor(required(arg)?),
+            b"STOU" => C::Stou(optional(arg)),
+            b"APPE" => C::Appe(required(arg)?),
+            b"ALLO" => C::Allo(required(arg)?),
+            b"REST" => C::Rest(decimal_u64(required(arg)?).ok_or(ParseError::BadArgument)?),
+            b"RNFR" => C::Rnfr(required(arg)?),
+            b"RNTO" => C::Rnto(required(arg)?),
+            b"ABOR" => none(arg).map(|()| C::Abor)?,
+            b"DELE" => C::Dele(required(arg)?),
+            b"RMD" => C::Rmd(required(arg)?),
+            b"XRMD" => C::Xrmd(required(arg)?),
+            b"MKD" => C::Mkd(required(arg)?),
+            b"XMKD" => C::Xmkd(required(arg)?),
+            b"PWD" => none(arg).map(|()| C::Pwd)?,
+            b"XPWD" => none(arg).map(|()| C::Xpwd)?,
+            b"LIST" => C::List(listing_argument(arg)),
+            b"NLST" => C::Nlst(listing_argument(arg)),
+            b"SITE" => C::Site(required(arg)?),
+            b"SYST" => none(arg).map(|()| C::Syst)?,
+            b"STAT" => C::Stat(optional(arg)),
+            b"HELP" => C::Help(optional(arg)),
+            b"NOOP" => none(arg).map(|()| C::Noop)?,
+            b"AUTH" => C::Auth(parse_auth(required(arg)?)),
+            b"ADAT" => C::Adat(required(arg)?),
+            b"PBSZ" => C::Pbsz(decimal_u64(required(arg)?).ok_or(ParseError::BadArgument)?),
+            b"PROT" => C::Prot(match upper_letter(required(arg)?)? {
+                b'C' => ProtectionLevel::Clear,
+                b'S' => ProtectionLevel::Safe,
+                b'E' => ProtectionLevel::Confidential,
+                b'P' => ProtectionLevel::Private,
+                _ => return Err(ParseError::UnsupportedParameter),
+            }),
+            b"CCC" => none(arg).map(|()| C::Ccc)?,
+            b"MIC" => C::Mic(required(arg)?),
+            b"CONF" => C::Conf(required(arg)?),
+            b"ENC" => C::Enc(required(arg)?),
+            b"FEAT" => none(arg).map(|()| C::Feat)?,
+            b"OPTS" => C::Opts(parse_opts(required(arg)?)),
+            b"SIZE" => C::Size(required(arg)?),
+            b"MDTM" => C::Mdtm(required(arg)?),
+            b"MLST" => C::Mlst(optional(arg)),
+            b"MLSD" => C::Mlsd(optional(arg)),
+            b"LANG" => C::Lang(optional(arg)),
+            b"HOST" => C::Host(required(arg)?),
+            b"MFMT" => {
+                let (time, path) = parse_time_and_path(arg)?;
+                C::Mfmt { time, path }
+            }
+            b"MFCT" => {
+                let (time, path) = parse_time_and_path(arg)?;
+                C::Mfct { time, path }
+            }
+            b"MFF" => {
+                let (facts, path) = split_word(required(arg)?);
+                C::Mff {
+                    facts: required(Some(facts))?,
+                    path: required(path)?,
+                }
+            }
+            b"CLNT" => C::Clnt(required(arg)?),
+            b"HASH" => C::Hash(required(arg)?),
+            b"MD5" => C::Md5(required(arg)?),
+            b"XMD5" => digest(DigestAlgorithm::Md5, arg)?,
+            b"XCRC" => digest(DigestAlgorithm::Crc, arg)?,
+            b"XSHA1" => digest(DigestAlgorithm::Sha1, arg)?,
+            b"XSHA256" => digest(DigestAlgorithm::Sha256, arg)?,
+            b"XSHA512" => digest(DigestAlgorithm::Sha512, arg)?,
+            b"PRET" => C::Pret(required(arg)?),
+            _ => return Err(ParseError::UnknownVerb),
+        })
+    }
+
+    /// The byte ranges of every argument inside `line`, the slice this command
+    /// was parsed from. Together with [`Command::resolve`] this turns a
+    /// borrowed command into an owned one without copying:
+    /// `Command::parse(line.text())?.to_spans(line.text()).resolve(&line.into_bytes())`.
+    ///
+    /// An argument that does not point into `line` (a caller error) maps to `0..0`.
+    #[must_use]
+    pub fn to_spans(&self, line: &[u8]) -> Command<Range<usize>> {
+        let base = line.as_ptr() as usize;
+        self.clone().map(|arg: &[u8]| {
+            let start = (arg.as_ptr() as usize).checked_sub(base);
+            match start {
+                Some(s)
+                    if s.checked_add(arg.len())
+                        .is_some_and(|end| end <= line.len()) =>
+                {
+                    s..s + arg.len()
+                }
+                _ => {
+                    debug_assert!(false, "argument does not point into the line");
+                    0..0
+                }
+            }
+        })
+    }
+}
+
+fn digest(algorithm: DigestAlgorithm, arg: Option<&[u8]>) -> Result<Command<&[u8]>, ParseError> {
+    Ok(Command::XDigest {
+        algorithm,
+        args: required(arg)?,
+    })
+}
+
+impl Command<Range<usize>> {
+    /// Slices the owned line into the arguments (`Bytes::slice`, no copy).
+    /// `line` must hold the text the spans were computed on; a range outside it
+    /// resolves to empty bytes.
+    #[must_use]
+    pub fn resolve(self, line: &Bytes) -> Command<Bytes> {
+        self.map(|r| {
+            if r.start <= r.end && r.end <= line.len() {
+                line.slice(r)
+            } else {
+                Bytes::new()
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
