@@ -335,7 +335,7 @@ fn parse_time_and_path(arg: Option<&[u8]>) -> Result<(Timestamp, &[u8]), ParseEr
 
 impl<'a> Command<&'a [u8]> {
     /// Parses one command line (without CR LF, Telnet-decoded), borrowing it.
-    /// See the [module docs](self) for the grammar and the error choices.
+    /// See the [`command`](crate::command) module docs for the grammar and the error choices.
     pub fn parse(line: &'a [u8]) -> Result<Self, ParseError> {
         if line.is_empty() {
             return Err(ParseError::Empty);
