@@ -26,7 +26,10 @@ const PASSWORD: &str = "wonderland";
 struct Setup {
     listen: Option<SocketAddr>,
     tls: bool,
+    implicit_tls: bool,
+    require_session_reuse: bool,
     max_connections: Option<usize>,
+    grace: Option<Duration>,
 }
 
 /// A running server with its temporary folders; stopped when dropped.
@@ -57,7 +60,8 @@ impl TestServer {
         let mut builder = Server::builder(auth, FilesystemRoots::new(&root))
             .allow_anonymous(true)
             .failed_login_delay(Some(Duration::from_millis(50)))
-            .shutdown_grace(Duration::from_secs(2));
+            .shutdown_grace(setup.grace.unwrap_or(Duration::from_secs(2)))
+            .implicit_tls(setup.implicit_tls);
         builder = builder.listen(
             setup
                 .listen
@@ -74,7 +78,10 @@ impl TestServer {
             let key_path = dir.path().join("key.pem");
             std::fs::write(&cert_path, certified.cert.pem()).unwrap();
             std::fs::write(&key_path, certified.signing_key.serialize_pem()).unwrap();
-            builder = builder.tls(TlsConfig::from_pem_files(&cert_path, &key_path).unwrap());
+            let tls = TlsConfig::from_pem_files(&cert_path, &key_path)
+                .unwrap()
+                .require_session_reuse(setup.require_session_reuse);
+            builder = builder.tls(tls);
             cert = Some(cert_path);
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -693,4 +700,111 @@ fn ipv6_loopback_smoke() {
     assert_eq!(last.unwrap().code, 226);
     // PASV has no IPv4 address to announce on an IPv6 connection.
     assert_eq!(c.command("PASV").unwrap().code, 425);
+}
+
+#[test]
+fn implicit_tls_with_curl() {
+    let Some(curl) = available(ClientKind::Curl) else {
+        return;
+    };
+    let server = TestServer::start(Setup {
+        tls: true,
+        implicit_tls: true,
+        ..Setup::default()
+    })
+    .unwrap();
+    let cert = server.cert.as_ref().unwrap().to_str().unwrap();
+    let url = format!("ftps://{USER}:{PASSWORD}@{}/hello.txt", server.addr);
+    let out = run(&curl, &["-sS", "--cacert", cert, &url], None);
+    assert_eq!(out.stdout, b"hello from ftp-proto\n");
+}
+
+#[test]
+fn required_session_reuse_admits_resuming_clients_and_refuses_others() {
+    let server = TestServer::start(Setup {
+        tls: true,
+        require_session_reuse: true,
+        ..Setup::default()
+    })
+    .unwrap();
+    let expected = std::fs::read(server.root().join("data.bin")).unwrap();
+    let cert = server.cert.as_ref().unwrap().to_str().unwrap();
+    if let Some(curl) = available(ClientKind::Curl) {
+        let url = server.url(&format!("{USER}:{PASSWORD}"), "/data.bin");
+        let out = run(&curl, &["-sS", "--ssl-reqd", "--cacert", cert, &url], None);
+        assert!(out.stdout == expected, "curl resumes the control session");
+    }
+    if let Some(lftp) = available(ClientKind::Lftp) {
+        let local = tempfile::tempdir().unwrap();
+        let script = format!(
+            "set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:ca-file {cert}; \
+             set net:max-retries 1; set cmd:fail-exit yes; get data.bin -o {dst}; quit",
+            dst = local.path().join("d.bin").display()
+        );
+        let port = server.addr.port().to_string();
+        run(
+            &lftp,
+            &[
+                "-u",
+                &format!("{USER},{PASSWORD}"),
+                "-p",
+                &port,
+                "-e",
+                &script,
+                "127.0.0.1",
+            ],
+            None,
+        );
+        assert!(
+            std::fs::read(local.path().join("d.bin")).unwrap() == expected,
+            "lftp resumes"
+        );
+    }
+    if let Some(python) = available(ClientKind::PythonFtplib) {
+        // ftplib never resumes: its PROT P transfer gets 522.
+        let script = r#"
+import ftplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ftp = ftplib.FTP_TLS(context=ctx, timeout=20)
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+ftp.login(sys.argv[3], sys.argv[4])
+ftp.prot_p()
+try:
+    ftp.retrbinary("RETR hello.txt", lambda b: None)
+    print("transferred")
+except ftplib.all_errors as e:
+    print(str(e)[:3])
+"#;
+        let port = server.addr.port().to_string();
+        let out = run(&python, &["-", &port, cert, USER, PASSWORD], Some(script));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "522");
+    }
+}
+
+#[test]
+fn graceful_shutdown_lets_a_transfer_finish_and_says_421() {
+    let server = TestServer::start(Setup {
+        grace: Some(Duration::from_secs(60)),
+        ..Setup::default()
+    })
+    .unwrap();
+    let mut idle = server.raw_login();
+    let mut busy = server.raw_login();
+    assert_eq!(busy.command("TYPE I").unwrap().code, 200);
+    let (_, data) = busy.epsv().unwrap();
+    let mut stream = TcpStream::connect(data.unwrap()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    assert_eq!(busy.command("RETR data.bin").unwrap().class(), 1);
+    let mut first = [0u8; 4096];
+    stream.read_exact(&mut first).unwrap();
+
+    server.handle.shutdown();
+    assert_eq!(idle.read_reply().unwrap().code, 421);
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert_eq!(first.len() + rest.len(), 3 * 1024 * 1024 + 17);
+    assert_eq!(busy.read_reply().unwrap().code, 226);
+    assert_eq!(busy.read_reply().unwrap().code, 421);
 }

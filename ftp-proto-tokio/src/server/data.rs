@@ -115,11 +115,24 @@ where
             tracing::debug!(resumed, "data connection secured");
             if tls.require_session_reuse && !resumed {
                 tracing::info!("data connection refused: TLS session not resumed");
+                close_politely(stream).await;
                 return TransferOutcome::TlsFailed;
             }
             pump(stream, job, progress, true).await
         }
     }
+}
+
+/// Closes a TLS data connection that carries no data: `close_notify`, then
+/// waits (briefly) for the peer's, so the client sees a clean end and reads
+/// the reply on the control connection.
+async fn close_politely<T: AsyncRead + AsyncWrite + Unpin>(mut stream: T) {
+    let linger = async {
+        let _ = stream.shutdown().await;
+        let mut sink = [0u8; 512];
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), linger).await;
 }
 
 async fn pump<T, R, W>(
