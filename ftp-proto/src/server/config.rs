@@ -186,7 +186,6 @@ pub struct SecurityPolicy {
     pub allow_anonymous: bool,
 }
 
-
 /// Human texts of some replies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -106,12 +106,16 @@ pub(crate) fn fs_error(verb: Verb, e: FsError) -> (ReplyCode, &'static [u8]) {
         }
         FsError::NotADirectory => (ReplyCode::FILE_UNAVAILABLE, b"Not a directory."),
         FsError::Busy => or_550(450, ReplyCode::FILE_UNAVAILABLE_BUSY, b"File busy."),
-        FsError::NameNotAllowed => {
-            or_550(553, ReplyCode::FILE_NAME_NOT_ALLOWED, b"File name not allowed.")
-        }
-        FsError::InsufficientStorage => {
-            or_550(452, ReplyCode::INSUFFICIENT_STORAGE, b"Insufficient storage.")
-        }
+        FsError::NameNotAllowed => or_550(
+            553,
+            ReplyCode::FILE_NAME_NOT_ALLOWED,
+            b"File name not allowed.",
+        ),
+        FsError::InsufficientStorage => or_550(
+            452,
+            ReplyCode::INSUFFICIENT_STORAGE,
+            b"Insufficient storage.",
+        ),
         FsError::QuotaExceeded => or_550(552, ReplyCode::EXCEEDED_STORAGE, b"Quota exceeded."),
         FsError::InvalidOffset => or_550(554, ReplyCode::INVALID_REST, b"Invalid REST offset."),
         FsError::LocalError => or_550(451, ReplyCode::LOCAL_ERROR, b"Local error."),
@@ -173,8 +177,8 @@ const HELP_VERBS: &[&str] = &[
     "ABOR", "ACCT", "ALLO", "APPE", "AUTH", "CDUP", "CLNT", "CWD", "DELE", "EPRT", "EPSV", "FEAT",
     "HELP", "HOST", "LIST", "MDTM", "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS",
     "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN", "REST", "RETR", "RMD", "RNFR",
-    "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP",
-    "XCWD", "XMKD", "XPWD", "XRMD",
+    "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD",
+    "XMKD", "XPWD", "XRMD",
 ];
 
 /// Writes the HELP reply: the verb list, or whether one verb is known.
@@ -194,7 +198,9 @@ pub(crate) fn write_help(out: &mut BytesMut, arg: Option<&[u8]>) {
             write_multiline(
                 out,
                 ReplyCode::HELP_MESSAGE,
-                core::iter::once(head).chain(rows).chain(core::iter::once(tail)),
+                core::iter::once(head)
+                    .chain(rows)
+                    .chain(core::iter::once(tail)),
             );
         }
         Some(verb) => {

@@ -14,8 +14,8 @@ use super::event::{
 };
 use super::replies::{self, Verb};
 use crate::command::{
-    AuthMechanism, Command, EpsvArgument, FileStructure, NetworkProtocol, OptsArgument,
-    ParseError, ProtectionLevel, TextFormat, TransferMode, TransferType,
+    AuthMechanism, Command, EpsvArgument, FileStructure, NetworkProtocol, OptsArgument, ParseError,
+    ProtectionLevel, TextFormat, TransferMode, TransferType,
 };
 use crate::data::{DataId, DataProtection, Representation};
 use crate::error::{UsageError, UsageErrorKind};
@@ -40,7 +40,9 @@ enum Login {
 enum Tls {
     Plain,
     /// `234` queued; the upgrade event follows once it is transmitted.
-    Upgrading { discarded: usize },
+    Upgrading {
+        discarded: usize,
+    },
     /// Waiting for `tls_established`.
     Handshake,
     Secured,
@@ -77,9 +79,15 @@ enum Wait {
     /// An embedder decision.
     Request(RequestId),
     /// The adapter binding a passive listener.
-    Listening { id: DataId, extended: bool },
+    Listening {
+        id: DataId,
+        extended: bool,
+    },
     /// The pause before answering a failed login; then `530`, or `421` and close.
-    LoginDelay { until: Instant, last: bool },
+    LoginDelay {
+        until: Instant,
+        last: bool,
+    },
     /// The `120` greeting was sent; `service_ready` sends `220`.
     Greeting,
 }
@@ -386,7 +394,10 @@ impl ServerSession {
     /// Answers `request` (moved back in). On a mismatch, an unknown or late
     /// request, or a closed session, both values come back in the error and
     /// nothing changes.
-    #[allow(clippy::result_large_err, reason = "a cold path; returning by value avoids an allocation")]
+    #[allow(
+        clippy::result_large_err,
+        reason = "a cold path; returning by value avoids an allocation"
+    )]
     pub fn answer(
         &mut self,
         request: Request,
@@ -397,7 +408,10 @@ impl ServerSession {
             return Err(UsageError::new(UsageErrorKind::Closed, (request, answer)));
         }
         if self.wait != Wait::Request(request.id) {
-            return Err(UsageError::new(UsageErrorKind::UnknownId, (request, answer)));
+            return Err(UsageError::new(
+                UsageErrorKind::UnknownId,
+                (request, answer),
+            ));
         }
         if !answer_fits(&request.kind, &answer) {
             return Err(UsageError::new(
@@ -423,7 +437,11 @@ impl ServerSession {
         now: Instant,
     ) -> Result<(), UsageError> {
         self.check_open(())?;
-        let Wait::Listening { id: waiting, extended } = self.wait else {
+        let Wait::Listening {
+            id: waiting,
+            extended,
+        } = self.wait
+        else {
             return Err(UsageError::new(UsageErrorKind::UnknownId, ()));
         };
         if waiting != id {
@@ -464,7 +482,10 @@ impl ServerSession {
                 self.data_deadline = self.config.timeouts.data_connect.map(|d| now + d);
             }
             Err(()) => {
-                self.reply(ReplyCode::CANT_OPEN_DATA, b"Cannot open passive connection.");
+                self.reply(
+                    ReplyCode::CANT_OPEN_DATA,
+                    b"Cannot open passive connection.",
+                );
             }
         }
         self.pump();
@@ -819,12 +840,14 @@ impl ServerSession {
         let (code, text): (ReplyCode, &[u8]) = match e {
             ParseError::UnknownVerb => (ReplyCode::SYNTAX_ERROR, b"Unknown command."),
             ParseError::MissingArgument => (ReplyCode::SYNTAX_ERROR_ARGS, b"Missing argument."),
-            ParseError::UnexpectedArgument => {
-                (ReplyCode::SYNTAX_ERROR_ARGS, b"This command takes no argument.")
-            }
-            ParseError::UnsupportedParameter => {
-                (ReplyCode::NOT_IMPLEMENTED_FOR_PARAM, b"Parameter not supported.")
-            }
+            ParseError::UnexpectedArgument => (
+                ReplyCode::SYNTAX_ERROR_ARGS,
+                b"This command takes no argument.",
+            ),
+            ParseError::UnsupportedParameter => (
+                ReplyCode::NOT_IMPLEMENTED_FOR_PARAM,
+                b"Parameter not supported.",
+            ),
             ParseError::UnsupportedProtocol => (
                 ReplyCode::PROTOCOL_NOT_SUPPORTED,
                 replies::supported_families(self.local),
@@ -848,7 +871,10 @@ impl ServerSession {
         let rename_from = self.rename_from.take();
 
         if !self.is_logged_in() && !allowed_before_login(&cmd) {
-            self.reply(ReplyCode::NOT_LOGGED_IN, b"Please login with USER and PASS.");
+            self.reply(
+                ReplyCode::NOT_LOGGED_IN,
+                b"Please login with USER and PASS.",
+            );
             return;
         }
 
@@ -928,10 +954,11 @@ impl ServerSession {
             C::Stou(hint) => {
                 if self.transfer_ready(Verb::Stou) {
                     if let Some(h) = &hint
-                        && (memchr::memchr3(0, b'\r', b'\n', h).is_some() || h.contains(&b'/')) {
-                            self.reply(ReplyCode::FILE_NAME_NOT_ALLOWED, b"File name not allowed.");
-                            return;
-                        }
+                        && (memchr::memchr3(0, b'\r', b'\n', h).is_some() || h.contains(&b'/'))
+                    {
+                        self.reply(ReplyCode::FILE_NAME_NOT_ALLOWED, b"File name not allowed.");
+                        return;
+                    }
                     self.new_request(RequestKind::StoreUnique {
                         dir: self.cwd.clone(),
                         hint,
@@ -983,7 +1010,8 @@ impl ServerSession {
             C::Pwd | C::Xpwd => {
                 self.scratch.clear();
                 quote_for_257(&self.cwd, &mut self.scratch);
-                self.scratch.extend_from_slice(b" is the current directory.");
+                self.scratch
+                    .extend_from_slice(b" is the current directory.");
                 write_reply(&mut self.out, ReplyCode::PATH_CREATED, &self.scratch);
             }
             C::List(path) => self.cmd_list(path, ListFormat::Long, Verb::List),
@@ -1099,11 +1127,17 @@ impl ServerSession {
     fn transfer_ready(&mut self, verb: Verb) -> bool {
         let _ = verb;
         if self.config.tls.data_required() && self.protection != DataProtection::Private {
-            self.reply(ReplyCode::DATA_PROT_REFUSED, b"Data protection level P required (PROT P).");
+            self.reply(
+                ReplyCode::DATA_PROT_REFUSED,
+                b"Data protection level P required (PROT P).",
+            );
             return false;
         }
         if matches!(self.setup, Setup::None) {
-            self.reply(ReplyCode::CANT_OPEN_DATA, b"Use PORT, EPRT, PASV or EPSV first.");
+            self.reply(
+                ReplyCode::CANT_OPEN_DATA,
+                b"Use PORT, EPRT, PASV or EPSV first.",
+            );
             return false;
         }
         true
@@ -1125,7 +1159,10 @@ impl ServerSession {
 
     fn cmd_user(&mut self, user: Bytes) {
         if self.config.tls.login_required() && self.tls != Tls::Secured {
-            self.reply(ReplyCode::NOT_LOGGED_IN, b"TLS required: send AUTH TLS first.");
+            self.reply(
+                ReplyCode::NOT_LOGGED_IN,
+                b"TLS required: send AUTH TLS first.",
+            );
             return;
         }
         self.login = Login::NeedPass { user };
@@ -1216,7 +1253,10 @@ impl ServerSession {
         self.host = None;
         self.mlst_facts = Facts::DEFAULT.intersection(self.config.features.mlst_facts);
         self.login_deadline = self.config.timeouts.login.map(|d| self.now + d);
-        self.reply(ReplyCode::SERVICE_READY, b"Session reset; ready for a new user.");
+        self.reply(
+            ReplyCode::SERVICE_READY,
+            b"Session reset; ready for a new user.",
+        );
     }
 
     fn cmd_quit(&mut self) {
@@ -1249,7 +1289,10 @@ impl ServerSession {
         let had_setup = !matches!(self.setup, Setup::None);
         self.drop_setup();
         if had_setup {
-            self.reply(ReplyCode::CLOSING_DATA, b"Data connection closed; no transfer to abort.");
+            self.reply(
+                ReplyCode::CLOSING_DATA,
+                b"Data connection closed; no transfer to abort.",
+            );
         } else {
             self.reply(ReplyCode::CLOSING_DATA, b"No transfer to abort.");
         }
@@ -1270,7 +1313,10 @@ impl ServerSession {
             id: t.id,
             incomplete_upload: t.upload,
         });
-        self.reply(ReplyCode::TRANSFER_ABORTED, b"Transfer aborted: server shutting down.");
+        self.reply(
+            ReplyCode::TRANSFER_ABORTED,
+            b"Transfer aborted: server shutting down.",
+        );
         if t.abor {
             self.reply(ReplyCode::CLOSING_DATA, b"ABOR successful.");
         }
@@ -1278,13 +1324,19 @@ impl ServerSession {
 
     fn finish_transfer(&mut self, t: Transfer, outcome: TransferOutcome) {
         let (code, text): (ReplyCode, &[u8]) = if t.failed_connect {
-            (ReplyCode::CANT_OPEN_DATA, b"Data connection refused or timed out.")
+            (
+                ReplyCode::CANT_OPEN_DATA,
+                b"Data connection refused or timed out.",
+            )
         } else {
             match outcome {
-                TransferOutcome::Complete { .. } => (ReplyCode::CLOSING_DATA, b"Transfer complete."),
-                TransferOutcome::ConnectionLost => {
-                    (ReplyCode::TRANSFER_ABORTED, b"Connection closed; transfer aborted.")
+                TransferOutcome::Complete { .. } => {
+                    (ReplyCode::CLOSING_DATA, b"Transfer complete.")
                 }
+                TransferOutcome::ConnectionLost => (
+                    ReplyCode::TRANSFER_ABORTED,
+                    b"Connection closed; transfer aborted.",
+                ),
                 TransferOutcome::Aborted => (ReplyCode::TRANSFER_ABORTED, b"Transfer aborted."),
                 TransferOutcome::NeverConnected => {
                     (ReplyCode::CANT_OPEN_DATA, b"Can't open data connection.")
@@ -1319,22 +1371,34 @@ impl ServerSession {
         let verb = if addr.is_ipv4() { "PORT" } else { "EPRT" };
         let _ = verb;
         if !self.config.features.active_mode {
-            self.reply(ReplyCode::NOT_IMPLEMENTED, b"Active mode is disabled; use EPSV or PASV.");
+            self.reply(
+                ReplyCode::NOT_IMPLEMENTED,
+                b"Active mode is disabled; use EPSV or PASV.",
+            );
             return;
         }
         if self.epsv_all {
-            self.reply(ReplyCode::SYNTAX_ERROR_ARGS, b"Only EPSV is allowed after EPSV ALL.");
+            self.reply(
+                ReplyCode::SYNTAX_ERROR_ARGS,
+                b"Only EPSV is allowed after EPSV ALL.",
+            );
             return;
         }
         let sec = self.config.security;
         if !sec.allow_foreign_active && addr.ip().to_canonical() != self.peer.ip().to_canonical() {
             // RFC 2577 §3 suggests 504, which RFC 959 §5.4 does not list for
             // PORT; 501 is in both PORT's and EPRT's lists.
-            self.reply(ReplyCode::SYNTAX_ERROR_ARGS, b"Rejected: data connection to a foreign address.");
+            self.reply(
+                ReplyCode::SYNTAX_ERROR_ARGS,
+                b"Rejected: data connection to a foreign address.",
+            );
             return;
         }
         if !sec.allow_privileged_active_ports && addr.port() < 1024 {
-            self.reply(ReplyCode::SYNTAX_ERROR_ARGS, b"Rejected: privileged data port.");
+            self.reply(
+                ReplyCode::SYNTAX_ERROR_ARGS,
+                b"Rejected: privileged data port.",
+            );
             return;
         }
         self.drop_setup();
@@ -1345,7 +1409,10 @@ impl ServerSession {
 
     fn cmd_pasv(&mut self) {
         if self.epsv_all {
-            self.reply(ReplyCode::SYNTAX_ERROR_ARGS, b"Only EPSV is allowed after EPSV ALL.");
+            self.reply(
+                ReplyCode::SYNTAX_ERROR_ARGS,
+                b"Only EPSV is allowed after EPSV ALL.",
+            );
             return;
         }
         let Some(ip) = self.passive_ipv4() else {
@@ -1425,7 +1492,11 @@ impl ServerSession {
                 Representation::Ascii => "ASCII",
                 Representation::Binary => "BINARY",
             },
-            if self.tls == Tls::Secured { "TLS" } else { "plain text" }
+            if self.tls == Tls::Secured {
+                "TLS"
+            } else {
+                "plain text"
+            }
         );
         match (&self.transfer, &self.setup) {
             (Some(t), _) => {
@@ -1449,7 +1520,10 @@ impl ServerSession {
             return;
         }
         if matches!(mech, AuthMechanism::Other(_)) {
-            self.reply(ReplyCode::NOT_IMPLEMENTED_FOR_PARAM, b"Unknown mechanism; use AUTH TLS.");
+            self.reply(
+                ReplyCode::NOT_IMPLEMENTED_FOR_PARAM,
+                b"Unknown mechanism; use AUTH TLS.",
+            );
             return;
         }
         if self.tls == Tls::Secured {
@@ -1495,7 +1569,11 @@ impl ServerSession {
                 if self.config.features.utf8 {
                     self.reply(
                         ReplyCode::COMMAND_OK,
-                        if on { b"UTF8 mode on." } else { b"UTF8 mode off." },
+                        if on {
+                            b"UTF8 mode on."
+                        } else {
+                            b"UTF8 mode off."
+                        },
                     );
                 } else {
                     self.reply(ReplyCode::SYNTAX_ERROR_ARGS, b"UTF8 not supported.");
@@ -1549,7 +1627,10 @@ impl ServerSession {
     fn apply_answer(&mut self, kind: RequestKind, answer: Answer) {
         let verb = verb_of(&kind);
         if let Answer::Reply(r) = answer {
-            if matches!(kind, RequestKind::Login { .. } | RequestKind::Account { .. }) {
+            if matches!(
+                kind,
+                RequestKind::Login { .. } | RequestKind::Account { .. }
+            ) {
                 self.login_failed(Some(r));
                 return;
             }
@@ -1597,12 +1678,16 @@ impl ServerSession {
             (RequestKind::RemoveDir { .. }, _) => {
                 self.reply(ReplyCode::FILE_ACTION_OK, b"Directory removed.");
             }
-            (RequestKind::Delete { .. }, _) => self.reply(ReplyCode::FILE_ACTION_OK, b"File deleted."),
+            (RequestKind::Delete { .. }, _) => {
+                self.reply(ReplyCode::FILE_ACTION_OK, b"File deleted.")
+            }
             (RequestKind::RenameFrom { path }, _) => {
                 self.rename_from = Some(path);
                 self.reply(ReplyCode::PENDING_FURTHER_INFO, b"Ready for RNTO.");
             }
-            (RequestKind::Rename { .. }, _) => self.reply(ReplyCode::FILE_ACTION_OK, b"Rename successful."),
+            (RequestKind::Rename { .. }, _) => {
+                self.reply(ReplyCode::FILE_ACTION_OK, b"Rename successful.")
+            }
             (RequestKind::Size { .. }, Answer::Size(n)) => {
                 self.reply_fmt(ReplyCode::FILE_STATUS, format_args!("{n}"));
             }
@@ -1615,8 +1700,17 @@ impl ServerSession {
                 self.scratch.extend_from_slice(path.as_bytes());
                 write_reply(&mut self.out, ReplyCode::FILE_STATUS, &self.scratch);
             }
-            (RequestKind::Site { .. }, _) => self.reply(ReplyCode::COMMAND_OK, b"SITE command successful."),
-            (RequestKind::Retrieve { path, offset, representation }, Answer::Ready { size }) => {
+            (RequestKind::Site { .. }, _) => {
+                self.reply(ReplyCode::COMMAND_OK, b"SITE command successful.")
+            }
+            (
+                RequestKind::Retrieve {
+                    path,
+                    offset,
+                    representation,
+                },
+                Answer::Ready { size },
+            ) => {
                 self.start_transfer(
                     verb,
                     TransferKind::Retrieve { path, offset },
@@ -1625,7 +1719,14 @@ impl ServerSession {
                     None,
                 );
             }
-            (RequestKind::Store { path, offset, representation }, _) => {
+            (
+                RequestKind::Store {
+                    path,
+                    offset,
+                    representation,
+                },
+                _,
+            ) => {
                 self.start_transfer(
                     verb,
                     TransferKind::Store { path, offset },
@@ -1634,8 +1735,20 @@ impl ServerSession {
                     None,
                 );
             }
-            (RequestKind::Append { path, representation }, _) => {
-                self.start_transfer(verb, TransferKind::Append { path }, representation, None, None);
+            (
+                RequestKind::Append {
+                    path,
+                    representation,
+                },
+                _,
+            ) => {
+                self.start_transfer(
+                    verb,
+                    TransferKind::Append { path },
+                    representation,
+                    None,
+                    None,
+                );
             }
             (RequestKind::StoreUnique { representation, .. }, Answer::Unique(path)) => {
                 let name = Bytes::copy_from_slice(path.file_name().unwrap_or(b"/"));
@@ -1698,8 +1811,13 @@ impl ServerSession {
             (RequestKind::MachineListOne { path }, Answer::Entry(info)) => {
                 self.scratch.clear();
                 let facts = self.mlst_facts;
-                let ok = crate::listing::write_mlst_line(&info, facts, path.as_bytes(), &mut self.scratch)
-                    .is_ok();
+                let ok = crate::listing::write_mlst_line(
+                    &info,
+                    facts,
+                    path.as_bytes(),
+                    &mut self.scratch,
+                )
+                .is_ok();
                 if ok {
                     let line = self.scratch.split().freeze();
                     let mut head = BytesMut::new();
@@ -1730,7 +1848,10 @@ impl ServerSession {
         let (id, connected) = match self.setup {
             Setup::None => {
                 // The passive listener timed out or was refused meanwhile.
-                self.reply(ReplyCode::CANT_OPEN_DATA, b"Data connection is gone; use PASV or EPSV again.");
+                self.reply(
+                    ReplyCode::CANT_OPEN_DATA,
+                    b"Data connection is gone; use PASV or EPSV again.",
+                );
                 return;
             }
             Setup::Passive { id, connected } => (id, connected),
@@ -1933,8 +2054,7 @@ impl Session for ServerSession {
         if matches!(self.tls, Tls::Upgrading { .. } | Tls::Handshake) {
             let bytes = self.lines.discard_buffered();
             if bytes > 0 {
-                self.events
-                    .push_back(ServerEvent::InputDiscarded { bytes });
+                self.events.push_back(ServerEvent::InputDiscarded { bytes });
             }
             return;
         }
@@ -1946,7 +2066,10 @@ impl Session for ServerSession {
             .saturating_add(l.max_line_len)
             .saturating_add(2);
         if !self.closed && self.lines.buffered_len() > hard {
-            self.reply(ReplyCode::SERVICE_NOT_AVAILABLE, b"Too much pipelined input.");
+            self.reply(
+                ReplyCode::SERVICE_NOT_AVAILABLE,
+                b"Too much pipelined input.",
+            );
             self.close(CloseReason::InputOverflow);
         }
     }
@@ -2010,13 +2133,14 @@ impl Session for ServerSession {
             return;
         }
         if let Wait::LoginDelay { until, last } = self.wait
-            && now >= until {
-                self.wait = Wait::None;
-                self.login_failure_reply(last);
-                if self.closed {
-                    return;
-                }
+            && now >= until
+        {
+            self.wait = Wait::None;
+            self.login_failure_reply(last);
+            if self.closed {
+                return;
             }
+        }
         if self.data_deadline.is_some_and(|d| now >= d) {
             self.data_deadline = None;
             match self.transfer.as_mut() {
@@ -2030,7 +2154,13 @@ impl Session for ServerSession {
                 }
                 Some(_) => {}
                 None => {
-                    if matches!(self.setup, Setup::Passive { connected: false, .. }) {
+                    if matches!(
+                        self.setup,
+                        Setup::Passive {
+                            connected: false,
+                            ..
+                        }
+                    ) {
                         self.drop_setup();
                     }
                 }
