@@ -94,17 +94,6 @@ pub const MONTH_ABBREVIATIONS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-#[cfg(feature = "arbitrary")]
-impl<'a> arbitrary::Arbitrary<'a> for Timestamp {
-    /// Any valid timestamp of the years 1000..=9999 (the FTP range).
-    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(Self {
-            secs: u.int_in_range(-30_610_224_000..=253_402_300_799)?,
-            nanos: u.int_in_range(0..=999_999_999)?,
-        })
-    }
-}
-
 impl Timestamp {
     /// The Unix epoch, 1970-01-01T00:00:00Z.
     pub const UNIX_EPOCH: Self = Self { secs: 0, nanos: 0 };

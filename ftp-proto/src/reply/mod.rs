@@ -38,9 +38,11 @@ use bytes::{Bytes, BytesMut};
 use core::fmt;
 
 pub mod code;
+pub mod parse;
 pub mod render;
 
 pub use code::{ReplyCategory, ReplyClass, ReplyCode, ReplyCodeError};
+pub use parse::{ReplyError, ReplyParser, ReplyParserConfig, parse_reply};
 pub use render::{write_multiline, write_reply};
 
 use render::{REPLACEMENT, is_unsafe_text_byte};
