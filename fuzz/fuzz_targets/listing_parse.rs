@@ -18,7 +18,7 @@ fuzz_target!(|input: (i64, &[u8])| {
     assert_eq!(copied, shared);
     if let Some(info) = copied {
         assert!(!info.name.is_empty());
-        assert!(!info.name.contains(&b'\n'));
+        assert!(!info.name.iter().any(|&b| b == b'\r' || b == b'\n'));
     }
     let _ = parse_unix_line(line, now);
     let _ = parse_dos_line(line);

@@ -59,8 +59,8 @@ fuzz_target!(|input: Input| {
     let facts = Facts::from_bits_truncate(input.facts);
 
     let mut out = BytesMut::new();
-    let name_ok = !input.name.is_empty()
-        && !input.name.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0));
+    let name_ok =
+        !input.name.is_empty() && !input.name.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0));
     match write_mlsd_line(&info, facts, &mut out) {
         Err(_) => {
             assert!(!name_ok);
@@ -77,7 +77,8 @@ fuzz_target!(|input: Input| {
     if pick(Facts::TYPE) {
         let want = match &kind {
             FileKind::Symlink { target } => FileKind::Symlink {
-                target: fact_value(&target.as_ref().map(|t| t.to_vec())).map(Bytes::copy_from_slice),
+                target: fact_value(&target.as_ref().map(|t| t.to_vec()))
+                    .map(Bytes::copy_from_slice),
             },
             k => k.clone(),
         };
@@ -87,7 +88,10 @@ fuzz_target!(|input: Input| {
     assert_eq!(back.modified, info.modified.filter(|_| pick(Facts::MODIFY)));
     assert_eq!(back.created, info.created.filter(|_| pick(Facts::CREATE)));
     assert_eq!(back.mode, info.mode.filter(|_| pick(Facts::UNIX_MODE)));
-    assert_eq!(back.perms, pick(Facts::PERM).then(|| info.effective_perms()));
+    assert_eq!(
+        back.perms,
+        pick(Facts::PERM).then(|| info.effective_perms())
+    );
     let check = |got: &Option<Bytes>, sent: &Option<Vec<u8>>, f: Facts| {
         let want = fact_value(sent).filter(|_| pick(f));
         assert_eq!(got.as_deref(), want);
