@@ -10,7 +10,7 @@
 //! off-by-default feature of that name).
 //!
 //! ## Layers
-//! - The wire codec: [`line`] (zero-copy line framing with Telnet handling),
+//! - The wire codec: [`line`](mod@line) (zero-copy line framing with Telnet handling),
 //!   [`command`] (typed commands: parse and render), [`reply`] (reply codes,
 //!   rendering and an incremental reply parser), [`address`] (PORT, EPRT, PASV
 //!   and EPSV host-port forms), [`listing`] (LIST, MLSx and NLST lines both

@@ -41,8 +41,8 @@
 //! dropped and the byte kept (so `IAC IP IAC ABOR`, sent by clients whose
 //! urgent `DM` byte was lost, still reads `ABOR`); `CR NUL` becomes CR
 //! (RFC 2640 §3.1). A NUL not preceded by CR stays in the text: the parser and
-//! path layers refuse it. Decoding happens only when `memchr2(0xFF, 0x00)`
-//! finds something, into a scratch buffer that is reused from line to line.
+//! path layers refuse it. Decoding happens only when the LF search (one `memchr3` for LF,
+//! 0xFF and NUL) met 0xFF or NUL, into a scratch buffer that is reused from line to line.
 //! Telnet sequences are decoded per line: an option byte equal to LF (never
 //! sent by real peers) would end the line.
 //!
@@ -147,6 +147,8 @@ pub struct LineBuffer {
     pending_advance: usize,
     /// Bytes after `pending_advance` already searched for LF without success.
     scanned: usize,
+    /// An IAC or NUL byte was seen in the current line (decoding needed).
+    special: bool,
     /// Skipping input through the next LF after a [`LineError::TooLong`].
     discarding: bool,
     /// Decoded text of the current line when Telnet decoding changed it.
@@ -162,6 +164,7 @@ impl LineBuffer {
             config,
             pending_advance: 0,
             scanned: 0,
+            special: false,
             discarding: false,
             scratch: Vec::new(),
         }
@@ -210,8 +213,28 @@ impl LineBuffer {
         let n = self.buf.len();
         self.buf.clear();
         self.scanned = 0;
+        self.special = false;
         self.discarding = false;
         n
+    }
+
+    /// The offset of the next LF, searched from `scanned`. When decoding is on,
+    /// one `memchr3` pass also notes IAC and NUL bytes in `special`, so plain
+    /// lines are scanned once.
+    fn find_lf(&mut self) -> Option<usize> {
+        let mut pos = self.scanned.min(self.buf.len());
+        if !self.config.decode_telnet {
+            return memchr::memchr(LF, self.buf.get(pos..)?).map(|i| pos + i);
+        }
+        loop {
+            let rest = self.buf.get(pos..)?;
+            let i = memchr::memchr3(LF, IAC, NUL, rest)?;
+            if rest.get(i) == Some(&LF) {
+                return Some(pos + i);
+            }
+            self.special = true;
+            pos += i + 1;
+        }
     }
 
     /// The next complete line, `None` when more input is needed.
@@ -232,23 +255,19 @@ impl LineBuffer {
                 }
             }
         }
-        let start = self.scanned.min(self.buf.len());
-        let Some(found) = self
-            .buf
-            .get(start..)
-            .and_then(|rest| memchr::memchr(LF, rest))
-        else {
+        let Some(lf) = self.find_lf() else {
             if self.buf.len() > self.config.max_line_len {
                 self.buf.clear();
                 self.scanned = 0;
+                self.special = false;
                 self.discarding = true;
                 return Some(Err(LineError::TooLong));
             }
             self.scanned = self.buf.len();
             return None;
         };
-        let lf = start + found;
         self.scanned = 0;
+        let special = core::mem::take(&mut self.special);
         let consumed = lf + 1;
         if lf > self.config.max_line_len {
             self.pending_advance = consumed;
@@ -266,7 +285,7 @@ impl LineBuffer {
         let text_len = raw.len();
         let mut decoded = false;
         let mut telnet_sync = false;
-        if self.config.decode_telnet && memchr::memchr2(IAC, NUL, raw).is_some() {
+        if special {
             telnet_sync = decode_telnet(raw, &mut self.scratch);
             decoded = true;
         }

@@ -136,3 +136,52 @@ fn clients_are_found() {
         }
     }
 }
+
+/// The recorded transcripts keep the format of `tests/fixtures/servers/README.md`.
+#[test]
+fn recorded_transcripts_are_well_formed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/servers");
+    let names = PeerKind::ALL.map(PeerKind::name);
+    for name in names.iter().copied().chain(["iis"]) {
+        let path = dir.join(format!("{name}.txt"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(text.starts_with("# server: "), "{name}: no header");
+        let mut commands = 0;
+        let mut pending_reply: Option<&str> = None;
+        for (number, line) in text.lines().enumerate() {
+            let at = || format!("{name}.txt:{}: {line:?}", number + 1);
+            let (prefix, rest) = line.split_at_checked(3).unwrap_or((line, ""));
+            match prefix {
+                "C: " => {
+                    assert!(pending_reply.is_none(), "reply left open before {}", at());
+                    commands += 1;
+                }
+                "S: " => {
+                    let code = rest
+                        .get(..3)
+                        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()));
+                    match pending_reply {
+                        None => {
+                            let code = code.unwrap_or_else(|| panic!("no code at {}", at()));
+                            if rest.as_bytes().get(3) == Some(&b'-') {
+                                pending_reply = Some(code);
+                            }
+                        }
+                        Some(open) => {
+                            if code == Some(open) && rest.as_bytes().get(3) != Some(&b'-') {
+                                pending_reply = None;
+                            }
+                        }
+                    }
+                }
+                "D: " | "D> " => {
+                    assert!(pending_reply.is_none(), "data inside a reply at {}", at())
+                }
+                _ => assert!(line.starts_with('#'), "unknown record at {}", at()),
+            }
+        }
+        assert!(pending_reply.is_none(), "{name}: unterminated reply");
+        assert!(commands >= 20, "{name}: only {commands} commands");
+        assert!(text.contains("C: QUIT\nS: 221"), "{name}: no QUIT exchange");
+    }
+}

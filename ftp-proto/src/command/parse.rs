@@ -84,6 +84,100 @@ impl From<AddressError> for ParseError {
 /// Longest verb we know (`XSHA256`, `XSHA512`) fits in this many bytes.
 const MAX_VERB: usize = 8;
 
+/// A verb of at most [`MAX_VERB`] bytes packed into a `u64` (zero padded), so
+/// that matching it is one integer `match` (a jump table or binary search).
+const fn verb_const(verb: &[u8]) -> u64 {
+    let mut bytes = [0u8; MAX_VERB];
+    let mut i = 0;
+    while i < verb.len() {
+        bytes[i] = verb[i];
+        i += 1;
+    }
+    u64::from_le_bytes(bytes)
+}
+
+/// The key of an upper-cased verb of 1..=[`MAX_VERB`] bytes.
+fn verb_key(verb: &[u8]) -> u64 {
+    let mut bytes = [0u8; MAX_VERB];
+    if let Some(dst) = bytes.get_mut(..verb.len()) {
+        dst.copy_from_slice(verb);
+    }
+    bytes.make_ascii_uppercase();
+    u64::from_le_bytes(bytes)
+}
+
+const V_USER: u64 = verb_const(b"USER");
+const V_PASS: u64 = verb_const(b"PASS");
+const V_ACCT: u64 = verb_const(b"ACCT");
+const V_CWD: u64 = verb_const(b"CWD");
+const V_XCWD: u64 = verb_const(b"XCWD");
+const V_CDUP: u64 = verb_const(b"CDUP");
+const V_XCUP: u64 = verb_const(b"XCUP");
+const V_SMNT: u64 = verb_const(b"SMNT");
+const V_REIN: u64 = verb_const(b"REIN");
+const V_QUIT: u64 = verb_const(b"QUIT");
+const V_PORT: u64 = verb_const(b"PORT");
+const V_PASV: u64 = verb_const(b"PASV");
+const V_PATSW: u64 = verb_const(b"P@SW");
+const V_TYPE: u64 = verb_const(b"TYPE");
+const V_STRU: u64 = verb_const(b"STRU");
+const V_MODE: u64 = verb_const(b"MODE");
+const V_EPRT: u64 = verb_const(b"EPRT");
+const V_EPSV: u64 = verb_const(b"EPSV");
+const V_LPRT: u64 = verb_const(b"LPRT");
+const V_LPSV: u64 = verb_const(b"LPSV");
+const V_RETR: u64 = verb_const(b"RETR");
+const V_STOR: u64 = verb_const(b"STOR");
+const V_STOU: u64 = verb_const(b"STOU");
+const V_APPE: u64 = verb_const(b"APPE");
+const V_ALLO: u64 = verb_const(b"ALLO");
+const V_REST: u64 = verb_const(b"REST");
+const V_RNFR: u64 = verb_const(b"RNFR");
+const V_RNTO: u64 = verb_const(b"RNTO");
+const V_ABOR: u64 = verb_const(b"ABOR");
+const V_DELE: u64 = verb_const(b"DELE");
+const V_RMD: u64 = verb_const(b"RMD");
+const V_XRMD: u64 = verb_const(b"XRMD");
+const V_MKD: u64 = verb_const(b"MKD");
+const V_XMKD: u64 = verb_const(b"XMKD");
+const V_PWD: u64 = verb_const(b"PWD");
+const V_XPWD: u64 = verb_const(b"XPWD");
+const V_LIST: u64 = verb_const(b"LIST");
+const V_NLST: u64 = verb_const(b"NLST");
+const V_SITE: u64 = verb_const(b"SITE");
+const V_SYST: u64 = verb_const(b"SYST");
+const V_STAT: u64 = verb_const(b"STAT");
+const V_HELP: u64 = verb_const(b"HELP");
+const V_NOOP: u64 = verb_const(b"NOOP");
+const V_AUTH: u64 = verb_const(b"AUTH");
+const V_ADAT: u64 = verb_const(b"ADAT");
+const V_PBSZ: u64 = verb_const(b"PBSZ");
+const V_PROT: u64 = verb_const(b"PROT");
+const V_CCC: u64 = verb_const(b"CCC");
+const V_MIC: u64 = verb_const(b"MIC");
+const V_CONF: u64 = verb_const(b"CONF");
+const V_ENC: u64 = verb_const(b"ENC");
+const V_FEAT: u64 = verb_const(b"FEAT");
+const V_OPTS: u64 = verb_const(b"OPTS");
+const V_SIZE: u64 = verb_const(b"SIZE");
+const V_MDTM: u64 = verb_const(b"MDTM");
+const V_MLST: u64 = verb_const(b"MLST");
+const V_MLSD: u64 = verb_const(b"MLSD");
+const V_LANG: u64 = verb_const(b"LANG");
+const V_HOST: u64 = verb_const(b"HOST");
+const V_MFMT: u64 = verb_const(b"MFMT");
+const V_MFCT: u64 = verb_const(b"MFCT");
+const V_MFF: u64 = verb_const(b"MFF");
+const V_CLNT: u64 = verb_const(b"CLNT");
+const V_HASH: u64 = verb_const(b"HASH");
+const V_MD5: u64 = verb_const(b"MD5");
+const V_XMD5: u64 = verb_const(b"XMD5");
+const V_XCRC: u64 = verb_const(b"XCRC");
+const V_XSHA1: u64 = verb_const(b"XSHA1");
+const V_XSHA256: u64 = verb_const(b"XSHA256");
+const V_XSHA512: u64 = verb_const(b"XSHA512");
+const V_PRET: u64 = verb_const(b"PRET");
+
 fn required(arg: Option<&[u8]>) -> Result<&[u8], ParseError> {
     match arg {
         Some(a) if !a.is_empty() => Ok(a),
@@ -241,122 +335,118 @@ fn parse_time_and_path(arg: Option<&[u8]>) -> Result<(Timestamp, &[u8]), ParseEr
 
 impl<'a> Command<&'a [u8]> {
     /// Parses one command line (without CR LF, Telnet-decoded), borrowing it.
-    /// See the [module docs](self) for the grammar and the error choices.
+    /// See the [`command`](crate::command) module docs for the grammar and the error choices.
     pub fn parse(line: &'a [u8]) -> Result<Self, ParseError> {
         if line.is_empty() {
             return Err(ParseError::Empty);
         }
         let (verb, arg) = split_word(line);
-        if verb.is_empty() || verb.len() > MAX_VERB {
+        // NUL would pad like the key's zero bytes: refuse it in verbs.
+        if verb.is_empty() || verb.len() > MAX_VERB || verb.contains(&0) {
             return Err(ParseError::UnknownVerb);
         }
-        let mut upper = [0u8; MAX_VERB];
-        let upper = upper.get_mut(..verb.len()).unwrap_or_default();
-        upper.copy_from_slice(verb);
-        upper.make_ascii_uppercase();
-        let upper: &[u8] = upper;
         use Command as C;
-        Ok(match upper {
-            b"USER" => C::User(required(arg)?),
+        Ok(match verb_key(verb) {
+            V_USER => C::User(required(arg)?),
             // An absent password is an empty one, pointing at the end of the line.
-            b"PASS" => C::Pass(arg.unwrap_or(line.get(line.len()..).unwrap_or_default())),
-            b"ACCT" => C::Acct(required(arg)?),
-            b"CWD" => C::Cwd(required(arg)?),
-            b"XCWD" => C::Xcwd(required(arg)?),
-            b"CDUP" => none(arg).map(|()| C::Cdup)?,
-            b"XCUP" => none(arg).map(|()| C::Xcup)?,
-            b"SMNT" => C::Smnt(required(arg)?),
-            b"REIN" => none(arg).map(|()| C::Rein)?,
-            b"QUIT" => none(arg).map(|()| C::Quit)?,
-            b"PORT" => C::Port(address::parse_port_argument(required(arg)?)?),
-            b"PASV" | b"P@SW" => none(arg).map(|()| C::Pasv)?,
-            b"TYPE" => C::Type(parse_type(required(arg)?)?),
-            b"STRU" => C::Stru(match upper_letter(required(arg)?)? {
+            V_PASS => C::Pass(arg.unwrap_or(line.get(line.len()..).unwrap_or_default())),
+            V_ACCT => C::Acct(required(arg)?),
+            V_CWD => C::Cwd(required(arg)?),
+            V_XCWD => C::Xcwd(required(arg)?),
+            V_CDUP => none(arg).map(|()| C::Cdup)?,
+            V_XCUP => none(arg).map(|()| C::Xcup)?,
+            V_SMNT => C::Smnt(required(arg)?),
+            V_REIN => none(arg).map(|()| C::Rein)?,
+            V_QUIT => none(arg).map(|()| C::Quit)?,
+            V_PORT => C::Port(address::parse_port_argument(required(arg)?)?),
+            V_PASV | V_PATSW => none(arg).map(|()| C::Pasv)?,
+            V_TYPE => C::Type(parse_type(required(arg)?)?),
+            V_STRU => C::Stru(match upper_letter(required(arg)?)? {
                 b'F' => FileStructure::File,
                 b'R' => FileStructure::Record,
                 b'P' => FileStructure::Page,
                 _ => return Err(ParseError::UnsupportedParameter),
             }),
-            b"MODE" => C::Mode(match upper_letter(required(arg)?)? {
+            V_MODE => C::Mode(match upper_letter(required(arg)?)? {
                 b'S' => TransferMode::Stream,
                 b'B' => TransferMode::Block,
                 b'C' => TransferMode::Compressed,
                 b'Z' => TransferMode::Deflate,
                 _ => return Err(ParseError::UnsupportedParameter),
             }),
-            b"EPRT" => C::Eprt(address::parse_eprt_argument(required(arg)?)?),
-            b"EPSV" => C::Epsv(parse_epsv(arg)?),
-            b"LPRT" => C::Lprt(required(arg)?),
-            b"LPSV" => none(arg).map(|()| C::Lpsv)?,
-            b"RETR" => C::Retr(required(arg)?),
-            b"STOR" => C::Stor(required(arg)?),
-            b"STOU" => C::Stou(optional(arg)),
-            b"APPE" => C::Appe(required(arg)?),
-            b"ALLO" => C::Allo(required(arg)?),
-            b"REST" => C::Rest(decimal_u64(required(arg)?).ok_or(ParseError::BadArgument)?),
-            b"RNFR" => C::Rnfr(required(arg)?),
-            b"RNTO" => C::Rnto(required(arg)?),
-            b"ABOR" => none(arg).map(|()| C::Abor)?,
-            b"DELE" => C::Dele(required(arg)?),
-            b"RMD" => C::Rmd(required(arg)?),
-            b"XRMD" => C::Xrmd(required(arg)?),
-            b"MKD" => C::Mkd(required(arg)?),
-            b"XMKD" => C::Xmkd(required(arg)?),
-            b"PWD" => none(arg).map(|()| C::Pwd)?,
-            b"XPWD" => none(arg).map(|()| C::Xpwd)?,
-            b"LIST" => C::List(listing_argument(arg)),
-            b"NLST" => C::Nlst(listing_argument(arg)),
-            b"SITE" => C::Site(required(arg)?),
-            b"SYST" => none(arg).map(|()| C::Syst)?,
-            b"STAT" => C::Stat(optional(arg)),
-            b"HELP" => C::Help(optional(arg)),
-            b"NOOP" => none(arg).map(|()| C::Noop)?,
-            b"AUTH" => C::Auth(parse_auth(required(arg)?)),
-            b"ADAT" => C::Adat(required(arg)?),
-            b"PBSZ" => C::Pbsz(decimal_u64(required(arg)?).ok_or(ParseError::BadArgument)?),
-            b"PROT" => C::Prot(match upper_letter(required(arg)?)? {
+            V_EPRT => C::Eprt(address::parse_eprt_argument(required(arg)?)?),
+            V_EPSV => C::Epsv(parse_epsv(arg)?),
+            V_LPRT => C::Lprt(required(arg)?),
+            V_LPSV => none(arg).map(|()| C::Lpsv)?,
+            V_RETR => C::Retr(required(arg)?),
+            V_STOR => C::Stor(required(arg)?),
+            V_STOU => C::Stou(optional(arg)),
+            V_APPE => C::Appe(required(arg)?),
+            V_ALLO => C::Allo(required(arg)?),
+            V_REST => C::Rest(decimal_u64(required(arg)?).ok_or(ParseError::BadArgument)?),
+            V_RNFR => C::Rnfr(required(arg)?),
+            V_RNTO => C::Rnto(required(arg)?),
+            V_ABOR => none(arg).map(|()| C::Abor)?,
+            V_DELE => C::Dele(required(arg)?),
+            V_RMD => C::Rmd(required(arg)?),
+            V_XRMD => C::Xrmd(required(arg)?),
+            V_MKD => C::Mkd(required(arg)?),
+            V_XMKD => C::Xmkd(required(arg)?),
+            V_PWD => none(arg).map(|()| C::Pwd)?,
+            V_XPWD => none(arg).map(|()| C::Xpwd)?,
+            V_LIST => C::List(listing_argument(arg)),
+            V_NLST => C::Nlst(listing_argument(arg)),
+            V_SITE => C::Site(required(arg)?),
+            V_SYST => none(arg).map(|()| C::Syst)?,
+            V_STAT => C::Stat(optional(arg)),
+            V_HELP => C::Help(optional(arg)),
+            V_NOOP => none(arg).map(|()| C::Noop)?,
+            V_AUTH => C::Auth(parse_auth(required(arg)?)),
+            V_ADAT => C::Adat(required(arg)?),
+            V_PBSZ => C::Pbsz(decimal_u64(required(arg)?).ok_or(ParseError::BadArgument)?),
+            V_PROT => C::Prot(match upper_letter(required(arg)?)? {
                 b'C' => ProtectionLevel::Clear,
                 b'S' => ProtectionLevel::Safe,
                 b'E' => ProtectionLevel::Confidential,
                 b'P' => ProtectionLevel::Private,
                 _ => return Err(ParseError::UnsupportedParameter),
             }),
-            b"CCC" => none(arg).map(|()| C::Ccc)?,
-            b"MIC" => C::Mic(required(arg)?),
-            b"CONF" => C::Conf(required(arg)?),
-            b"ENC" => C::Enc(required(arg)?),
-            b"FEAT" => none(arg).map(|()| C::Feat)?,
-            b"OPTS" => C::Opts(parse_opts(required(arg)?)),
-            b"SIZE" => C::Size(required(arg)?),
-            b"MDTM" => C::Mdtm(required(arg)?),
-            b"MLST" => C::Mlst(optional(arg)),
-            b"MLSD" => C::Mlsd(optional(arg)),
-            b"LANG" => C::Lang(optional(arg)),
-            b"HOST" => C::Host(required(arg)?),
-            b"MFMT" => {
+            V_CCC => none(arg).map(|()| C::Ccc)?,
+            V_MIC => C::Mic(required(arg)?),
+            V_CONF => C::Conf(required(arg)?),
+            V_ENC => C::Enc(required(arg)?),
+            V_FEAT => none(arg).map(|()| C::Feat)?,
+            V_OPTS => C::Opts(parse_opts(required(arg)?)),
+            V_SIZE => C::Size(required(arg)?),
+            V_MDTM => C::Mdtm(required(arg)?),
+            V_MLST => C::Mlst(optional(arg)),
+            V_MLSD => C::Mlsd(optional(arg)),
+            V_LANG => C::Lang(optional(arg)),
+            V_HOST => C::Host(required(arg)?),
+            V_MFMT => {
                 let (time, path) = parse_time_and_path(arg)?;
                 C::Mfmt { time, path }
             }
-            b"MFCT" => {
+            V_MFCT => {
                 let (time, path) = parse_time_and_path(arg)?;
                 C::Mfct { time, path }
             }
-            b"MFF" => {
+            V_MFF => {
                 let (facts, path) = split_word(required(arg)?);
                 C::Mff {
                     facts: required(Some(facts))?,
                     path: required(path)?,
                 }
             }
-            b"CLNT" => C::Clnt(required(arg)?),
-            b"HASH" => C::Hash(required(arg)?),
-            b"MD5" => C::Md5(required(arg)?),
-            b"XMD5" => digest(DigestAlgorithm::Md5, arg)?,
-            b"XCRC" => digest(DigestAlgorithm::Crc, arg)?,
-            b"XSHA1" => digest(DigestAlgorithm::Sha1, arg)?,
-            b"XSHA256" => digest(DigestAlgorithm::Sha256, arg)?,
-            b"XSHA512" => digest(DigestAlgorithm::Sha512, arg)?,
-            b"PRET" => C::Pret(required(arg)?),
+            V_CLNT => C::Clnt(required(arg)?),
+            V_HASH => C::Hash(required(arg)?),
+            V_MD5 => C::Md5(required(arg)?),
+            V_XMD5 => digest(DigestAlgorithm::Md5, arg)?,
+            V_XCRC => digest(DigestAlgorithm::Crc, arg)?,
+            V_XSHA1 => digest(DigestAlgorithm::Sha1, arg)?,
+            V_XSHA256 => digest(DigestAlgorithm::Sha256, arg)?,
+            V_XSHA512 => digest(DigestAlgorithm::Sha512, arg)?,
+            V_PRET => C::Pret(required(arg)?),
             _ => return Err(ParseError::UnknownVerb),
         })
     }

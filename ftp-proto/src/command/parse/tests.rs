@@ -265,6 +265,8 @@ fn errors_and_codes() {
         (&b"FOO"[..], 500),
         (b"XSHA1024 x", 500),
         (b" USER x", 500),
+        (b"USER\0 x", 500),
+        (b"PWD\0", 500),
         (b"USER", 501),
         (b"USER ", 501),
         (b"RETR", 501),
