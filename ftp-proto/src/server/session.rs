@@ -745,7 +745,7 @@ impl ServerSession {
                     Held::Line(bytes) if is_urgent(&bytes) => {
                         self.run_line(Ok(&bytes));
                     }
-                    Held::Line(bytes) if bytes.iter().all(|&b| b == b' ') => {}
+                    Held::Line(bytes) if is_blank(&bytes) => {}
                     Held::Line(bytes) => {
                         self.held_bytes += bytes.len() + 2;
                         self.held.push_back(Held::Line(bytes));
@@ -778,6 +778,7 @@ impl ServerSession {
                 };
                 match next {
                     Err(LineError::TooLong | _) => Err(None),
+                    Ok(line) if is_blank(line.text()) => continue,
                     Ok(line) => {
                         let text = line.text();
                         match Command::parse(text) {
@@ -817,6 +818,9 @@ impl ServerSession {
             self.reply(ReplyCode::SYNTAX_ERROR, b"Command line too long.");
             return;
         };
+        if is_blank(bytes) {
+            return;
+        }
         match Command::parse(bytes) {
             Ok(cmd) => {
                 let cmd = cmd.to_spans(bytes).resolve(bytes);
@@ -1060,7 +1064,12 @@ impl ServerSession {
             }
             C::Prot(level) => self.cmd_prot(level),
             C::Ccc => self.reply(ReplyCode::NOT_IMPLEMENTED, b"CCC not implemented."),
-            C::Adat(_) | C::Mic(_) | C::Conf(_) | C::Enc(_) => {
+            // RFC 2228: ADAT only follows an AUTH answered 334, which TLS never is.
+            C::Adat(_) => self.reply(
+                ReplyCode::BAD_SEQUENCE,
+                b"ADAT needs AUTH with a 334 reply first.",
+            ),
+            C::Mic(_) | C::Conf(_) | C::Enc(_) => {
                 self.reply(ReplyCode::NOT_IMPLEMENTED, b"Only AUTH TLS is supported.");
             }
             C::Feat => {
@@ -1912,6 +1921,12 @@ impl ServerSession {
     }
 }
 
+/// Whether a line is empty or only spaces (NAT devices inject such lines,
+/// pitfall 15): it gets no reply.
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|&b| b == b' ')
+}
+
 /// Whether a line held during a transfer must run at once.
 fn is_urgent(line: &[u8]) -> bool {
     matches!(
@@ -1926,9 +1941,6 @@ fn keeps_rest<A>(cmd: &Command<A>) -> bool {
     matches!(
         cmd,
         Command::Rest(_)
-            | Command::Retr(_)
-            | Command::Stor(_)
-            | Command::Appe(_)
             | Command::Type(_)
             | Command::Mode(_)
             | Command::Stru(_)
