@@ -468,8 +468,8 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
         let Some(tls) = shared.tls.as_ref() else {
             return;
         };
-        let handshake =
-            tokio::time::timeout(shared.handshake_timeout, control.upgrade(&tls.acceptor));
+        let acceptor = tls::acceptor(tls);
+        let handshake = tokio::time::timeout(shared.handshake_timeout, control.upgrade(&acceptor));
         if !matches!(handshake.await, Ok(Ok(()))) {
             tracing::info!("implicit TLS handshake failed");
             return;

@@ -405,9 +405,10 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             let _ = self.engine.tls_failed(now);
             return;
         };
+        let acceptor = super::tls::acceptor(&tls);
         let handshake = tokio::time::timeout(
             self.shared.handshake_timeout,
-            self.control.upgrade(&tls.acceptor),
+            self.control.upgrade(&acceptor),
         );
         let ok = matches!(handshake.await, Ok(Ok(())));
         let now = self.now();
