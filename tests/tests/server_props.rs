@@ -93,7 +93,7 @@ fn step() -> impl Strategy<Value = Step> {
 
 fn answer_for(kind: &RequestKind, pick: u8) -> Answer {
     let info = || FileInfo::new(Bytes::from_static(b"f"), FileKind::File).with_size(3);
-    if pick % 7 == 0 {
+    if pick.is_multiple_of(7) {
         return Answer::Error(match pick % 5 {
             0 => FsError::NotFound,
             1 => FsError::Busy,
@@ -102,7 +102,7 @@ fn answer_for(kind: &RequestKind, pick: u8) -> Answer {
             _ => FsError::InvalidOffset,
         });
     }
-    if pick % 11 == 0 {
+    if pick.is_multiple_of(11) {
         return Answer::Reply(Reply::new(ReplyCode::FILE_UNAVAILABLE, "raw refusal"));
     }
     match kind {
@@ -112,7 +112,7 @@ fn answer_for(kind: &RequestKind, pick: u8) -> Answer {
             _ => Answer::Denied(Denial::BadCredentials),
         },
         RequestKind::Account { .. } => {
-            if pick % 2 == 0 {
+            if pick.is_multiple_of(2) {
                 Answer::LoggedIn {
                     home: Some(VirtualPath::new(b"/home").unwrap()),
                 }
@@ -126,7 +126,7 @@ fn answer_for(kind: &RequestKind, pick: u8) -> Answer {
         }
         RequestKind::Retrieve { .. } | RequestKind::Store { .. } | RequestKind::Append { .. } => {
             Answer::Ready {
-                size: (pick % 2 == 0).then_some(u64::from(pick)),
+                size: pick.is_multiple_of(2).then_some(u64::from(pick)),
             }
         }
         RequestKind::StoreUnique { .. } => Answer::Unique(VirtualPath::new(b"/u.1").unwrap()),
