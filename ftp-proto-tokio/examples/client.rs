@@ -313,8 +313,15 @@ async fn run(args: Args) -> Result<(), Failure> {
 
 /// `TYPE SIZE MODIFIED NAME`, or `None` for `.`/`..`.
 fn ls_line(entry: &FileInfo) -> Option<String> {
+    use ftp_proto::listing::FileKind;
     let name = String::from_utf8_lossy(&entry.name);
-    if name == "." || name == ".." {
+    if name == "."
+        || name == ".."
+        || matches!(
+            entry.kind,
+            FileKind::CurrentDirectory | FileKind::ParentDirectory
+        )
+    {
         return None;
     }
     let size = entry.size.map_or_else(|| "-".to_owned(), |s| s.to_string());
@@ -325,10 +332,10 @@ fn ls_line(entry: &FileInfo) -> Option<String> {
 }
 
 fn kind_char(entry: &FileInfo) -> char {
-    use ftp_proto::client::EntryKind;
+    use ftp_proto::listing::FileKind;
     match entry.kind {
-        EntryKind::Dir => 'd',
-        EntryKind::Link => 'l',
+        FileKind::Directory | FileKind::CurrentDirectory | FileKind::ParentDirectory => 'd',
+        FileKind::Symlink { .. } => 'l',
         _ => '-',
     }
 }

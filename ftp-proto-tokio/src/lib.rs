@@ -10,6 +10,7 @@
 //!   any tokio transport), and [`Transport`](driver::Transport), a TCP
 //!   connection that can switch to TLS and back mid-session.
 //! - [`client`]: the async FTP client ([`Client`](client::Client)).
+//! - [`server`]: the async FTP server.
 //! - [`tls`] (feature `tls`, on by default): rustls settings for FTPS
 //!   clients, with TLS session resumption on data connections.
 //! - [`storage`] and [`auth`]: what the async server serves and whom it lets in.
@@ -51,6 +52,7 @@
 pub mod auth;
 pub mod client;
 pub mod driver;
+pub mod server;
 pub mod storage;
 #[cfg(feature = "tls")]
 pub mod tls;

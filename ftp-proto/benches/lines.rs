@@ -11,6 +11,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ftp_proto::Command;
 use ftp_proto::line::{LineBuffer, LineConfig};
 
+#[path = "support/replies.rs"]
+mod replies;
+
 /// A realistic client session mix, repeated to a few thousand CRLF lines.
 fn command_corpus() -> Vec<u8> {
     const LINES: &[&str] = &[
@@ -95,10 +98,10 @@ fn commands(c: &mut Criterion) {
         );
     });
 
-    // --- replies: the reply helper adds `memchr_replies` and `replies` here. ---
+    // The replies pair (`memchr_replies`, `framing_replies`, `replies`) is in `support/replies.rs`.
 
     group.finish();
 }
 
-criterion_group!(benches, commands);
+criterion_group!(benches, commands, replies::bench_replies);
 criterion_main!(benches);

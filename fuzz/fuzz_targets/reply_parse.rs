@@ -31,7 +31,10 @@ fuzz_target!(|input: Input<'_>| {
     let mut rest = input.data;
     let mut cuts = input.cuts.iter().cycle();
     while !rest.is_empty() {
-        let cut = cuts.next().map_or(rest.len(), |&c| usize::from(c).max(1)).min(rest.len());
+        let cut = cuts
+            .next()
+            .map_or(rest.len(), |&c| usize::from(c).max(1))
+            .min(rest.len());
         let (piece, tail) = rest.split_at(cut);
         rest = tail;
         parser.extend_from_slice(piece);

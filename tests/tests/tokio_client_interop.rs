@@ -78,7 +78,7 @@ async fn exercise(server: &PeerServer, options: ClientOptions) {
             .find(|e| &e.name[..] == expected.path.as_bytes())
             .unwrap_or_else(|| panic!("{kind}: {} missing from {entries:?}", expected.path));
         assert_eq!(
-            entry.kind == ftp_proto::client::EntryKind::Dir,
+            entry.kind.is_dir(),
             expected.contents.is_none(),
             "{kind}: {entry:?}"
         );

@@ -297,23 +297,28 @@ fn parse_epsv(arg: Option<&[u8]>) -> Result<EpsvArgument, ParseError> {
     }
 }
 
-fn parse_opts(arg: &[u8]) -> OptsArgument<&[u8]> {
+fn parse_opts(arg: &[u8]) -> Result<OptsArgument<&[u8]>, ParseError> {
     let (name, options) = split_word(arg);
+    if name.is_empty() {
+        return Err(ParseError::BadArgument);
+    }
     if name.eq_ignore_ascii_case(b"UTF8") || name.eq_ignore_ascii_case(b"UTF-8") {
         match options {
-            Some(o) if o.eq_ignore_ascii_case(b"ON") => return OptsArgument::Utf8(true),
-            Some(o) if o.eq_ignore_ascii_case(b"OFF") => return OptsArgument::Utf8(false),
+            Some(o) if o.eq_ignore_ascii_case(b"ON") => return Ok(OptsArgument::Utf8(true)),
+            Some(o) if o.eq_ignore_ascii_case(b"OFF") => return Ok(OptsArgument::Utf8(false)),
             _ => {}
         }
     }
     if name.eq_ignore_ascii_case(b"MLST") {
         // An empty list selects names only; keep a slice of `arg` so spans stay valid.
-        return OptsArgument::Mlst(options.unwrap_or(arg.get(arg.len()..).unwrap_or_default()));
+        return Ok(OptsArgument::Mlst(
+            options.unwrap_or(arg.get(arg.len()..).unwrap_or_default()),
+        ));
     }
-    OptsArgument::Other {
+    Ok(OptsArgument::Other {
         name,
         options: optional(options),
-    }
+    })
 }
 
 /// `LIST`/`NLST`: drop leading `-options` words and the spaces after each.
@@ -416,7 +421,7 @@ impl<'a> Command<&'a [u8]> {
             V_CONF => C::Conf(required(arg)?),
             V_ENC => C::Enc(required(arg)?),
             V_FEAT => none(arg).map(|()| C::Feat)?,
-            V_OPTS => C::Opts(parse_opts(required(arg)?)),
+            V_OPTS => C::Opts(parse_opts(required(arg)?)?),
             V_SIZE => C::Size(required(arg)?),
             V_MDTM => C::Mdtm(required(arg)?),
             V_MLST => C::Mlst(optional(arg)),

@@ -22,8 +22,9 @@
 //! (`ftp`) or left out instead, since the entry itself is still fine.
 //!
 //! # Parsing tolerance
-//! Parsers take one line (a trailing CR/LF is ignored), never panic, and
-//! return `None` for lines that are not entries (`total 12`, banners, garbage).
+//! Parsers take one line (a trailing CR/LF is ignored; a CR or LF inside
+//! makes the input no entry), never panic, and return `None` for lines that
+//! are not entries (`total 12`, banners, garbage).
 //! See [`parse_list_line`] for the automatic choice of format, and each
 //! parser for what it tolerates. Entries named `.` and `..` are returned like
 //! any other; MLSx `cdir`/`pdir` come back as [`FileKind::CurrentDirectory`]
@@ -84,7 +85,7 @@ impl<'a> Src<'a> {
     /// A line with its trailing CR/LF removed; parts will be copied.
     pub(crate) fn borrowed(line: &'a [u8]) -> Self {
         Self {
-            line: trim_line_end(line),
+            line: single_line(line),
             shared: None,
         }
     }
@@ -92,7 +93,7 @@ impl<'a> Src<'a> {
     /// A line inside `shared`; parts will share its buffer.
     pub(crate) fn shared(shared: &'a Bytes) -> Self {
         Self {
-            line: trim_line_end(shared),
+            line: single_line(shared),
             shared: Some(shared),
         }
     }
@@ -111,6 +112,18 @@ impl<'a> Src<'a> {
             Some(buf) if !part.is_empty() => buf.slice_ref(part),
             _ => Bytes::copy_from_slice(part),
         }
+    }
+}
+
+/// The line without its trailing CR/LF bytes, or an empty line (which no
+/// parser accepts) if a CR or LF remains inside: such input is not one line,
+/// and a name holding CR/LF could never be used safely in a command.
+fn single_line(line: &[u8]) -> &[u8] {
+    let line = trim_line_end(line);
+    if memchr::memchr2(b'\r', b'\n', line).is_some() {
+        &[]
+    } else {
+        line
     }
 }
 

@@ -190,6 +190,8 @@ fn list_lines_from_real_servers() {
         ("total 12", None),
         ("Status of /pub:", None),
         ("", None),
+        ("-rw-r--r-- 1 u g 5 Mar 02 14:07 a\nb", None),
+        ("type=file; a\rb", None),
         ("\r\n", None),
         ("226 Transfer complete", None),
         ("garbage line here", None),
@@ -456,6 +458,10 @@ proptest! {
         let _ = parse_dos_line(&line);
         let _ = parse_mlsd_line(&line);
         let _ = parse_mlst_line(&line);
+        if let Some(info) = parse_list_line(&line, now) {
+            prop_assert!(!info.name.is_empty());
+            prop_assert!(!info.name.iter().any(|&b| b == b'\r' || b == b'\n'));
+        }
     }
 
     #[test]

@@ -416,17 +416,16 @@ fn append_line(acc: &mut Vec<u8>, line: &[u8], max: usize) -> bool {
     true
 }
 
-/// Copies a line, replacing the CR and NUL bytes left by framing.
+/// Copies a line, replacing the CR and NUL bytes left by framing (one
+/// branch-free pass that the compiler vectorises).
 fn push_sanitized(acc: &mut Vec<u8>, line: &[u8]) {
-    let start = acc.len();
-    acc.extend_from_slice(line);
-    if memchr::memchr2(b'\r', 0, line).is_some() {
-        for byte in acc.get_mut(start..).unwrap_or_default() {
-            if is_unsafe_text_byte(*byte) {
-                *byte = REPLACEMENT;
-            }
+    acc.extend(line.iter().map(|&byte| {
+        if is_unsafe_text_byte(byte) {
+            REPLACEMENT
+        } else {
+            byte
         }
-    }
+    }));
 }
 
 /// Parses a complete byte string holding exactly one reply (a convenience for

@@ -286,6 +286,7 @@ fn errors_and_codes() {
         (b"MFMT 20240102030405 ", 501),
         (b"MFF facts", 501),
         (b"OPTS", 501),
+        (b"OPTS  x", 501),
         (b"XMD5", 501),
     ] {
         assert_eq!(err(line), code, "{:?}", core::str::from_utf8(line));

@@ -1,0 +1,527 @@
+//! What the server engine hands out: [`ServerEvent`]s, the [`Request`]
+//! tokens that need the embedder's decision, and the data-connection and
+//! transfer instructions for the adapter.
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::net::{IpAddr, SocketAddr};
+
+use bytes::Bytes;
+
+use crate::data::{DataId, DataProtection, Representation};
+use crate::path::VirtualPath;
+use crate::timestamp::Timestamp;
+
+/// Identifies one [`Request`] within a session. Never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub(crate) u64);
+
+impl RequestId {
+    /// The number of this id (increasing within a session).
+    #[must_use]
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "request#{}", self.0)
+    }
+}
+
+/// A password (or other secret): its `Debug` output never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Bytes);
+
+impl Secret {
+    /// Wraps a secret value.
+    #[must_use]
+    pub fn new(value: impl Into<Bytes>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret bytes. Compare them in constant time; never log them.
+    #[must_use]
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Which listing format a [`RequestKind::List`] is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListFormat {
+    /// `LIST`: `ls -l` style lines.
+    Long,
+    /// `NLST`: names only.
+    Names,
+    /// `MLSD`: RFC 3659 fact lines.
+    Machine,
+}
+
+/// A decision the embedder owns. Paths are absolute, normalised and cannot
+/// leave `/` (see [`VirtualPath`]).
+#[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestKind {
+    /// `USER` + `PASS`: check the credentials. Answers: [`Answer::LoggedIn`],
+    /// [`Answer::NeedAccount`], [`Answer::Denied`].
+    Login {
+        /// The user name as sent.
+        user: Bytes,
+        /// The password as sent (possibly empty).
+        password: Secret,
+        /// Whether the name is `anonymous` or `ftp` (only asked when the
+        /// policy allows anonymous logins).
+        anonymous: bool,
+    },
+    /// `ACCT` after a `332`. Answers: [`Answer::LoggedIn`], [`Answer::Denied`].
+    Account {
+        /// The user name.
+        user: Bytes,
+        /// The account as sent.
+        account: Bytes,
+    },
+    /// `HOST` (only when [`ServerConfig::validate_hosts`](super::ServerConfig::validate_hosts)).
+    /// Answers: [`Answer::Done`] (220) or [`Answer::Error`] (504).
+    Host {
+        /// The host name or address literal as sent.
+        name: Bytes,
+    },
+    /// `CWD`/`CDUP`: may the user enter `path`? [`Answer::Done`] makes it the
+    /// current directory (250).
+    ChangeDir {
+        /// The directory.
+        path: VirtualPath,
+    },
+    /// `MKD`: create a directory. [`Answer::Done`] → `257 "path" created`.
+    MakeDir {
+        /// The new directory.
+        path: VirtualPath,
+    },
+    /// `RMD`: remove a directory. [`Answer::Done`] → 250.
+    RemoveDir {
+        /// The directory.
+        path: VirtualPath,
+    },
+    /// `DELE`: delete a file. [`Answer::Done`] → 250.
+    Delete {
+        /// The file.
+        path: VirtualPath,
+    },
+    /// `RNFR`: does the source exist and may it be renamed? [`Answer::Done`] → 350.
+    RenameFrom {
+        /// The source.
+        path: VirtualPath,
+    },
+    /// `RNTO`: rename. [`Answer::Done`] → 250.
+    Rename {
+        /// The source (from the preceding `RNFR`).
+        from: VirtualPath,
+        /// The destination.
+        to: VirtualPath,
+    },
+    /// `SIZE`: [`Answer::Size`] → `213 n` (the bytes `RETR` would send in `representation`).
+    Size {
+        /// The file.
+        path: VirtualPath,
+        /// The current `TYPE`.
+        representation: Representation,
+    },
+    /// `MDTM`: [`Answer::Modified`] → `213 YYYYMMDDHHMMSS`.
+    ModifiedTime {
+        /// The file.
+        path: VirtualPath,
+    },
+    /// `MFMT`: set the modification time; [`Answer::Modified`] with the time
+    /// actually set → `213 Modify=...; path`.
+    SetModifiedTime {
+        /// The file.
+        path: VirtualPath,
+        /// The requested time (UTC).
+        time: Timestamp,
+    },
+    /// `RETR`: open the file for reading. [`Answer::Ready`] starts the
+    /// transfer (150/125 then [`ServerEvent::Transfer`]).
+    Retrieve {
+        /// The file.
+        path: VirtualPath,
+        /// Where to start (a `REST` offset, 0 without).
+        offset: u64,
+        /// The current `TYPE`.
+        representation: Representation,
+    },
+    /// `STOR` (or `APPE` after `REST`, RFC 3659 §5.3): open the file for
+    /// writing at `offset` (0: create or truncate). [`Answer::Ready`] starts the transfer.
+    Store {
+        /// The file.
+        path: VirtualPath,
+        /// Where to write (a `REST` offset, 0 without).
+        offset: u64,
+        /// The current `TYPE`.
+        representation: Representation,
+    },
+    /// `APPE`: open the file for appending (created if missing).
+    /// [`Answer::Ready`] starts the transfer.
+    Append {
+        /// The file.
+        path: VirtualPath,
+        /// The current `TYPE`.
+        representation: Representation,
+    },
+    /// `STOU`: create a file with a new unique name in `dir`.
+    /// [`Answer::Unique`] names it (`150 FILE: name`) and starts the transfer.
+    StoreUnique {
+        /// The current directory.
+        dir: VirtualPath,
+        /// The optional name hint some clients send.
+        hint: Option<Bytes>,
+        /// The current `TYPE`.
+        representation: Representation,
+    },
+    /// `LIST`/`NLST`/`MLSD`: the entries of `path` ([`Answer::Listing`]);
+    /// the engine renders the lines and starts the transfer. For `LIST` and
+    /// `NLST` a file path lists that one file.
+    List {
+        /// The directory (or file).
+        path: VirtualPath,
+        /// The format the engine will render.
+        format: ListFormat,
+    },
+    /// `STAT path`: a listing over the control connection ([`Answer::Listing`] → 213).
+    Stat {
+        /// The directory (or file).
+        path: VirtualPath,
+    },
+    /// `MLST [path]`: facts of one object ([`Answer::Entry`] → 250).
+    MachineListOne {
+        /// The object.
+        path: VirtualPath,
+    },
+    /// `SITE string`. [`Answer::Done`] → 200, or any reply via [`Answer::Reply`].
+    Site {
+        /// Everything after `SITE `.
+        command: Bytes,
+    },
+}
+
+impl RequestKind {
+    /// The path this request is about, if it has exactly one.
+    #[must_use]
+    pub fn path(&self) -> Option<&VirtualPath> {
+        match self {
+            Self::ChangeDir { path }
+            | Self::MakeDir { path }
+            | Self::RemoveDir { path }
+            | Self::Delete { path }
+            | Self::RenameFrom { path }
+            | Self::Size { path, .. }
+            | Self::ModifiedTime { path }
+            | Self::SetModifiedTime { path, .. }
+            | Self::Retrieve { path, .. }
+            | Self::Store { path, .. }
+            | Self::Append { path, .. }
+            | Self::List { path, .. }
+            | Self::Stat { path }
+            | Self::MachineListOne { path } => Some(path),
+            Self::StoreUnique { dir, .. } => Some(dir),
+            Self::Rename { to, .. } => Some(to),
+            Self::Login { .. } | Self::Account { .. } | Self::Host { .. } | Self::Site { .. } => {
+                None
+            }
+        }
+    }
+}
+
+/// A decision token: moved back into
+/// [`ServerSession::answer`](super::ServerSession::answer) together with an
+/// [`Answer`]. Not `Clone`, so it cannot be answered twice.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "every request must be answered, or the session waits forever"]
+pub struct Request {
+    pub(crate) id: RequestId,
+    pub(crate) kind: RequestKind,
+}
+
+impl Request {
+    /// This request's id.
+    #[must_use]
+    pub fn id(&self) -> RequestId {
+        self.id
+    }
+
+    /// What is asked.
+    #[must_use]
+    pub fn kind(&self) -> &RequestKind {
+        &self.kind
+    }
+}
+
+/// Why a file-system request failed. The engine picks the reply code that
+/// the command allows (RFC 959 §5.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FsError {
+    /// The object does not exist (550).
+    NotFound,
+    /// Not allowed for this user (550).
+    PermissionDenied,
+    /// The object exists already (MKD: 550).
+    AlreadyExists,
+    /// Expected a directory (MLSD: 501, else 550).
+    NotADirectory,
+    /// Expected a plain file (550).
+    NotAFile,
+    /// The object is busy; try later (450 where allowed, else 550).
+    Busy,
+    /// The name is not acceptable (553 where allowed, else 550).
+    NameNotAllowed,
+    /// Not enough storage (452 where allowed, else 451/550).
+    InsufficientStorage,
+    /// A quota was exceeded (552 where allowed, else 550).
+    QuotaExceeded,
+    /// The `REST` offset is beyond the file (554, RFC 1123).
+    InvalidOffset,
+    /// The storage failed (451 where allowed, else 550).
+    LocalError,
+    /// The embedder does not support this operation (502).
+    NotSupported,
+}
+
+/// Why the embedder refused a login (always `530`; kept for the embedder's logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Denial {
+    /// Wrong user name or password.
+    BadCredentials,
+    /// The account exists but may not log in now.
+    NotAllowed,
+}
+
+/// The embedder's answer to a [`Request`]. Which answers fit which request
+/// is listed on each [`RequestKind`] variant; a misfit comes back as a
+/// [`UsageError`](crate::UsageError) with nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Answer {
+    /// Done, nothing to report (CWD, DELE, RMD, MKD, RNFR, RNTO, HOST, SITE).
+    Done,
+    /// Login accepted (230). `home` becomes the current directory (default `/`).
+    LoggedIn {
+        /// The user's start directory.
+        home: Option<VirtualPath>,
+    },
+    /// The password is right but an account is needed (332).
+    NeedAccount,
+    /// Login refused (530, after the configured delay; the attempt counts).
+    Denied(Denial),
+    /// `SIZE` result.
+    Size(u64),
+    /// `MDTM`/`MFMT` result.
+    Modified(Timestamp),
+    /// `RETR`/`STOR`/`APPE`: the file is open; start the transfer. A known
+    /// size is shown in the `150` text.
+    Ready {
+        /// Size of the file to send, if known.
+        size: Option<u64>,
+    },
+    /// `STOU`: the file created, with its new name; start the transfer.
+    Unique(VirtualPath),
+    /// `LIST`/`NLST`/`MLSD`/`STAT path` entries.
+    Listing {
+        /// The entries, in the order to show them.
+        entries: Vec<crate::listing::FileInfo>,
+        /// The current wall-clock time (the `LIST` date column shows the
+        /// year for entries older than six months).
+        now: Timestamp,
+    },
+    /// `MLST`: the object's facts.
+    Entry(alloc::boxed::Box<crate::listing::FileInfo>),
+    /// The request failed; the engine chooses the code.
+    Error(FsError),
+    /// Escape hatch: this exact reply. Allowed for any request with a
+    /// negative (4yz/5yz) code, and for `SITE` with a 2yz code too.
+    Reply(crate::reply::Reply),
+}
+
+/// How a data connection is set up. The adapter performs it and reports back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DataAction {
+    /// `PASV`/`EPSV`: bind a listener on the control connection's local
+    /// address with this family, then call
+    /// [`data_listening`](super::ServerSession::data_listening). Accept one
+    /// connection only and report it with
+    /// [`data_connected`](super::ServerSession::data_connected).
+    Listen {
+        /// The setup.
+        id: DataId,
+        /// The address to bind (port 0 or one from the adapter's passive
+        /// range): the control connection's local address, in IPv4 form for
+        /// `PASV` (RFC 1123 §4.1.2.12: multi-homed servers use the control
+        /// connection's address).
+        ip: IpAddr,
+    },
+    /// Active mode: connect to `addr` (sent only when a transfer starts),
+    /// then report with `data_connected` or a failed `transfer_done`.
+    Connect {
+        /// The setup.
+        id: DataId,
+        /// The client's listening address (checked against the policy).
+        addr: SocketAddr,
+    },
+    /// Drop the listener or connection of this setup (replaced, timed out,
+    /// refused, or the session ended).
+    Close {
+        /// The setup.
+        id: DataId,
+    },
+}
+
+/// What flows over the data connection of a [`TransferStart`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransferKind {
+    /// Send the file from `offset` (as answered to [`RequestKind::Retrieve`]).
+    Retrieve {
+        /// The file.
+        path: VirtualPath,
+        /// Start offset.
+        offset: u64,
+    },
+    /// Receive into the file at `offset` (0: from the start).
+    Store {
+        /// The file.
+        path: VirtualPath,
+        /// Write offset.
+        offset: u64,
+    },
+    /// Receive and append to the file.
+    Append {
+        /// The file.
+        path: VirtualPath,
+    },
+    /// Send these listing bytes (rendered by the engine, CRLF line ends,
+    /// bounded by [`Limits::max_listing_bytes`](super::Limits::max_listing_bytes)).
+    Listing(Bytes),
+}
+
+impl TransferKind {
+    /// Whether the adapter receives (STOR, APPE, STOU) rather than sends.
+    #[must_use]
+    pub fn is_upload(&self) -> bool {
+        matches!(self, Self::Store { .. } | Self::Append { .. })
+    }
+}
+
+/// Start moving bytes on the data connection `id` (after its `150`/`125`
+/// was queued). The adapter streams, closes the data connection (TLS
+/// `close_notify` first), then calls
+/// [`transfer_done`](super::ServerSession::transfer_done).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferStart {
+    /// The data connection.
+    pub id: DataId,
+    /// What to move.
+    pub kind: TransferKind,
+    /// `TYPE A` (convert line ends, see [`crate::ascii`]) or binary.
+    /// Listings are always sent as they are.
+    pub representation: Representation,
+    /// Wrap the data connection in TLS (`PROT P`).
+    pub protection: DataProtection,
+}
+
+/// How a transfer ended, as the adapter saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransferOutcome {
+    /// Every byte moved and the data connection is closed (226).
+    Complete {
+        /// Bytes moved on the data connection.
+        bytes: u64,
+    },
+    /// The data connection broke or was closed early (426).
+    ConnectionLost,
+    /// The data connection never came (425).
+    NeverConnected,
+    /// Storage failed while reading or writing (451).
+    LocalError,
+    /// The storage is full or a quota was hit (552).
+    StorageFull,
+    /// The TLS handshake on the data connection failed (522).
+    TlsFailed,
+    /// The adapter stopped after an [`ServerEvent::Abort`] (426).
+    Aborted,
+}
+
+/// Why the session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The client sent `QUIT`.
+    Quit,
+    /// The client closed the control connection.
+    ConnectionLost,
+    /// No command within the idle timeout (421 sent).
+    IdleTimeout,
+    /// Not logged in within the login timeout (421 sent).
+    LoginTimeout,
+    /// Too many failed logins (421 sent).
+    TooManyFailedLogins,
+    /// [`ServerSession::shutdown`](super::ServerSession::shutdown) or a
+    /// refused connection (421 sent).
+    Shutdown,
+    /// The client sent more pipelined input than the limits allow.
+    InputOverflow,
+    /// The TLS handshake failed.
+    TlsFailed,
+    /// The session was created with [`ServerSession::refuse`](super::ServerSession::refuse) (421 sent).
+    Refused,
+}
+
+/// What the engine tells its embedder.
+#[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// A decision is needed: answer it with
+    /// [`ServerSession::answer`](super::ServerSession::answer).
+    Request(Request),
+    /// Set up or tear down a data connection.
+    Data(DataAction),
+    /// Move the bytes of a transfer.
+    Transfer(TransferStart),
+    /// Stop the transfer on `id` now (ABOR, QUIT/shutdown policy, data
+    /// timeout, control connection lost); then report `transfer_done`
+    /// unless the session is closed.
+    Abort {
+        /// The data connection.
+        id: DataId,
+        /// The control connection ended during an upload: the stored file
+        /// is incomplete (keep it only if partial uploads are wanted).
+        incomplete_upload: bool,
+    },
+    /// Start the TLS handshake on the control connection now (the `234` has
+    /// been handed out by `poll_transmit`). Call
+    /// [`tls_established`](super::ServerSession::tls_established) when done.
+    UpgradeTls {
+        /// Plaintext bytes that followed the `AUTH` line and were dropped
+        /// (never replayed inside TLS). Non-zero means a client bug or an
+        /// injection attempt.
+        discarded_plaintext: usize,
+    },
+    /// Input arrived while the engine waits for the TLS handshake and was
+    /// dropped (the adapter should not read then; see `wants_input`).
+    InputDiscarded {
+        /// How many bytes.
+        bytes: usize,
+    },
+    /// The session is over. Write out what `poll_transmit` still has, then
+    /// close the control connection and every data connection.
+    Closed(CloseReason),
+}
