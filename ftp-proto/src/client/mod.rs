@@ -116,10 +116,12 @@ mod ops;
 mod session;
 mod wire;
 
+pub use crate::listing::{FileInfo, FileKind};
 pub use config::{ClientConfig, ConformancePolicy, DataConnectionMode, PassiveAddressPolicy};
 pub use error::{ClientError, CloseReason, ProtocolError};
 pub use event::{ClientEvent, DataRequest, Direction, OpId, Outcome, TransferStart};
 pub use features::Features;
+pub use listing::ListFormat;
 pub use ops::Secret;
 pub use session::ClientSession;
-pub use wire::{EntryKind, FileInfo, Reply};
+pub use wire::Reply;
