@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod server;
 pub mod storage;
 
 pub use ftp_proto;
