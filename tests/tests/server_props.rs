@@ -298,13 +298,13 @@ impl Driver {
                 self.drain()?;
             }
             Step::TlsDone(ok) => {
-                if self.tls {
+                if self.tls && !self.s.is_closed() {
                     if *ok {
                         self.s.tls_established(self.now).unwrap();
-                        self.tls = false;
                     } else {
                         self.s.tls_failed(self.now).unwrap();
                     }
+                    self.tls = false;
                     self.drain()?;
                 }
             }

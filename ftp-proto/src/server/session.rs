@@ -2023,7 +2023,8 @@ fn answer_fits(kind: &RequestKind, answer: &Answer) -> bool {
     use RequestKind as K;
     if let Answer::Reply(r) = answer {
         let code = r.code();
-        return code.is_negative() || (matches!(kind, K::Site { .. }) && code.is_completion());
+        return (code.is_negative() && replies::raw_allowed(verb_of(kind), code.as_u16()))
+            || (matches!(kind, K::Site { .. }) && code.is_completion());
     }
     match kind {
         K::Login { .. } => matches!(
