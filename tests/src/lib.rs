@@ -5,5 +5,6 @@
 #![deny(missing_docs)]
 
 pub mod ours;
+pub mod pair;
 pub mod peers;
 pub mod transcript;
