@@ -268,7 +268,6 @@ pub struct FtpUrl {
 
 /// A client command.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ClientCommand {
     /// `ls [PATH]`.
     Ls(Option<String>),
@@ -440,7 +439,13 @@ fn percent_decode(s: &str) -> Result<String, String> {
 #[must_use]
 pub fn ls_line(entry: &FileInfo) -> Option<String> {
     let name = String::from_utf8_lossy(&entry.name);
-    if name == "." || name == ".." {
+    if name == "."
+        || name == ".."
+        || matches!(
+            entry.kind,
+            FileKind::CurrentDirectory | FileKind::ParentDirectory
+        )
+    {
         return None;
     }
     let kind = match entry.kind {
@@ -453,6 +458,17 @@ pub fn ls_line(entry: &FileInfo) -> Option<String> {
         .modified
         .map_or_else(|| "-".to_owned(), |t| t.iso8601().to_string());
     Some(format!("{kind} {size} {modified} {name}"))
+}
+
+/// How a client program reports a server's refusal on stderr: the code
+/// and the last line of the reply's text (`550 No such file`).
+#[must_use]
+pub fn reply_line(reply: &ftp_proto::client::Reply) -> String {
+    format!(
+        "{} {}",
+        reply.code(),
+        String::from_utf8_lossy(reply.last_line()).trim_end()
+    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! threads: an FTP server and client with `Read`/`Write` streams.
 //!
 //! - [`server`]: the blocking FTP server (threads per session, FTPS with rustls).
+//! - [`client`]: the blocking FTP client (`Read`/`Write` transfer streams).
 //! - [`storage`], [`auth`]: what the server serves and who may log in.
 //! - [`tls`], [`net`]: pieces every adapter shares (rustls settings,
 //!   passive-port selection, the wall clock).
@@ -12,6 +13,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod net;
 pub mod server;
 pub mod storage;

@@ -46,11 +46,14 @@ pub enum TlsConfigError {
     /// A PEM file could not be read or holds nothing usable.
     #[error("{path}: {message}")]
     Pem {
-        /// The file (or `<memory>`).
+        /// The file.
         path: String,
         /// What was wrong.
         message: String,
     },
+    /// CA certificates could not be read or none was found.
+    #[error("CA certificates: {0}")]
+    Certificates(String),
     /// The name is neither a DNS name nor an IP address.
     #[error("invalid TLS server name {0:?}")]
     ServerName(String),
@@ -214,16 +217,15 @@ impl TlsClient {
     /// CA or a self-signed server certificate).
     ///
     /// # Errors
-    /// [`TlsConfigError::Pem`] if no certificate could be parsed.
+    /// [`TlsConfigError::Certificates`] if no certificate could be parsed.
     pub fn with_ca_pem(pem: &[u8]) -> Result<Self, TlsConfigError> {
-        let memory = Path::new("<memory>");
+        let bad = |e: &dyn fmt::Display| TlsConfigError::Certificates(e.to_string());
         let mut roots = RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| pem_error(memory, e))?;
-            roots.add(cert).map_err(|e| pem_error(memory, e))?;
+            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
         }
         if roots.is_empty() {
-            return Err(pem_error(memory, "no certificate found"));
+            return Err(bad(&"no certificate found"));
         }
         Self::built(Verify::Roots(Arc::new(roots)))
     }
@@ -231,14 +233,13 @@ impl TlsClient {
     /// [`with_ca_pem`](Self::with_ca_pem) from a file.
     ///
     /// # Errors
-    /// [`TlsConfigError::Pem`] if the file cannot be read or holds no certificate.
+    /// [`TlsConfigError::Certificates`] if the file cannot be read or holds
+    /// no certificate.
     pub fn with_ca_file(path: impl AsRef<Path>) -> Result<Self, TlsConfigError> {
         let path = path.as_ref();
-        let pem = std::fs::read(path).map_err(|e| pem_error(path, e))?;
-        Self::with_ca_pem(&pem).map_err(|e| match e {
-            TlsConfigError::Pem { message, .. } => pem_error(path, message),
-            other => other,
-        })
+        let pem = std::fs::read(path)
+            .map_err(|e| TlsConfigError::Certificates(format!("{}: {e}", path.display())))?;
+        Self::with_ca_pem(&pem)
     }
 
     /// **Dangerous**: accepts any server certificate (signatures are still
