@@ -679,7 +679,13 @@ impl Client {
     /// input again, so frames out after each).
     async fn pump(&mut self) -> Result<(), Error> {
         loop {
-            self.driver.flush().await.map_err(error::from_io)?;
+            if let Err(e) = self.driver.flush().await {
+                // The control connection is gone: end every operation.
+                let now = self.driver.now();
+                self.driver.session_mut().close(now);
+                self.pump_events_only();
+                return Err(error::from_io(e));
+            }
             let event = match self.backlog.pop_front() {
                 Some(e) => e,
                 None => match self.driver.session_mut().poll_event() {
