@@ -98,6 +98,8 @@ struct Transfer {
     id: DataId,
     verb: Verb,
     upload: bool,
+    /// Passive (the client connects to us) rather than active.
+    passive: bool,
     connected: bool,
     progress: u64,
     /// ABOR arrived: answer the transfer, then `226` to ABOR.
@@ -510,8 +512,8 @@ impl ServerSession {
             if t.connected {
                 return Err(UsageError::new(UsageErrorKind::WrongState, ()));
             }
-            if foreign && matches!(self.setup, Setup::None) {
-                // Passive transfers only (active ones connect to a checked address).
+            if foreign && t.passive {
+                // Active transfers connect to an address checked at PORT time.
                 t.failed_connect = true;
                 let upload = t.upload;
                 self.events.push_back(ServerEvent::Abort {
@@ -1854,6 +1856,7 @@ impl ServerSession {
         size: Option<u64>,
         unique_name: Option<Bytes>,
     ) {
+        let passive = matches!(self.setup, Setup::Passive { .. });
         let (id, connected) = match self.setup {
             Setup::None => {
                 // The passive listener timed out or was refused meanwhile.
@@ -1898,6 +1901,7 @@ impl ServerSession {
             id,
             verb,
             upload,
+            passive,
             connected,
             progress: 0,
             abor: false,
@@ -2019,7 +2023,8 @@ fn answer_fits(kind: &RequestKind, answer: &Answer) -> bool {
     use RequestKind as K;
     if let Answer::Reply(r) = answer {
         let code = r.code();
-        return code.is_negative() || (matches!(kind, K::Site { .. }) && code.is_completion());
+        return (code.is_negative() && replies::raw_allowed(verb_of(kind), code.as_u16()))
+            || (matches!(kind, K::Site { .. }) && code.is_completion());
     }
     match kind {
         K::Login { .. } => matches!(
