@@ -125,6 +125,9 @@ pub struct Driver<S, T> {
     armed: Option<ftp_proto::Instant>,
     /// The transport reported EOF; no more reads.
     eof: bool,
+    /// The transport failed (or was declared failed): no more reads, and
+    /// frames are discarded instead of written.
+    broken: bool,
 }
 
 impl<S, T> Driver<S, T>
@@ -142,6 +145,7 @@ where
             timer: Box::pin(tokio::time::sleep_until(far_future())),
             armed: None,
             eof: false,
+            broken: false,
         }
     }
 
@@ -186,23 +190,48 @@ where
         self.eof
     }
 
+    /// Whether the transport failed: a read, write or flush returned an
+    /// error, or [`mark_broken`](Self::mark_broken) was called.
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// Declares the transport unusable (for example after a write timeout
+    /// the caller enforces, or a failed TLS handshake): from now on nothing
+    /// is read, and [`flush`](Self::flush) discards the session's frames.
+    /// The session is not told; the caller decides (typically
+    /// [`Session::handle_eof`] or closing it).
+    pub fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+
     /// Takes the session and transport back.
     pub fn into_parts(self) -> (S, T) {
         (self.session, self.io)
     }
 
     /// Writes every frame the session has queued, then flushes the transport.
+    /// Once the transport is [broken](Self::is_broken), frames are taken
+    /// and dropped: there is nobody left to read them.
     ///
     /// # Errors
-    /// The transport's write error.
+    /// The transport's write error; the driver is broken from then on (the
+    /// frames still queued are dropped).
     pub async fn flush(&mut self) -> io::Result<()> {
         let mut wrote = false;
         while let Some(frame) = self.session.poll_transmit() {
-            self.io.write_all(&frame).await?;
+            if self.broken {
+                continue;
+            }
+            if let Err(e) = self.io.write_all(&frame).await {
+                self.broken = true;
+                return Err(e);
+            }
             wrote = true;
         }
-        if wrote {
-            self.io.flush().await?;
+        if wrote && let Err(e) = self.io.flush().await {
+            self.broken = true;
+            return Err(e);
         }
         Ok(())
     }
@@ -213,9 +242,25 @@ where
     ///
     /// # Errors
     /// The transport's read error (the session is not told; the caller
-    /// decides, typically by closing it).
+    /// decides, typically by closing it); the driver is broken from then on.
     pub async fn next_input(&mut self) -> io::Result<Input> {
         poll_fn(|cx| self.poll_input(cx)).await
+    }
+
+    /// Like [`next_input`](Self::next_input), but never
+    /// [`Stalled`](Input::Stalled): with nothing to read and no deadline it
+    /// stays pending. For loops that also wait on other wake-ups (answers
+    /// computed elsewhere, data transfers, a shutdown signal) in a
+    /// `select!`, where one of those is what unblocks the session.
+    ///
+    /// # Errors
+    /// As [`next_input`](Self::next_input).
+    pub async fn input(&mut self) -> io::Result<Input> {
+        poll_fn(|cx| match self.poll_input(cx) {
+            Poll::Ready(Ok(Input::Stalled)) => Poll::Pending,
+            other => other,
+        })
+        .await
     }
 
     /// Poll form of [`next_input`](Self::next_input), for code that drives
@@ -227,7 +272,7 @@ where
         if let Poll::Ready(()) = self.poll_timer(cx) {
             return Poll::Ready(Ok(Input::Timeout));
         }
-        let reading = !self.eof && self.session.wants_input();
+        let reading = !self.eof && !self.broken && self.session.wants_input();
         if reading {
             let buffer = self.session.input_buffer();
             buffer.reserve(READ_CHUNK);
@@ -246,7 +291,10 @@ where
                     self.session.process_input(self.clock.now());
                     return Poll::Ready(Ok(Input::Read(n)));
                 }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Err(e)) => {
+                    self.broken = true;
+                    return Poll::Ready(Err(e));
+                }
                 Poll::Pending => {}
             }
         }
@@ -288,12 +336,16 @@ where
     }
 
     /// Flushes what the session still has to say, then shuts the
-    /// transport's sending side down (TLS `close_notify` first).
+    /// transport's sending side down (TLS `close_notify` first). A broken
+    /// transport is left alone.
     ///
     /// # Errors
     /// The transport's write error.
     pub async fn shutdown(&mut self) -> io::Result<()> {
         self.flush().await?;
+        if self.broken {
+            return Ok(());
+        }
         self.io.shutdown().await
     }
 }
