@@ -184,8 +184,8 @@ pub use config::{
     TlsPolicy,
 };
 pub use event::{
-    Answer, CloseReason, DataAction, Denial, FsError, ListFormat, Request, RequestId, RequestKind,
-    Secret, ServerEvent, TransferKind, TransferOutcome, TransferStart,
+    Answer, CloseReason, DataAction, Denial, FsError, ListFormat, Refusal, Request, RequestId,
+    RequestKind, Secret, ServerEvent, TransferKind, TransferOutcome, TransferStart,
 };
 pub use session::ServerSession;
 
