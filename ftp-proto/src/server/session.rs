@@ -743,8 +743,9 @@ impl ServerSession {
                     Err(_) => Held::TooLong,
                     Ok(line) => Held::Line(line.into_bytes()),
                 };
+                let abor_pending = self.transfer.is_some_and(|t| t.abor);
                 match held {
-                    Held::Line(bytes) if is_urgent(&bytes) => {
+                    Held::Line(bytes) if is_urgent(&bytes, abor_pending) => {
                         self.run_line(Ok(&bytes));
                     }
                     Held::Line(bytes) if is_blank(&bytes) => {}
@@ -1287,11 +1288,6 @@ impl ServerSession {
 
     fn cmd_abor(&mut self) {
         if let Some(t) = self.transfer.as_mut() {
-            if t.abor {
-                // A second ABOR while the first waits: answer it on its own.
-                self.reply(ReplyCode::CLOSING_DATA, b"Abort already in progress.");
-                return;
-            }
             t.abor = true;
             let t = *t;
             self.request_abort(t);
@@ -1931,12 +1927,15 @@ fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|&b| b == b' ')
 }
 
-/// Whether a line held during a transfer must run at once.
-fn is_urgent(line: &[u8]) -> bool {
-    matches!(
-        Command::parse(line),
-        Ok(Command::Abor | Command::Quit | Command::Noop | Command::Stat(None))
-    )
+/// Whether a line read during a transfer must run at once. A second ABOR
+/// while the first waits for the adapter is held, so that its reply comes
+/// after the transfer's.
+fn is_urgent(line: &[u8], abor_pending: bool) -> bool {
+    match Command::parse(line) {
+        Ok(Command::Abor) => !abor_pending,
+        Ok(Command::Quit | Command::Noop | Command::Stat(None)) => true,
+        _ => false,
+    }
 }
 
 /// Commands that leave a pending `REST` in place (they do not conflict with
