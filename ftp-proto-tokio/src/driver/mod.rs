@@ -23,9 +23,17 @@
 //! }
 //! ```
 //!
-//! The transport is a type parameter; [`Transport`] is the one the client
-//! (and the server) use: plain TCP that can be swapped for TLS mid-session
-//! (`AUTH TLS`) and back (`CCC`).
+//! The client runs exactly this loop, one operation at a time. The server
+//! waits on more than the control connection (answers computed by storage
+//! tasks, data connections, the transfer task, shutdown), so its step 3+4 is
+//! a `select!` with [`Driver::input`] as one branch; [`Driver::input`] is
+//! [`Driver::next_input`] that stays pending instead of reporting a stall,
+//! since another branch is then what moves the session on.
+//!
+//! The transport is a type parameter; [`Transport`] is the one both roles
+//! use: plain TCP that can be swapped for TLS mid-session (`AUTH TLS`, as
+//! TLS client or server) and back (`CCC`). A transport that fails is marked
+//! [broken](Driver::is_broken): nothing more is read, frames are dropped.
 
 mod transport;
 
@@ -418,6 +426,36 @@ mod tests {
         let seen = server.await.unwrap();
         assert_eq!(seen, ["USER u", "PASS p", "PWD", "QUIT"]);
         let _ = OpId::GREETING;
+    }
+
+    /// A peer that is gone: the first flush fails and breaks the driver;
+    /// later frames are dropped, nothing is read, and `input()` (unlike
+    /// `next_input()`) waits instead of reporting the stall.
+    #[tokio::test(start_paused = true)]
+    async fn a_broken_transport_drops_frames_and_stops_reading() {
+        let (client_io, server_io) = tokio::io::duplex(64);
+        drop(server_io);
+        let clock = Clock::new();
+        let config = ClientConfig {
+            reply_timeout: Duration::from_secs(5),
+            ..ClientConfig::default()
+        };
+        let session = ClientSession::new(config, "127.0.0.1:21".parse().unwrap(), clock.now());
+        let mut driver = Driver::new(session, client_io, clock);
+        let now = driver.now();
+        driver.session_mut().handle_input(now, b"220 hi\r\n");
+        driver.session_mut().noop(now).unwrap();
+        assert!(driver.flush().await.is_err());
+        assert!(driver.is_broken());
+        driver.session_mut().noop(now).unwrap();
+        driver.flush().await.unwrap();
+        assert!(driver.session_mut().poll_transmit().is_none());
+        // Only the engine's deadline is left: it fires, then nothing can come.
+        assert_eq!(driver.next_input().await.unwrap(), Input::Timeout);
+        assert!(driver.session().is_closed());
+        assert_eq!(driver.next_input().await.unwrap(), Input::Stalled);
+        let waited = tokio::time::timeout(Duration::from_secs(3600), driver.input()).await;
+        assert!(waited.is_err(), "input() must stay pending when stalled");
     }
 
     /// A silent server: the engine's reply deadline fires through the timer.
