@@ -197,6 +197,7 @@ fn pump<T: DataStream, R: Read, W: Write>(
     job: Job<R, W>,
     progress: &AtomicU64,
 ) -> TransferOutcome {
+    let upload = matches!(job, Job::Receive { .. });
     let moved = match job {
         Job::Listing(bytes) => match stream.write_all(&bytes) {
             Ok(()) => Ok(bytes.len() as u64),
@@ -208,8 +209,11 @@ fn pump<T: DataStream, R: Read, W: Write>(
     match moved {
         Ok(bytes) => {
             progress.store(bytes, Ordering::Relaxed);
-            // The close comes before the reply (spec pitfall 7).
-            if stream.close().is_err() {
+            // The close comes before the reply (spec pitfall 7). After an
+            // upload every byte is in, whatever the close meets: a client
+            // that closed with unread TLS session tickets resets the
+            // connection, and our close_notify then fails.
+            if stream.close().is_err() && !upload {
                 return TransferOutcome::ConnectionLost;
             }
             TransferOutcome::Complete { bytes }

@@ -126,7 +126,8 @@ impl StorageError {
     pub fn fs_error(&self) -> FsError {
         match self {
             Self::NotFound => FsError::NotFound,
-            Self::PermissionDenied | Self::DirectoryNotEmpty => FsError::PermissionDenied,
+            Self::PermissionDenied => FsError::PermissionDenied,
+            Self::DirectoryNotEmpty => FsError::DirectoryNotEmpty,
             Self::AlreadyExists => FsError::AlreadyExists,
             Self::NotADirectory => FsError::NotADirectory,
             Self::IsADirectory | Self::NotAFile => FsError::NotAFile,

@@ -11,16 +11,18 @@ use ftp_proto::ascii::{AsciiDecoder, AsciiEncoder};
 use ftp_proto::server::TransferOutcome;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+#[cfg(feature = "tls")]
 use tokio_rustls::rustls::HandshakeKind;
 
-use super::tls::{TlsConfig, acceptor};
+use super::ServerTls;
 
 /// Size of the buffer a transfer moves bytes through (allocated once per
 /// transfer, reused for every chunk).
 pub(crate) const TRANSFER_BUFFER: usize = 256 * 1024;
 
 /// Binds a passive listener on `ip`: port 0 without a range; with one, from
-/// a random port of the range, each port tried once.
+/// a random port of the range, each port tried once (the shared
+/// [`ftp_proto_std::net::bind_passive`]).
 pub(crate) fn bind_passive(
     ip: IpAddr,
     range: Option<&RangeInclusive<u16>>,
@@ -68,7 +70,7 @@ pub(crate) enum Job<R, W> {
 /// included) so the final reply follows the close.
 pub(crate) async fn run<R, W>(
     stream: TcpStream,
-    tls: Option<&TlsConfig>,
+    tls: Option<&ServerTls>,
     job: Job<R, W>,
     progress: &AtomicU64,
 ) -> TransferOutcome
@@ -76,28 +78,32 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    match tls {
-        None => pump(stream, job, progress, false).await,
-        Some(tls) => {
-            let Ok(stream) = acceptor(tls).accept(stream).await else {
-                tracing::info!("data connection TLS handshake failed");
-                return TransferOutcome::TlsFailed;
-            };
-            let resumed = stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
-            tracing::debug!(resumed, "data connection secured");
-            if tls.session_reuse_required() && !resumed {
-                tracing::info!("data connection refused: TLS session not resumed");
-                close_politely(stream).await;
-                return TransferOutcome::TlsFailed;
-            }
-            pump(stream, job, progress, true).await
+    let Some(tls) = tls else {
+        return pump(stream, job, progress, false).await;
+    };
+    #[cfg(feature = "tls")]
+    {
+        let Ok(stream) = super::tls::acceptor(tls).accept(stream).await else {
+            tracing::info!("data connection TLS handshake failed");
+            return TransferOutcome::TlsFailed;
+        };
+        let resumed = stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
+        tracing::debug!(resumed, "data connection secured");
+        if tls.session_reuse_required() && !resumed {
+            tracing::info!("data connection refused: TLS session not resumed");
+            close_politely(stream).await;
+            return TransferOutcome::TlsFailed;
         }
+        pump(stream, job, progress, true).await
     }
+    #[cfg(not(feature = "tls"))]
+    match *tls {}
 }
 
 /// Closes a TLS data connection that carries no data: `close_notify`, then
 /// waits (briefly) for the peer's, so the client sees a clean end and reads
 /// the reply on the control connection.
+#[cfg(feature = "tls")]
 async fn close_politely<T: AsyncRead + AsyncWrite + Unpin>(mut stream: T) {
     let linger = async {
         let _ = stream.shutdown().await;

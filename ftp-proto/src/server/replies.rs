@@ -144,6 +144,7 @@ fn fs_error_code(verb: Verb, e: FsError) -> (ReplyCode, &'static [u8]) {
         FsError::PermissionDenied => (ReplyCode::FILE_UNAVAILABLE, b"Permission denied."),
         FsError::AlreadyExists => (ReplyCode::FILE_UNAVAILABLE, b"Already exists."),
         FsError::NotAFile => (ReplyCode::FILE_UNAVAILABLE, b"Not a plain file."),
+        FsError::DirectoryNotEmpty => (ReplyCode::FILE_UNAVAILABLE, b"Directory not empty."),
         FsError::NotADirectory if verb == Verb::Mlsd => {
             (ReplyCode::SYNTAX_ERROR_ARGS, b"Not a directory.")
         }
