@@ -363,7 +363,8 @@ impl ReplyParser {
             } => {
                 let lines = lines.saturating_add(1);
                 let mut overflow = overflow || lines > config.max_lines;
-                if let Some((last, rest)) = terminator(text, code, config) {
+                let prefix = split_prefix(text);
+                if let Some((last, rest)) = prefix.and_then(|p| terminator(p, code, config)) {
                     overflow = overflow || !append_line(acc, rest, config.max_reply_len);
                     *state = State::Idle;
                     return Some(if overflow {
@@ -373,12 +374,9 @@ impl ReplyParser {
                     });
                 }
                 if !overflow {
-                    let own_prefix =
-                        text.get(..3) == Some(&code.to_ascii()[..]) && text.get(3) == Some(&b'-');
-                    let body = if own_prefix {
-                        text.get(4..).unwrap_or_default()
-                    } else {
-                        text
+                    let body = match prefix {
+                        Some((own, Some(b'-'), rest)) if own == code => rest,
+                        _ => text,
                     };
                     overflow = !append_line(acc, body, config.max_reply_len);
                 }
@@ -395,19 +393,20 @@ impl ReplyParser {
 
 /// Splits `ddd` + optional separator byte + rest, if the line starts with a
 /// well-formed code.
+#[inline]
 fn split_prefix(text: &[u8]) -> Option<(ReplyCode, Option<u8>, &[u8])> {
     let code = ReplyCode::parse(text.get(..3)?).ok()?;
     let separator = text.get(3).copied();
     Some((code, separator, text.get(4..).unwrap_or_default()))
 }
 
-/// If `text` ends the multi-line reply opened with `code`, its final code and text.
+/// If a line with this [`split_prefix`] ends the multi-line reply opened with
+/// `code`, its final code and text.
 fn terminator<'t>(
-    text: &'t [u8],
+    (last, separator, rest): (ReplyCode, Option<u8>, &'t [u8]),
     code: ReplyCode,
     config: &ReplyParserConfig,
 ) -> Option<(ReplyCode, &'t [u8])> {
-    let (last, separator, rest) = split_prefix(text)?;
     if !config.lenient_multiline_end && last != code {
         return None;
     }
@@ -428,6 +427,7 @@ fn append(acc: &mut Vec<u8>, line: &[u8], max: usize) -> bool {
 }
 
 /// Appends LF + a further line if it fits; `false` when it does not.
+#[inline]
 fn append_line(acc: &mut Vec<u8>, line: &[u8], max: usize) -> bool {
     if acc.len().saturating_add(line.len()).saturating_add(1) > max {
         return false;
