@@ -49,3 +49,8 @@ pub use server::{ServerEvent, ServerSession};
 pub use session::Session;
 pub use time::Instant;
 pub use timestamp::Timestamp;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -4,5 +4,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod pair;
 pub mod peers;
 pub mod transcript;

@@ -70,8 +70,22 @@ pub struct ClientConfig {
     pub keepalive: Option<Duration>,
     /// Most operations (queued plus running) at one time. Default 64.
     pub max_queued_ops: usize,
-    /// Most bytes of one reply (all lines). Default 64 KiB (curl's limit).
+    /// Most bytes of text kept for one reply (all lines). Default 64 KiB
+    /// (curl's limit). A longer multi-line reply is still read to its end
+    /// and handled by its code with its text dropped; a longer single line
+    /// cannot be framed and ends the session.
     pub max_reply_bytes: usize,
+    /// Longest reply line (capped at `max_reply_bytes`). Default 8 KiB
+    /// (Python ftplib's limit).
+    pub max_reply_line: usize,
+    /// Most lines in one reply. Default 4096.
+    pub max_reply_lines: usize,
+    /// Accept reply lines ended by LF without CR. Default on (every common
+    /// client does; some servers send bare LF).
+    pub accept_bare_lf: bool,
+    /// Accept a final reply line made of the bare code (`226` without a
+    /// space, libunftp). Default on.
+    pub accept_bare_code: bool,
     /// Longest listing line accepted from a data connection. Default 64 KiB.
     pub max_listing_line: usize,
     /// Most entries one listing may return. Default 1,000,000.
@@ -88,7 +102,8 @@ pub struct ClientConfig {
     /// port 990): no `AUTH`, and data connections start protected.
     pub implicit_tls: bool,
     /// Accept multi-line replies ended by any `ddd SP` line (glftpd), not only
-    /// the same code. Risky; off by default.
+    /// the same code (RFC 959's rule, the default). Risky: it mis-frames
+    /// replies that quote other codes in their body. Off by default.
     pub lenient_multiline: bool,
 }
 
@@ -100,6 +115,10 @@ impl Default for ClientConfig {
             keepalive: None,
             max_queued_ops: 64,
             max_reply_bytes: 64 * 1024,
+            max_reply_line: 8 * 1024,
+            max_reply_lines: 4096,
+            accept_bare_lf: true,
+            accept_bare_code: true,
             max_listing_line: 64 * 1024,
             max_listing_entries: 1_000_000,
             data_mode: DataConnectionMode::Passive,
@@ -109,5 +128,14 @@ impl Default for ClientConfig {
             implicit_tls: false,
             lenient_multiline: false,
         }
+    }
+}
+
+impl ClientConfig {
+    /// The [`ReplyParserConfig`](crate::reply::ReplyParserConfig) these
+    /// settings give the session's reply parser.
+    #[must_use]
+    pub fn reply_parser_config(&self) -> crate::reply::ReplyParserConfig {
+        super::wire::reply_parser_config(self)
     }
 }

@@ -48,6 +48,11 @@ pub enum ClientError {
         /// The reply code received.
         code: u16,
     },
+    /// A command of the operation could not be rendered (an argument holds
+    /// CR, LF or NUL). Operations check their arguments when queued, so this
+    /// only guards commands built later.
+    #[error("command cannot be sent: {0}")]
+    Unsendable(crate::command::EncodeError),
     /// The listing exceeded `max_listing_entries` (the rest was discarded).
     #[error("listing too large")]
     ListingTooLarge,
@@ -64,12 +69,12 @@ struct ReplyLine<'a>(&'a Reply);
 
 impl core::fmt::Display for ReplyLine<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let text = super::wire::reply_text(self.0);
+        let text = self.0.text();
         let first = text.split(|&b| b == b'\n').next().unwrap_or(&[]);
         write!(
             f,
             "{} {}",
-            super::wire::reply_code(self.0),
+            self.0.code(),
             core::str::from_utf8(first)
                 .unwrap_or("<non-UTF-8 text>")
                 .trim_end()

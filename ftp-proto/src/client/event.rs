@@ -7,8 +7,9 @@ use core::net::SocketAddr;
 
 use super::error::ClientError;
 use super::features::Features;
-use super::wire::{FileInfo, Reply};
+use super::wire::Reply;
 use crate::data::{DataId, DataProtection, Representation};
+use crate::listing::FileInfo;
 use crate::timestamp::Timestamp;
 
 /// Identifies one operation (or raw command) of a session. Every id handed

@@ -5,8 +5,23 @@
 use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 
-use super::wire::{self, FileInfo, ListingFormat, ParsedLine};
+use super::wire::{self, ListingFormat};
+use crate::listing::FileInfo;
 use crate::timestamp::Timestamp;
+
+/// Which command [`list_with`](super::ClientSession::list_with) runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ListFormat {
+    /// `MLSD` when the last answered `FEAT` listed `MLST`, else `LIST`.
+    #[default]
+    Auto,
+    /// `MLSD` (RFC 3659 fact lines), whatever `FEAT` said.
+    Mlsd,
+    /// `LIST` (Unix `ls -l` or MS-DOS lines, told apart per line), even
+    /// when the server has `MLSD`.
+    List,
+}
 
 /// What a listing data connection is parsed as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,12 +130,15 @@ impl ListingCollector {
             ListingKind::Names => {
                 // lftp drops a leading `./` (spec §6.2).
                 let name = trimmed.strip_prefix(b"./").unwrap_or(trimmed);
-                self.names.push(line.slice_ref(name));
+                // Pure-FTPd lists the directory itself and its parent.
+                if !matches!(name, b"." | b"..") {
+                    self.names.push(line.slice_ref(name));
+                }
             }
             ListingKind::Entries(format) => {
                 match wire::parse_listing_line(format, line, self.wall_clock) {
-                    ParsedLine::Entry(e) => self.entries.push(e),
-                    ParsedLine::Skip => self.skipped = self.skipped.saturating_add(1),
+                    Some(e) => self.entries.push(e),
+                    None => self.skipped = self.skipped.saturating_add(1),
                 }
             }
         }
@@ -134,7 +152,7 @@ mod tests {
     #[test]
     fn lines_across_chunks_and_bounds() {
         let mut c = ListingCollector::new(ListingKind::Names, None, 16, 3);
-        c.push(b"a\r\n./b");
+        c.push(b".\r\n..\r\na\r\n./b");
         c.push(b"\r\n0123456789012345678901234\r\nc\r\nd\r\ne");
         c.finish();
         assert_eq!(c.names, [&b"a"[..], b"b", b"c"]);

@@ -2,6 +2,7 @@
 //! started when it reaches the front of the queue, sends one command at a
 //! time, and ends exactly once with a [`ClientEvent::Finished`].
 
+use alloc::borrow::Cow;
 use bytes::Bytes;
 use core::fmt;
 use core::net::{IpAddr, SocketAddr};
@@ -10,14 +11,15 @@ use super::config::{DataConnectionMode, PassiveAddressPolicy};
 use super::error::ClientError;
 use super::event::{ClientEvent, DataRequest, Direction, OpId, Outcome, TransferStart};
 use super::features::Features;
+use super::listing::ListFormat;
 use super::listing::{ListingCollector, ListingKind};
 use super::session::{ClientSession, DataState};
-use super::wire::{self, ListingFormat, ParsedLine, Reply};
+use super::wire::{self, ListingFormat, Reply};
 use crate::command::{
     AuthMechanism, Command, EpsvArgument, OptsArgument, ProtectionLevel, TransferType,
 };
 use crate::data::{DataProtection, Representation};
-use crate::error::{UsageError, UsageErrorKind};
+use crate::error::UsageError;
 use crate::time::Instant;
 use crate::timestamp::Timestamp;
 
@@ -120,7 +122,8 @@ pub(crate) enum TransferKind {
     Store,
     Append,
     StoreUnique,
-    List(ListingFormat),
+    /// `Auto` until the operation starts, then what was chosen.
+    List(ListFormat),
     Nlst,
 }
 
@@ -185,20 +188,20 @@ impl Transfer {
             TransferKind::Store => Command::Stor(p.unwrap_or_default()),
             TransferKind::Append => Command::Appe(p.unwrap_or_default()),
             TransferKind::StoreUnique => Command::Stou(p),
-            TransferKind::List(ListingFormat::Mlsd) => Command::Mlsd(p),
-            TransferKind::List(ListingFormat::List) => Command::List(p),
+            TransferKind::List(ListFormat::Mlsd) => Command::Mlsd(p),
+            TransferKind::List(_) => Command::List(p),
             TransferKind::Nlst => Command::Nlst(p),
         }
     }
 }
 
 fn class(reply: &Reply) -> u16 {
-    wire::reply_code(reply) / 100
+    reply.code().as_u16() / 100
 }
 
 /// The error for a negative reply, by first digit.
 pub(crate) fn negative(reply: Reply) -> ClientError {
-    match wire::reply_code(&reply) {
+    match reply.code().as_u16() {
         425 | 426 => ClientError::DataConnection(Some(reply)),
         532 | 332 => ClientError::AccountRequired(reply),
         c if c / 100 == 4 => ClientError::Transient(reply),
@@ -209,16 +212,7 @@ pub(crate) fn negative(reply: Reply) -> ClientError {
 fn unexpected(verb: &'static str, reply: &Reply) -> ClientError {
     ClientError::UnexpectedReply {
         verb,
-        code: wire::reply_code(reply),
-    }
-}
-
-/// Rejects arguments that cannot go on a command line (pitfall 18).
-fn check_arg(arg: &[u8]) -> Result<(), UsageError> {
-    if arg.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
-        Err(UsageError::new(UsageErrorKind::InvalidValue, ()))
-    } else {
-        Ok(())
+        code: reply.code().as_u16(),
     }
 }
 
@@ -250,8 +244,9 @@ impl ClientSession {
         make: fn(Bytes) -> Command,
         parse: Parse,
     ) -> Result<OpId, UsageError> {
-        check_arg(&path)?;
-        self.single(now, make(path), parse)
+        let cmd = make(path);
+        self.check_sendable(&cmd)?;
+        self.single(now, cmd, parse)
     }
 
     /// Logs in: `USER`, then `PASS` on 331, then `ACCT` on 332 (failing with
@@ -268,10 +263,12 @@ impl ClientSession {
         acct: Option<Secret>,
     ) -> Result<OpId, UsageError> {
         let user = user.into();
-        check_arg(&user)?;
-        check_arg(&pass.0)?;
+        // Rendered by the codec now, so a CR/LF/NUL (pitfall 18) is refused
+        // before anything is queued.
+        self.check_sendable(&Command::User(user.clone()))?;
+        self.check_sendable(&Command::Pass(pass.0.clone()))?;
         if let Some(a) = &acct {
-            check_arg(&a.0)?;
+            self.check_sendable(&Command::Acct(a.0.clone()))?;
         }
         unit(self.enqueue(
             now,
@@ -377,9 +374,12 @@ impl ClientSession {
         path: impl Into<Bytes>,
         time: Timestamp,
     ) -> Result<OpId, UsageError> {
-        let path = path.into();
-        check_arg(&path)?;
-        self.single(now, Command::Mfmt { time, path }, Parse::Completed)
+        let cmd = Command::Mfmt {
+            time,
+            path: path.into(),
+        };
+        self.check_sendable(&cmd)?;
+        self.single(now, cmd, Parse::Completed)
     }
 
     /// `MLST [path]`: [`Outcome::Entry`].
@@ -387,10 +387,9 @@ impl ClientSession {
     /// # Errors
     /// `InvalidValue`, `LimitExceeded`, `Closed`.
     pub fn mlst(&mut self, now: Instant, path: Option<Bytes>) -> Result<OpId, UsageError> {
-        if let Some(p) = &path {
-            check_arg(p)?;
-        }
-        self.single(now, Command::Mlst(path), Parse::Mlst)
+        let cmd = Command::Mlst(path);
+        self.check_sendable(&cmd)?;
+        self.single(now, cmd, Parse::Mlst)
     }
 
     /// `SITE args`: [`Outcome::Completed`] with the reply.
@@ -428,8 +427,8 @@ impl ClientSession {
         to: impl Into<Bytes>,
     ) -> Result<OpId, UsageError> {
         let (from, to) = (from.into(), to.into());
-        check_arg(&from)?;
-        check_arg(&to)?;
+        self.check_sendable(&Command::Rnfr(from.clone()))?;
+        self.check_sendable(&Command::Rnto(to.clone()))?;
         unit(self.enqueue(
             now,
             OpKind::Rename {
@@ -498,9 +497,6 @@ impl ClientSession {
         offset: u64,
         wall_clock: Option<Timestamp>,
     ) -> Result<OpId, UsageError> {
-        if let Some(p) = &path {
-            check_arg(p)?;
-        }
         let t = Transfer {
             kind,
             path,
@@ -515,6 +511,7 @@ impl ClientSession {
             abort_op: None,
             aborted: None,
         };
+        self.check_sendable(&t.command())?;
         unit(self.enqueue(now, OpKind::Transfer(alloc::boxed::Box::new(t)), ()))
     }
 
@@ -564,9 +561,12 @@ impl ClientSession {
     }
 
     /// Lists a directory: `MLSD` when the last `FEAT` listed `MLST`, else
-    /// `LIST` (unix or DOS/IIS lines). `wall_clock` (UTC now) lets LIST
-    /// dates without a year be placed. An empty directory answered with
-    /// 450 (or 550 without `path`) is an empty listing (pitfall 30).
+    /// `LIST` (unix or DOS/IIS lines); [`list_with`](Self::list_with)
+    /// forces one. `wall_clock` (UTC now) places LIST dates written without
+    /// a year; without it their time is left unknown. An empty directory
+    /// answered with 450 (or 550 without `path`) is an empty listing
+    /// (pitfall 30). The listed directory itself and its parent (`cdir`,
+    /// `pdir`, `.`, `..`) are not entries.
     ///
     /// # Errors
     /// `InvalidValue`, `LimitExceeded`, `Closed`.
@@ -576,18 +576,27 @@ impl ClientSession {
         path: Option<Bytes>,
         wall_clock: Option<Timestamp>,
     ) -> Result<OpId, UsageError> {
-        // The format is chosen when the operation starts, so a FEAT queued
-        // just before counts.
-        self.transfer(
-            now,
-            TransferKind::List(ListingFormat::List),
-            path,
-            0,
-            wall_clock,
-        )
+        self.list_with(now, path, ListFormat::Auto, wall_clock)
     }
 
-    /// `NLST`: [`Outcome::Names`].
+    /// [`list`](Self::list) with the listing command chosen by `format`
+    /// (`Auto` decides when the operation starts, so a `FEAT` queued just
+    /// before counts).
+    ///
+    /// # Errors
+    /// `InvalidValue`, `LimitExceeded`, `Closed`.
+    pub fn list_with(
+        &mut self,
+        now: Instant,
+        path: Option<Bytes>,
+        format: ListFormat,
+        wall_clock: Option<Timestamp>,
+    ) -> Result<OpId, UsageError> {
+        self.transfer(now, TransferKind::List(format), path, 0, wall_clock)
+    }
+
+    /// `NLST`: [`Outcome::Names`] (a leading `./` removed, `.` and `..`
+    /// left out).
     ///
     /// # Errors
     /// `InvalidValue`, `LimitExceeded`, `Closed`.
@@ -623,17 +632,20 @@ impl ClientSession {
             }
             OpKind::Quit => Step::Send(Command::Quit),
             OpKind::Transfer(t) => {
-                if let TransferKind::List(_) = t.kind {
+                if t.kind == TransferKind::List(ListFormat::Auto) {
                     let mlsd = self.features.as_ref().is_some_and(|f| f.mlst.is_some());
                     t.kind = TransferKind::List(if mlsd {
-                        ListingFormat::Mlsd
+                        ListFormat::Mlsd
                     } else {
-                        ListingFormat::List
+                        ListFormat::List
                     });
                 }
                 if let TransferKind::List(_) | TransferKind::Nlst = t.kind {
                     let kind = match t.kind {
-                        TransferKind::List(f) => ListingKind::Entries(f),
+                        TransferKind::List(ListFormat::Mlsd) => {
+                            ListingKind::Entries(ListingFormat::Mlsd)
+                        }
+                        TransferKind::List(_) => ListingKind::Entries(ListingFormat::List),
                         _ => ListingKind::Names,
                     };
                     t.listing = Some(ListingCollector::new(
@@ -657,7 +669,7 @@ impl ClientSession {
     /// The final (or, for some, preliminary) reply to the active operation's command.
     pub(crate) fn op_reply(&mut self, op: &mut Op, verb: &'static str, reply: Reply) -> Step {
         let c = class(&reply);
-        let code = wire::reply_code(&reply);
+        let code = reply.code().as_u16();
         let id = op.id;
         if c == 1 && !matches!(op.kind, OpKind::Transfer(_)) {
             self.events
@@ -709,7 +721,7 @@ impl ClientSession {
             OpKind::Feat { features } => {
                 if verb == "FEAT" {
                     let f = if c == 2 {
-                        Features::parse(wire::reply_raw(&reply), 256)
+                        Features::parse(reply.joined_text(), 256)
                     } else {
                         Features::default()
                     };
@@ -935,9 +947,7 @@ impl ClientSession {
                 }
             }
             Stage::Epsv => {
-                let port = (c == 2)
-                    .then(|| wire::parse_229(wire::reply_text(&reply)))
-                    .flatten();
+                let port = (c == 2).then(|| wire::epsv_port(reply.text())).flatten();
                 match port {
                     Some(port) => self.connect_to(t, SocketAddr::new(self.peer.ip(), port)),
                     // 5yz or unparseable: PASV from now on (spec §4.9).
@@ -949,14 +959,14 @@ impl ClientSession {
                 }
             }
             Stage::Pasv => {
-                let text = wire::reply_text(&reply);
+                let text = reply.text();
                 if c != 2 {
                     return Step::Finish(Err(negative_or_unexpected(verb, reply)));
                 }
-                if let Some(a) = wire::parse_227(text) {
+                if let Some(a) = wire::pasv_address(text) {
                     let addr = self.passive_addr(a);
                     self.connect_to(t, addr)
-                } else if let Some(port) = wire::parse_229(text) {
+                } else if let Some(port) = wire::epsv_port(text) {
                     self.connect_to(t, SocketAddr::new(self.peer.ip(), port))
                 } else {
                     Step::Finish(Err(unexpected(verb, &reply)))
@@ -1014,17 +1024,17 @@ impl ClientSession {
         reply: Reply,
     ) -> Step {
         let c = class(&reply);
-        let code = wire::reply_code(&reply);
+        let code = reply.code().as_u16();
         match c {
             1 => {
-                let text = wire::reply_text(&reply);
+                let text = reply.text();
                 if t.preliminary {
                     // At most one 1yz per command (RFC 959 §4.2); ignore more.
                     return Step::KeepWaiting(verb);
                 }
                 t.preliminary = true;
                 if t.kind == TransferKind::StoreUnique {
-                    t.unique_name = stou_name(wire::reply_raw(&reply), text);
+                    t.unique_name = wire::stou_name(reply.joined_text(), text);
                 }
                 let hint = wire::size_hint(text);
                 self.events
@@ -1182,42 +1192,29 @@ fn listing_outcome(t: &mut Transfer) -> Outcome {
     }
 }
 
-/// `FILE: name` in a STOU preliminary (RFC 1123 §4.1.2.9).
-fn stou_name(raw: &Bytes, text: &[u8]) -> Option<Bytes> {
-    let at = text
-        .windows(5)
-        .position(|w| w.eq_ignore_ascii_case(b"FILE:"))?;
-    let rest = &text[at + 5..];
-    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
-    let end = rest
-        .iter()
-        .position(|&b| b == b' ' || b == b'\r')
-        .unwrap_or(rest.len());
-    let name = &rest[..end];
-    if name.is_empty() {
-        return None;
-    }
-    // `text` points into `raw`, so this is a slice, not a copy.
-    Some(if raw.as_ptr_range().contains(&name.as_ptr()) {
-        raw.slice_ref(name)
-    } else {
-        Bytes::copy_from_slice(name)
+/// The path of a `257` reply, sharing the reply's buffer unless quotes
+/// had to be undoubled.
+fn path_257(reply: &Reply) -> Option<Bytes> {
+    let raw = reply.joined_text();
+    Some(match crate::path::parse_257(reply.text())? {
+        Cow::Borrowed(p) if raw.as_ptr_range().contains(&p.as_ptr()) => raw.slice_ref(p),
+        p => Bytes::from(p.into_owned()),
     })
 }
 
 fn parse_single(parse: Parse, verb: &'static str, reply: Reply) -> Result<Outcome, ClientError> {
-    let text = wire::reply_text(&reply);
+    let text = reply.text();
     match parse {
         Parse::Completed => Ok(Outcome::Completed(reply)),
-        Parse::Path => match wire::parse_257(text) {
-            Some(p) => Ok(Outcome::Path(Bytes::from(p))),
+        Parse::Path => match path_257(&reply) {
+            Some(p) => Ok(Outcome::Path(p)),
             None => Err(unexpected(verb, &reply)),
         },
-        Parse::Mkd => match wire::parse_257(text) {
-            Some(p) => Ok(Outcome::Path(Bytes::from(p))),
+        Parse::Mkd => match path_257(&reply) {
+            Some(p) => Ok(Outcome::Path(p)),
             None => Ok(Outcome::Created(reply)),
         },
-        Parse::System => Ok(Outcome::System(wire::reply_raw(&reply).slice_ref(text))),
+        Parse::System => Ok(Outcome::System(reply.joined_text().slice_ref(text))),
         Parse::Size => core::str::from_utf8(text)
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
@@ -1230,16 +1227,16 @@ fn parse_single(parse: Parse, verb: &'static str, reply: Reply) -> Result<Outcom
                 .map_err(|_| unexpected(verb, &reply))
         }
         Parse::Mlst => {
-            let raw = wire::reply_raw(&reply);
+            let raw = reply.joined_text();
             // The fact line is the body line starting with one space.
-            let line = raw
+            let entry = raw
                 .split(|&b| b == b'\n')
                 .skip(1)
                 .find(|l| l.first() == Some(&b' '))
-                .map(|l| raw.slice_ref(l.get(1..).unwrap_or(&[])));
-            match line.map(|l| wire::parse_mlsx(&l)) {
-                Some(ParsedLine::Entry(e)) => Ok(Outcome::Entry(e)),
-                _ => Err(unexpected(verb, &reply)),
+                .and_then(|l| wire::parse_mlsx(&raw.slice_ref(l.get(1..).unwrap_or(&[]))));
+            match entry {
+                Some(e) => Ok(Outcome::Entry(e)),
+                None => Err(unexpected(verb, &reply)),
             }
         }
     }

@@ -12,10 +12,11 @@ use super::error::{ClientError, CloseReason, ProtocolError};
 use super::event::{ClientEvent, DataRequest, OpId, Outcome};
 use super::features::Features;
 use super::ops::{Op, OpKind, Step};
-use super::wire::{self, Reply, ReplyError, ReplyReader};
+use super::wire::{self, Reply};
 use crate::command::Command;
 use crate::data::{DataId, DataProtection, Representation};
 use crate::error::{UsageError, UsageErrorKind};
+use crate::reply::{ReplyError, ReplyParser};
 use crate::session::Session;
 use crate::time::Instant;
 
@@ -77,7 +78,7 @@ pub(crate) struct DataState {
 pub struct ClientSession {
     pub(crate) config: ClientConfig,
     pub(crate) peer: SocketAddr,
-    pub(crate) reader: ReplyReader,
+    pub(crate) reader: ReplyParser,
     pub(crate) out: BytesMut,
     pub(crate) events: VecDeque<ClientEvent>,
     /// Operations; the front one is active (started).
@@ -110,7 +111,7 @@ impl ClientSession {
     /// the greeting, which ends operation [`OpId::GREETING`].
     #[must_use]
     pub fn new(config: ClientConfig, peer: SocketAddr, now: Instant) -> Self {
-        let reader = ReplyReader::new(config.max_reply_bytes, config.lenient_multiline);
+        let reader = wire::reply_parser(&config);
         let implicit = config.implicit_tls;
         let mut ops = VecDeque::new();
         ops.push_back(Op {
@@ -226,8 +227,7 @@ impl ClientSession {
     /// argument), `LimitExceeded` if the queue is full, `Closed` after the
     /// session ended; the command comes back in the error.
     pub fn send(&mut self, now: Instant, cmd: Command) -> Result<OpId, UsageError<Command>> {
-        let mut scratch = BytesMut::new();
-        if wire::encode(&cmd, &mut scratch).is_err() {
+        if self.check_sendable(&cmd).is_err() {
             return Err(UsageError::new(UsageErrorKind::InvalidValue, cmd));
         }
         if self.phase == Phase::Closed {
@@ -243,6 +243,16 @@ impl ClientSession {
         });
         self.advance(now);
         Ok(id)
+    }
+
+    /// Checks that `cmd` can be rendered (no CR, LF or NUL in an argument),
+    /// with the codec itself: rendered at the end of the output buffer and
+    /// taken back.
+    pub(crate) fn check_sendable(&mut self, cmd: &Command) -> Result<(), UsageError> {
+        let start = self.out.len();
+        let result = cmd.encode(&mut self.out);
+        self.out.truncate(start);
+        result.map_err(|_| UsageError::new(UsageErrorKind::InvalidValue, ()))
     }
 
     /// Ends the session locally: every operation finishes with
@@ -284,11 +294,11 @@ impl ClientSession {
         }
         match step {
             Step::Send(cmd) => {
-                let verb = wire::verb(&cmd);
-                if wire::encode(&cmd, &mut self.out).is_err() {
-                    // Arguments are checked when operations are queued; this
-                    // is a command the engine built itself.
-                    self.finish_active(op, Err(ClientError::UnexpectedReply { verb, code: 0 }));
+                let verb = cmd.verb();
+                if let Err(e) = cmd.encode(&mut self.out) {
+                    // Arguments are checked when operations are queued, so
+                    // this cannot happen; fail the operation, not the session.
+                    self.finish_active(op, Err(ClientError::Unsendable(e)));
                     return;
                 }
                 self.inflight.push_back(InFlight {
@@ -357,7 +367,7 @@ impl ClientSession {
         self.phase = Phase::Closed;
         self.close_reason = Some(reason.clone());
         self.inflight.clear();
-        self.reader.clear();
+        self.reader.discard_buffered();
         self.close_data();
         let ops: Vec<Op> = self.ops.drain(..).collect();
         for op in ops {
@@ -381,7 +391,7 @@ impl ClientSession {
     // ------------------------------------------------------------ replies
 
     fn on_reply(&mut self, reply: Reply) {
-        let code = wire::reply_code(&reply);
+        let code = reply.code().as_u16();
         self.last_exchange = self.now;
         if code / 100 == 6 {
             self.shut(CloseReason::Protocol(ProtocolError::ProtectedReply), false);
@@ -490,7 +500,7 @@ impl ClientSession {
     }
 
     fn on_greeting(&mut self, reply: Reply) {
-        let code = wire::reply_code(&reply);
+        let code = reply.code().as_u16();
         match code / 100 {
             1 => self.events.push_back(ClientEvent::Preliminary {
                 op: OpId::GREETING,
@@ -684,7 +694,7 @@ impl ClientSession {
 
     /// Pauses the engine for a TLS switch (after `234` or `CCC`'s `200`).
     pub(crate) fn pause_for_tls(&mut self, upgrade: bool) {
-        if upgrade && self.reader.buffered() > 0 {
+        if upgrade && self.reader.buffered_len() > 0 {
             // Bytes after 234 and before the handshake: never replay them
             // inside TLS (STARTTLS injection).
             self.shut(
@@ -757,7 +767,7 @@ impl ClientSession {
             None => self.keepalive_at = Some(now + interval),
             Some(at) if at <= now => {
                 if !self.inflight.iter().any(|f| f.role == Role::KeepAlive)
-                    && wire::encode(&Command::Noop, &mut self.out).is_ok()
+                    && Command::<Bytes>::Noop.encode(&mut self.out).is_ok()
                 {
                     self.inflight.push_back(InFlight {
                         verb: "NOOP",
@@ -802,7 +812,7 @@ impl ClientSession {
 
     /// Sends `ABOR` outside the queue, answered to `abort_op`.
     pub(crate) fn send_abor(&mut self, abort_op: Option<OpId>) {
-        if wire::encode(&Command::Abor, &mut self.out).is_ok() {
+        if Command::<Bytes>::Abor.encode(&mut self.out).is_ok() {
             self.inflight.push_back(InFlight {
                 verb: "ABOR",
                 role: Role::Abort(abort_op),
@@ -829,16 +839,20 @@ impl Session for ClientSession {
     fn process_input(&mut self, now: Instant) {
         self.now = now;
         while matches!(self.phase, Phase::Greeting | Phase::Ready) {
-            match self.reader.next_reply() {
+            match self.reader.next_reply_owned() {
                 None => break,
                 Some(Ok(reply)) => self.on_reply(reply),
-                Some(Err(ReplyError::Malformed | ReplyError::TooLong)) => {
+                // Framed, text dropped (RFC 1123 §4.1.2.11: act on the code).
+                Some(Err(ReplyError::TooLong { code: Some(code) })) => {
+                    self.on_reply(Reply::new(code, b""));
+                }
+                Some(Err(_)) => {
                     self.shut(CloseReason::Protocol(ProtocolError::MalformedReply), false);
                 }
             }
         }
         if self.phase == Phase::Closed {
-            self.reader.clear();
+            self.reader.discard_buffered();
         }
     }
 
@@ -901,7 +915,7 @@ impl Session for ClientSession {
 
     fn wants_input(&self) -> bool {
         matches!(self.phase, Phase::Greeting | Phase::Ready)
-            && self.reader.buffered() <= self.config.max_reply_bytes
+            && self.reader.buffered_len() <= self.reader.config().max_line_len
     }
 
     fn is_closed(&self) -> bool {

@@ -1,0 +1,343 @@
+//! The server's back end: which storage a logged-in user gets
+//! ([`StorageFactory`], [`FilesystemRoots`]) and how the engine's file-system
+//! requests become storage calls and typed answers. The one place where the
+//! storage's [`EntryInfo`] becomes the engine's [`FileInfo`].
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use ftp_proto::data::Representation;
+use ftp_proto::listing::{FileInfo, FileKind};
+use ftp_proto::path::VirtualPath;
+use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
+use ftp_proto::timestamp::Timestamp;
+use tokio::io::AsyncReadExt;
+
+use crate::auth::Identity;
+use crate::storage::{EntryInfo, EntryKind, Filesystem, Storage, StorageError, WriteMode};
+
+/// Gives each logged-in user a storage (their own root, their permissions).
+pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
+    /// The storage type handed out.
+    type Storage: Storage;
+
+    /// The storage for `identity`, after a successful login. An error
+    /// refuses the login (`530`) and is logged.
+    fn storage_for(
+        &self,
+        identity: &Identity,
+    ) -> impl Future<Output = Result<Self::Storage, StorageError>> + Send;
+}
+
+/// The usual factory: a [`Filesystem`] rooted at the identity's own root
+/// or, without one, at the server's default root; read-only unless the
+/// identity may write (so anonymous users are read-only).
+#[derive(Debug, Clone)]
+pub struct FilesystemRoots {
+    default_root: PathBuf,
+}
+
+impl FilesystemRoots {
+    /// Users without a root of their own get `default_root`.
+    #[must_use]
+    pub fn new(default_root: impl Into<PathBuf>) -> Self {
+        Self {
+            default_root: default_root.into(),
+        }
+    }
+}
+
+impl StorageFactory for FilesystemRoots {
+    type Storage = Filesystem;
+
+    async fn storage_for(&self, identity: &Identity) -> Result<Filesystem, StorageError> {
+        let root = identity
+            .root
+            .clone()
+            .unwrap_or_else(|| self.default_root.clone());
+        let read_only = !identity.permissions.write;
+        let inner = tokio::task::spawn_blocking(move || {
+            ftp_proto_std::storage::Filesystem::open(root).map(|fs| fs.with_read_only(read_only))
+        })
+        .await
+        .map_err(|join| StorageError::Io(io::Error::other(join)))??;
+        Ok(Filesystem::new(inner))
+    }
+}
+
+/// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer.
+pub(crate) enum Opened<S: Storage> {
+    Reader(S::Reader),
+    Writer(S::Writer),
+}
+
+impl<S: Storage> fmt::Debug for Opened<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Reader(_) => "Opened::Reader",
+            Self::Writer(_) => "Opened::Writer",
+        })
+    }
+}
+
+/// The storage's description of an entry as the engine's listing type.
+#[must_use]
+pub fn file_info(entry: EntryInfo) -> FileInfo {
+    let kind = match entry.kind {
+        EntryKind::File => FileKind::File,
+        EntryKind::Directory => FileKind::Directory,
+        EntryKind::Symlink { target } => FileKind::Symlink {
+            target: Some(target),
+        },
+        _ => FileKind::Other,
+    };
+    let mut info = FileInfo::new(entry.name, kind).with_size(entry.size);
+    if let Some(t) = entry.modified {
+        info = info.with_modified(t);
+    }
+    if let Some(mode) = entry.mode {
+        info = info.with_mode(mode);
+    }
+    if let Some(links) = entry.links {
+        info = info.with_links(links);
+    }
+    if let (Some(uid), Some(gid)) = (entry.uid, entry.gid) {
+        info = info.with_owner(uid.to_string(), gid.to_string());
+    }
+    info
+}
+
+/// Sorts a storage failure into the engine's vocabulary (the engine picks
+/// the reply code the command allows).
+#[must_use]
+pub fn fs_error(error: &StorageError) -> FsError {
+    match error {
+        StorageError::NotFound => FsError::NotFound,
+        StorageError::PermissionDenied | StorageError::DirectoryNotEmpty => {
+            FsError::PermissionDenied
+        }
+        StorageError::AlreadyExists => FsError::AlreadyExists,
+        StorageError::NotADirectory => FsError::NotADirectory,
+        StorageError::IsADirectory | StorageError::NotAFile => FsError::NotAFile,
+        StorageError::InvalidName => FsError::NameNotAllowed,
+        StorageError::Unsupported => FsError::NotSupported,
+        StorageError::InvalidOffset => FsError::InvalidOffset,
+        StorageError::NoSpace => FsError::InsufficientStorage,
+        StorageError::Busy => FsError::Busy,
+        _ => FsError::LocalError,
+    }
+}
+
+/// The wall clock as an FTP timestamp (for the LIST date column).
+pub(crate) fn wall_clock() -> Timestamp {
+    match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => Timestamp::from_unix(
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        ),
+        Err(_) => Timestamp::UNIX_EPOCH,
+    }
+}
+
+/// What answering one request produced.
+pub(crate) struct Answered<S: Storage> {
+    pub(crate) answer: Answer,
+    pub(crate) opened: Option<Opened<S>>,
+}
+
+impl<S: Storage> Answered<S> {
+    fn plain(answer: Answer) -> Self {
+        Self {
+            answer,
+            opened: None,
+        }
+    }
+}
+
+fn err<S: Storage>(e: &StorageError) -> Answered<S> {
+    if let StorageError::Io(io) = e {
+        tracing::warn!(error = %io, "storage failure");
+    }
+    Answered::plain(Answer::Error(fs_error(e)))
+}
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return err(&e),
+        }
+    };
+}
+
+/// Answers a file-system request with `storage` (every request but
+/// `Login`/`Account`, which the session handles).
+pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S> {
+    match kind {
+        RequestKind::ChangeDir { path } => {
+            tri!(storage.check_dir(path.as_bytes()).await);
+            Answered::plain(Answer::Done)
+        }
+        RequestKind::MakeDir { path } => {
+            tri!(storage.make_dir(path.as_bytes()).await);
+            Answered::plain(Answer::Done)
+        }
+        RequestKind::RemoveDir { path } => {
+            tri!(storage.remove_dir(path.as_bytes()).await);
+            Answered::plain(Answer::Done)
+        }
+        RequestKind::Delete { path } => {
+            tri!(storage.remove_file(path.as_bytes()).await);
+            Answered::plain(Answer::Done)
+        }
+        RequestKind::RenameFrom { path } => {
+            if storage.is_read_only() {
+                return err(&StorageError::PermissionDenied);
+            }
+            tri!(storage.metadata(path.as_bytes()).await);
+            Answered::plain(Answer::Done)
+        }
+        RequestKind::Rename { from, to } => {
+            tri!(storage.rename(from.as_bytes(), to.as_bytes()).await);
+            Answered::plain(Answer::Done)
+        }
+        RequestKind::Size {
+            path,
+            representation,
+        } => {
+            let meta = tri!(storage.metadata(path.as_bytes()).await);
+            if !meta.is_file() {
+                return err(&StorageError::NotAFile);
+            }
+            let size = match representation {
+                Representation::Binary => meta.size,
+                _ => tri!(ascii_size(storage, path).await),
+            };
+            Answered::plain(Answer::Size(size))
+        }
+        RequestKind::ModifiedTime { path } => {
+            let meta = tri!(storage.metadata(path.as_bytes()).await);
+            match meta.modified {
+                Some(t) => Answered::plain(Answer::Modified(t)),
+                None => err(&StorageError::Unsupported),
+            }
+        }
+        RequestKind::SetModifiedTime { path, time } => {
+            tri!(storage.set_modified(path.as_bytes(), *time).await);
+            let meta = tri!(storage.metadata(path.as_bytes()).await);
+            Answered::plain(Answer::Modified(meta.modified.unwrap_or(*time)))
+        }
+        RequestKind::Retrieve {
+            path,
+            offset,
+            representation,
+        } => {
+            let meta = tri!(storage.metadata(path.as_bytes()).await);
+            if !meta.is_file() {
+                return err(&StorageError::NotAFile);
+            }
+            let reader = tri!(storage.open_read(path.as_bytes(), *offset).await);
+            let size = matches!(representation, Representation::Binary)
+                .then(|| meta.size.saturating_sub(*offset));
+            Answered {
+                answer: Answer::Ready { size },
+                opened: Some(Opened::Reader(reader)),
+            }
+        }
+        RequestKind::Store { path, offset, .. } => {
+            let mode = if *offset == 0 {
+                WriteMode::Truncate
+            } else {
+                WriteMode::Resume(*offset)
+            };
+            let writer = tri!(storage.open_write(path.as_bytes(), mode).await);
+            Answered {
+                answer: Answer::Ready { size: None },
+                opened: Some(Opened::Writer(writer)),
+            }
+        }
+        RequestKind::Append { path, .. } => {
+            let writer = tri!(storage.open_write(path.as_bytes(), WriteMode::Append).await);
+            Answered {
+                answer: Answer::Ready { size: None },
+                opened: Some(Opened::Writer(writer)),
+            }
+        }
+        RequestKind::StoreUnique { dir, hint, .. } => {
+            let created = tri!(storage.create_unique(dir.as_bytes(), hint.as_deref()).await);
+            let Ok(path) = VirtualPath::new(&created.path) else {
+                return err(&StorageError::InvalidName);
+            };
+            Answered {
+                answer: Answer::Unique(path),
+                opened: Some(Opened::Writer(created.writer)),
+            }
+        }
+        RequestKind::List { path, format } => {
+            let entries = tri!(list(storage, path, *format != ListFormat::Machine).await);
+            Answered::plain(Answer::Listing {
+                entries,
+                now: wall_clock(),
+            })
+        }
+        RequestKind::Stat { path } => {
+            let entries = tri!(list(storage, path, true).await);
+            Answered::plain(Answer::Listing {
+                entries,
+                now: wall_clock(),
+            })
+        }
+        RequestKind::MachineListOne { path } => {
+            let meta = tri!(storage.metadata(path.as_bytes()).await);
+            let mut info = file_info(meta);
+            info.name = path.to_bytes();
+            Answered::plain(Answer::Entry(Box::new(info)))
+        }
+        RequestKind::Host { .. } => Answered::plain(Answer::Done),
+        // SITE commands: none are offered.
+        _ => Answered::plain(Answer::Error(FsError::NotSupported)),
+    }
+}
+
+/// The entries of a directory, or (when `file_ok`) the one file `path` names.
+async fn list<S: Storage>(
+    storage: &S,
+    path: &VirtualPath,
+    file_ok: bool,
+) -> Result<Vec<FileInfo>, StorageError> {
+    match storage.list(path.as_bytes()).await {
+        Ok(listing) => {
+            if listing.truncated {
+                tracing::warn!(path = %String::from_utf8_lossy(path.as_bytes()), "listing truncated");
+            }
+            Ok(listing.entries.into_iter().map(file_info).collect())
+        }
+        Err(StorageError::NotADirectory) if file_ok => {
+            let meta = storage.metadata(path.as_bytes()).await?;
+            let mut info = file_info(meta);
+            info.name = path
+                .file_name()
+                .map_or_else(|| path.to_bytes(), |n| n.to_vec().into());
+            Ok(vec![info])
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The size of a file in TYPE A (reads the whole file).
+async fn ascii_size<S: Storage>(storage: &S, path: &VirtualPath) -> Result<u64, StorageError> {
+    let mut reader = storage.open_read(path.as_bytes(), 0).await?;
+    let mut size = ftp_proto::ascii::AsciiSize::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        size.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(size.total())
+}

@@ -1,0 +1,606 @@
+//! One control connection: a task that drives a [`ServerSession`] over the
+//! socket, answers its requests with the authenticator and the storage,
+//! and performs its data connections and transfers.
+//!
+//! The control connection itself (reading into the engine while it wants
+//! input, writing its frames, its timer, the TLS swap) is the shared
+//! [`Driver`](crate::driver::Driver), the same loop the client runs. This
+//! module adds what is the server's own: it follows the engine's drain
+//! contract (frames, then events, then the deadline) and waits on
+//! everything at once with `select!`: the driver's next input (control
+//! bytes or the engine's timer), the one outstanding storage or login
+//! request, a passive accept, an active connect, the running transfer (its
+//! own task, so a transfer never blocks ABOR/STAT/QUIT), and the server's
+//! shutdown.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ftp_proto::data::{DataId, DataProtection, Representation};
+use ftp_proto::server::{
+    Answer, CloseReason, DataAction, Denial, Request, RequestKind, ServerEvent, ServerSession,
+    TransferKind, TransferOutcome, TransferStart,
+};
+use ftp_proto::{Instant, Session};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use super::Shared;
+use super::backend::{self, Answered, Opened, StorageFactory};
+use super::data::{self, Job};
+use crate::auth::{AuthError, Authenticator, Identity};
+use crate::driver::{Clock, Driver, Input, Transport};
+use crate::storage::Storage;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// What a request future hands back.
+enum Reply<S: Storage> {
+    Fs(Request, Answered<S>),
+    Login(Request, Answer, Option<(Arc<S>, Identity)>),
+}
+
+/// The transfer task of the session (at most one).
+struct Running {
+    id: DataId,
+    handle: JoinHandle<TransferOutcome>,
+    stream_tx: Option<oneshot::Sender<TcpStream>>,
+    progress: Arc<AtomicU64>,
+    what: &'static str,
+    path: String,
+}
+
+/// What woke the loop up.
+enum Wake<S: Storage> {
+    Control(io::Result<Input>),
+    Answer(Reply<S>),
+    Accepted(io::Result<(TcpStream, SocketAddr)>),
+    Connected(io::Result<TcpStream>),
+    TransferEnded(Result<TransferOutcome, tokio::task::JoinError>),
+    Shutdown,
+    GraceOver,
+}
+
+/// Awaits `f` if there is one, else never completes.
+async fn maybe<F: Future + Unpin>(f: Option<&mut F>) -> F::Output {
+    match f {
+        Some(f) => f.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn maybe_accept(l: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The server side of one control connection: the shared driver plus
+/// what is in flight for it.
+pub(crate) struct SessionTask<A: Authenticator, F: StorageFactory> {
+    shared: Arc<Shared<A, F>>,
+    driver: Driver<ServerSession, Transport>,
+    shutdown: watch::Receiver<bool>,
+    shutdown_seen: bool,
+    grace_until: Option<tokio::time::Instant>,
+
+    storage: Option<Arc<F::Storage>>,
+    pending: Option<BoxFuture<Reply<F::Storage>>>,
+    opened: Option<Opened<F::Storage>>,
+
+    listener: Option<(DataId, TcpListener)>,
+    connecting: Option<(DataId, BoxFuture<io::Result<TcpStream>>)>,
+    data_conn: Option<(DataId, TcpStream)>,
+    running: Option<Running>,
+}
+
+impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
+    /// `clock` is the one `engine` was created with.
+    pub(crate) fn new(
+        shared: Arc<Shared<A, F>>,
+        engine: ServerSession,
+        control: Transport,
+        clock: Clock,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        Self {
+            shared,
+            driver: Driver::new(engine, control, clock),
+            shutdown,
+            shutdown_seen: false,
+            grace_until: None,
+            storage: None,
+            pending: None,
+            opened: None,
+            listener: None,
+            connecting: None,
+            data_conn: None,
+            running: None,
+        }
+    }
+
+    fn now(&self) -> Instant {
+        self.driver.now()
+    }
+
+    fn engine(&mut self) -> &mut ServerSession {
+        self.driver.session_mut()
+    }
+
+    /// Runs the session to its end.
+    pub(crate) async fn run(mut self) {
+        tracing::info!("connected");
+        if *self.shutdown.borrow() {
+            self.begin_shutdown();
+        }
+        loop {
+            if let Some(r) = &self.running {
+                let (id, moved) = (r.id, r.progress.load(Ordering::Relaxed));
+                let _ = self.engine().transfer_progress(id, moved);
+            }
+            // 1. frames, 2. events (each may produce more frames).
+            self.flush().await;
+            if let Some(event) = self.engine().poll_event() {
+                self.on_event(event).await;
+                continue;
+            }
+            if self.driver.session().is_closed() {
+                break;
+            }
+            self.deliver_data_connection();
+            // 3. the deadline, 4. wait.
+            let wake = self.wait().await;
+            self.on_wake(wake).await;
+        }
+        self.finish().await;
+    }
+
+    /// Writes every queued frame within the write timeout. A control
+    /// connection that fails (or a client that stops reading) counts as
+    /// gone: the engine is told, and later frames are dropped.
+    async fn flush(&mut self) {
+        if self.driver.is_broken() {
+            let _ = self.driver.flush().await; // drops the frames
+            return;
+        }
+        let flush = tokio::time::timeout(self.shared.write_timeout, self.driver.flush());
+        if !matches!(flush.await, Ok(Ok(()))) {
+            self.driver.mark_broken();
+            let now = self.now();
+            self.engine().handle_eof(now);
+        }
+    }
+
+    async fn wait(&mut self) -> Wake<F::Storage> {
+        let Self {
+            driver,
+            pending,
+            listener,
+            connecting,
+            running,
+            shutdown,
+            shutdown_seen,
+            grace_until,
+            ..
+        } = self;
+        tokio::select! {
+            r = driver.input() => Wake::Control(r),
+            r = maybe(pending.as_mut()) => Wake::Answer(r),
+            r = maybe_accept(listener.as_ref().map(|(_, l)| l)) => Wake::Accepted(r),
+            r = maybe(connecting.as_mut().map(|(_, f)| f)) => Wake::Connected(r),
+            r = maybe(running.as_mut().map(|r| &mut r.handle)) => Wake::TransferEnded(r),
+            _ = shutdown.changed(), if !*shutdown_seen => Wake::Shutdown,
+            () = sleep_until(*grace_until) => Wake::GraceOver,
+        }
+    }
+
+    async fn on_wake(&mut self, wake: Wake<F::Storage>) {
+        let now = self.now();
+        match wake {
+            // Bytes, EOF and the timer went into the engine already.
+            Wake::Control(Ok(_)) => {}
+            Wake::Control(Err(e)) => {
+                tracing::debug!(error = %e, "control connection read failed");
+                self.engine().handle_eof(now);
+            }
+            Wake::Answer(reply) => {
+                self.pending = None;
+                self.on_reply(reply, now);
+            }
+            Wake::Accepted(result) => {
+                let Some((id, _)) = self.listener.take() else {
+                    return;
+                };
+                match result {
+                    Ok((stream, remote)) => {
+                        if self.engine().data_connected(id, remote, now).is_ok() {
+                            let _ = stream.set_nodelay(true);
+                            self.data_conn = Some((id, stream));
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "passive accept failed"),
+                }
+            }
+            Wake::Connected(result) => {
+                let Some((id, _)) = self.connecting.take() else {
+                    return;
+                };
+                match result {
+                    Ok(stream) => {
+                        let remote = stream.peer_addr();
+                        match remote {
+                            Ok(remote) if self.engine().data_connected(id, remote, now).is_ok() => {
+                                self.data_conn = Some((id, stream));
+                            }
+                            _ => {
+                                self.fail_transfer(id, TransferOutcome::NeverConnected)
+                                    .await
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, "active data connection failed");
+                        self.fail_transfer(id, TransferOutcome::NeverConnected)
+                            .await;
+                    }
+                }
+            }
+            Wake::TransferEnded(result) => {
+                let Some(r) = self.running.take() else {
+                    return;
+                };
+                let outcome = result.unwrap_or(TransferOutcome::LocalError);
+                log_transfer(&r, outcome);
+                let _ = self.engine().transfer_done(r.id, outcome, now);
+            }
+            Wake::Shutdown => self.begin_shutdown(),
+            Wake::GraceOver => {
+                self.grace_until = None;
+                self.engine().shutdown(now);
+            }
+        }
+    }
+
+    fn begin_shutdown(&mut self) {
+        self.shutdown_seen = true;
+        self.grace_until = Some(tokio::time::Instant::now() + self.shared.grace);
+        let now = self.now();
+        self.engine().shutdown(now);
+    }
+
+    /// Ends a transfer that never got its data connection.
+    async fn fail_transfer(&mut self, id: DataId, outcome: TransferOutcome) {
+        if let Some(mut r) = self.running.take_if(|r| r.id == id) {
+            r.handle.abort();
+            let _ = (&mut r.handle).await;
+            log_transfer(&r, outcome);
+            let now = self.now();
+            let _ = self.engine().transfer_done(id, outcome, now);
+        }
+    }
+
+    /// Hands an established data connection to the transfer waiting for it.
+    fn deliver_data_connection(&mut self) {
+        let Some(r) = self.running.as_mut() else {
+            return;
+        };
+        if r.stream_tx.is_none() || self.data_conn.as_ref().is_none_or(|(id, _)| *id != r.id) {
+            return;
+        }
+        if let (Some(tx), Some((_, stream))) = (r.stream_tx.take(), self.data_conn.take()) {
+            let _ = tx.send(stream);
+        }
+    }
+
+    fn on_reply(&mut self, reply: Reply<F::Storage>, now: Instant) {
+        let (request, answer) = match reply {
+            Reply::Fs(request, answered) => {
+                self.opened = answered.opened;
+                (request, answered.answer)
+            }
+            Reply::Login(request, answer, login) => {
+                if let RequestKind::Login { user, .. } = request.kind() {
+                    let user = String::from_utf8_lossy(user);
+                    match &login {
+                        Some((_, identity)) => tracing::info!(
+                            %user,
+                            anonymous = identity.anonymous,
+                            write = identity.permissions.write,
+                            "login ok"
+                        ),
+                        None => tracing::info!(%user, "login failed"),
+                    }
+                }
+                self.storage = login.map(|(s, _)| s);
+                (request, answer)
+            }
+        };
+        if let Err(e) = self.engine().answer(request, answer, now) {
+            tracing::error!(error = ?e.kind, "the engine refused an answer");
+        }
+    }
+
+    async fn on_event(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::Request(request) => self.start_request(request),
+            ServerEvent::Data(action) => self.on_data_action(action),
+            ServerEvent::Transfer(start) => self.start_transfer(start),
+            ServerEvent::Abort { id, .. } => {
+                self.drop_data(id);
+                if let Some(mut r) = self.running.take_if(|r| r.id == id) {
+                    let outcome = if r.handle.is_finished() {
+                        (&mut r.handle).await.unwrap_or(TransferOutcome::Aborted)
+                    } else {
+                        r.handle.abort();
+                        TransferOutcome::Aborted
+                    };
+                    log_transfer(&r, outcome);
+                    if !self.engine().is_closed() {
+                        let now = self.now();
+                        let _ = self.engine().transfer_done(id, outcome, now);
+                    }
+                }
+            }
+            ServerEvent::UpgradeTls {
+                discarded_plaintext,
+            } => {
+                if discarded_plaintext > 0 {
+                    tracing::warn!(
+                        bytes = discarded_plaintext,
+                        "plaintext after AUTH TLS dropped"
+                    );
+                }
+                self.upgrade_tls().await;
+            }
+            ServerEvent::InputDiscarded { bytes } => {
+                tracing::debug!(bytes, "input during the TLS handshake dropped");
+            }
+            ServerEvent::Closed(reason) => {
+                let reason = close_reason(reason);
+                tracing::info!(reason, "disconnected");
+            }
+            _ => {}
+        }
+    }
+
+    async fn upgrade_tls(&mut self) {
+        let Some(tls) = self.shared.tls.clone() else {
+            let now = self.now();
+            let _ = self.engine().tls_failed(now);
+            return;
+        };
+        #[cfg(feature = "tls")]
+        {
+            let handshake = self.driver.transport_mut().upgrade_server(tls.acceptor);
+            let ok = matches!(
+                tokio::time::timeout(self.shared.handshake_timeout, handshake).await,
+                Ok(Ok(()))
+            );
+            let now = self.now();
+            if ok {
+                tracing::debug!("control connection secured");
+                let _ = self.engine().tls_established(now);
+            } else {
+                tracing::info!("control TLS handshake failed");
+                self.driver.mark_broken();
+                let _ = self.engine().tls_failed(now);
+            }
+        }
+        #[cfg(not(feature = "tls"))]
+        match tls {}
+    }
+
+    fn start_request(&mut self, request: Request) {
+        let shared = Arc::clone(&self.shared);
+        if matches!(request.kind(), RequestKind::Login { .. }) {
+            self.pending = Some(Box::pin(login(shared, request)));
+            return;
+        }
+        let Some(storage) = self.storage.clone() else {
+            // Only HOST and ACCT come before a storage exists.
+            let answer = match request.kind() {
+                RequestKind::Host { .. } => Answer::Done,
+                RequestKind::Account { .. } => Answer::Denied(Denial::NotAllowed),
+                _ => Answer::Error(ftp_proto::server::FsError::PermissionDenied),
+            };
+            let answered = Answered {
+                answer,
+                opened: None,
+            };
+            self.pending = Some(Box::pin(std::future::ready(Reply::Fs(request, answered))));
+            return;
+        };
+        self.pending = Some(Box::pin(async move {
+            let answered = backend::answer(&*storage, request.kind()).await;
+            Reply::Fs(request, answered)
+        }));
+    }
+
+    fn on_data_action(&mut self, action: DataAction) {
+        let now = self.now();
+        match action {
+            DataAction::Listen { id, ip } => {
+                self.drop_data(id);
+                match data::bind_passive(ip, self.shared.passive_ports.as_ref())
+                    .and_then(|l| Ok((l.local_addr()?, l)))
+                {
+                    Ok((addr, listener)) => {
+                        self.listener = Some((id, listener));
+                        let _ = self.engine().data_listening(id, Ok(addr), now);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, %ip, "cannot bind a passive port");
+                        let _ = self.engine().data_listening(id, Err(()), now);
+                    }
+                }
+            }
+            DataAction::Connect { id, addr } => {
+                let local = self.engine().local().ip();
+                self.connecting = Some((id, Box::pin(data::connect_active(local, addr))));
+            }
+            DataAction::Close { id } => self.drop_data(id),
+            _ => {}
+        }
+    }
+
+    /// Drops the listener, connect or idle connection of setup `id`.
+    fn drop_data(&mut self, id: DataId) {
+        if self.listener.as_ref().is_some_and(|(l, _)| *l == id) {
+            self.listener = None;
+        }
+        if self.connecting.as_ref().is_some_and(|(c, _)| *c == id) {
+            self.connecting = None;
+        }
+        if self.data_conn.as_ref().is_some_and(|(c, _)| *c == id) {
+            self.data_conn = None;
+        }
+    }
+
+    fn start_transfer(&mut self, start: TransferStart) {
+        let TransferStart {
+            id,
+            kind,
+            representation,
+            protection,
+            ..
+        } = start;
+        let ascii = representation == Representation::Ascii;
+        let opened = self.opened.take();
+        let (what, path, job) = match (kind, opened) {
+            (TransferKind::Retrieve { path, .. }, Some(Opened::Reader(reader))) => {
+                ("retrieve", path, Some(Job::Send { reader, ascii }))
+            }
+            (TransferKind::Store { path, .. }, Some(Opened::Writer(writer))) => {
+                ("store", path, Some(Job::Receive { writer, ascii }))
+            }
+            (TransferKind::Append { path }, Some(Opened::Writer(writer))) => {
+                ("append", path, Some(Job::Receive { writer, ascii }))
+            }
+            (TransferKind::Listing(bytes), _) => (
+                "listing",
+                self.engine().cwd().clone(),
+                Some(Job::Listing(bytes)),
+            ),
+            (_, _) => ("transfer", self.engine().cwd().clone(), None),
+        };
+        let path = String::from_utf8_lossy(path.as_bytes()).into_owned();
+        let tls = match protection {
+            DataProtection::Private => self.shared.tls.clone(),
+            _ => None,
+        };
+        let (Some(job), true) = (job, protection != DataProtection::Private || tls.is_some())
+        else {
+            tracing::error!(what, "transfer without an open file or TLS configuration");
+            let now = self.now();
+            let _ = self
+                .engine()
+                .transfer_done(id, TransferOutcome::LocalError, now);
+            return;
+        };
+        let (tx, rx) = oneshot::channel::<TcpStream>();
+        let progress = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&progress);
+        let span = tracing::info_span!("transfer", id = id.get(), what, %path);
+        let handle = tokio::spawn(
+            async move {
+                let Ok(stream) = rx.await else {
+                    return TransferOutcome::NeverConnected;
+                };
+                data::run(stream, tls.as_ref(), job, &counter).await
+            }
+            .instrument(span),
+        );
+        self.running = Some(Running {
+            id,
+            handle,
+            stream_tx: Some(tx),
+            progress,
+            what,
+            path,
+        });
+    }
+
+    /// After the engine closed: last frames, TLS close, every data task stopped.
+    async fn finish(mut self) {
+        self.flush().await;
+        if let Some(r) = self.running.take() {
+            r.handle.abort();
+        }
+        let close = tokio::time::timeout(self.shared.handshake_timeout, self.driver.shutdown());
+        let _ = close.await;
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn login<A: Authenticator, F: StorageFactory>(
+    shared: Arc<Shared<A, F>>,
+    request: Request,
+) -> Reply<F::Storage> {
+    let RequestKind::Login { user, password, .. } = request.kind() else {
+        return Reply::Login(request, Answer::Denied(Denial::NotAllowed), None);
+    };
+    let identity = match shared.auth.authenticate(user, password.expose()).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            let denial = match e {
+                AuthError::UnknownUser | AuthError::WrongPassword => Denial::BadCredentials,
+                other => {
+                    tracing::warn!(error = %other, "authenticator refused or failed");
+                    Denial::NotAllowed
+                }
+            };
+            return Reply::Login(request, Answer::Denied(denial), None);
+        }
+    };
+    match shared.factory.storage_for(&identity).await {
+        Ok(storage) => Reply::Login(
+            request,
+            Answer::LoggedIn { home: None },
+            Some((Arc::new(storage), identity)),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, user = %identity.user, "cannot open the user's storage");
+            Reply::Login(request, Answer::Denied(Denial::NotAllowed), None)
+        }
+    }
+}
+
+fn log_transfer(r: &Running, outcome: TransferOutcome) {
+    match outcome {
+        TransferOutcome::Complete { bytes } => {
+            tracing::info!(what = r.what, path = %r.path, bytes, "transfer complete");
+        }
+        other => {
+            let bytes = r.progress.load(Ordering::Relaxed);
+            tracing::info!(what = r.what, path = %r.path, bytes, outcome = ?other, "transfer failed");
+        }
+    }
+}
+
+fn close_reason(reason: CloseReason) -> &'static str {
+    match reason {
+        CloseReason::Quit => "quit",
+        CloseReason::ConnectionLost => "connection lost",
+        CloseReason::IdleTimeout => "idle timeout",
+        CloseReason::LoginTimeout => "login timeout",
+        CloseReason::TooManyFailedLogins => "too many failed logins",
+        CloseReason::Shutdown => "server shutdown",
+        CloseReason::InputOverflow => "input overflow",
+        CloseReason::TlsFailed => "TLS failed",
+        CloseReason::Refused => "refused",
+        _ => "closed",
+    }
+}

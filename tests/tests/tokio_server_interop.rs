@@ -1,0 +1,810 @@
+//! Our tokio server (in-process, 127.0.0.1:0, a temporary root) driven by
+//! real FTP clients (curl, lftp, Python ftplib, tnftp) and by hostile input
+//! on raw sockets.
+//!
+//! A missing client is a skip with a message, or a failure with
+//! `FTP_INTEROP_REQUIRED=1` (CI).
+#![allow(clippy::print_stderr, reason = "skipped tests say why")]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{Ipv6Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use ftp_proto_std::auth::{AnonymousOnly, FirstOf, UserList};
+use ftp_proto_tests::peers::{ClientKind, RawControl, require_or_skip};
+use ftp_proto_tokio::auth::Blocking;
+use ftp_proto_tokio::server::{FilesystemRoots, Server, ServerHandle, TlsConfig};
+
+const USER: &str = "alice";
+const PASSWORD: &str = "wonderland";
+
+/// Settings of one test server.
+#[derive(Default)]
+struct Setup {
+    listen: Option<SocketAddr>,
+    tls: bool,
+    implicit_tls: bool,
+    require_session_reuse: bool,
+    max_connections: Option<usize>,
+    grace: Option<Duration>,
+}
+
+/// A running server with its temporary folders; stopped when dropped.
+struct TestServer {
+    addr: SocketAddr,
+    /// Holds `root/` (served) and `outside/` (must stay unreachable).
+    dir: tempfile::TempDir,
+    cert: Option<PathBuf>,
+    handle: ServerHandle,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl TestServer {
+    fn start(setup: Setup) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("sub dir")).unwrap();
+        std::fs::write(root.join("hello.txt"), b"hello from ftp-proto\n").unwrap();
+        std::fs::write(root.join("data.bin"), pattern(3 * 1024 * 1024 + 17)).unwrap();
+        std::fs::write(root.join("sub dir/nested.txt"), b"nested\n").unwrap();
+        std::fs::create_dir(dir.path().join("outside")).unwrap();
+        std::fs::write(dir.path().join("outside/secret"), b"top secret").unwrap();
+
+        let auth = Blocking::new(FirstOf::new(
+            AnonymousOnly::new(),
+            UserList::new().with_user(USER, PASSWORD),
+        ));
+        let mut builder = Server::builder(auth, FilesystemRoots::new(&root))
+            .allow_anonymous(true)
+            .failed_login_delay(Some(Duration::from_millis(50)))
+            .shutdown_grace(setup.grace.unwrap_or(Duration::from_secs(2)))
+            .implicit_tls(setup.implicit_tls);
+        builder = builder.listen(
+            setup
+                .listen
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
+        );
+        if let Some(max) = setup.max_connections {
+            builder = builder.max_connections(max);
+        }
+        let mut cert = None;
+        if setup.tls {
+            let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+            let certified = rcgen::generate_simple_self_signed(names).unwrap();
+            let cert_path = dir.path().join("cert.pem");
+            let key_path = dir.path().join("key.pem");
+            std::fs::write(&cert_path, certified.cert.pem()).unwrap();
+            std::fs::write(&key_path, certified.signing_key.serialize_pem()).unwrap();
+            let tls = TlsConfig::from_pem_files(&cert_path, &key_path)
+                .unwrap()
+                .require_session_reuse(setup.require_session_reuse);
+            builder = builder.tls(tls);
+            cert = Some(cert_path);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = match runtime.block_on(builder.bind()) {
+            Ok(server) => server,
+            Err(e) if setup.listen.is_some() => {
+                eprintln!("SKIPPED: cannot listen on {:?}: {e}", setup.listen);
+                return None;
+            }
+            Err(e) => panic!("bind: {e}"),
+        };
+        let addr = server.local_addrs()[0];
+        let handle = server.handle();
+        runtime.spawn(server.serve());
+        Some(Self {
+            addr,
+            dir,
+            cert,
+            handle,
+            runtime: Some(runtime),
+        })
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    fn url(&self, user: &str, path: &str) -> String {
+        format!("ftp://{user}@{}{path}", self.addr)
+    }
+
+    fn raw(&self) -> RawControl {
+        let mut c = RawControl::connect(self.addr).unwrap();
+        assert_eq!(c.read_reply().unwrap().code, 220);
+        c
+    }
+
+    fn raw_login(&self) -> RawControl {
+        let mut c = self.raw();
+        assert_eq!(c.login(USER, PASSWORD).unwrap().code, 230);
+        c
+    }
+
+    /// The server still serves: a new session logs in and downloads.
+    fn assert_healthy(&self) {
+        let mut c = self.raw_login();
+        assert_eq!(c.command("TYPE I").unwrap().code, 200);
+        let (_, data) = c.epsv().unwrap();
+        let (first, bytes, last) = c.transfer_in(data.unwrap(), "RETR hello.txt").unwrap();
+        assert_eq!(first.class(), 1, "{first:?}");
+        assert_eq!(bytes, b"hello from ftp-proto\n");
+        assert_eq!(last.unwrap().code, 226);
+        assert_eq!(c.command("QUIT").unwrap().code, 221);
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(3));
+        }
+    }
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+fn available(client: ClientKind) -> Option<PathBuf> {
+    require_or_skip(client.name(), client.install_hint()).then(|| client.find().unwrap())
+}
+
+fn run(program: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed: {}\nstdout: {}\nstderr: {}",
+        program.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Every file under `dir`, by relative path, with its contents.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// curl
+// ---------------------------------------------------------------------------
+
+#[test]
+fn curl_list_get_put_resume_and_every_data_mode() {
+    let Some(curl) = available(ClientKind::Curl) else {
+        return;
+    };
+    let server = TestServer::start(Setup::default()).unwrap();
+    let user = format!("{USER}:{PASSWORD}");
+    let local = tempfile::tempdir().unwrap();
+
+    let list = run(&curl, &["-sS", &server.url(&user, "/")], None);
+    let text = String::from_utf8_lossy(&list.stdout);
+    for name in ["hello.txt", "data.bin", "sub dir"] {
+        assert!(text.contains(name), "{text}");
+    }
+
+    // Download in every data mode: EPSV (default), PASV, active (EPRT/PORT).
+    let expected = std::fs::read(server.root().join("data.bin")).unwrap();
+    for mode in [
+        &[][..],
+        &["--disable-epsv"],
+        &["-P", "-"],
+        &["-P", "-", "--disable-eprt"],
+    ] {
+        let out = local.path().join("data.bin");
+        let mut args = vec!["-sS", "-o", out.to_str().unwrap()];
+        args.extend_from_slice(mode);
+        let url = server.url(&user, "/data.bin");
+        args.push(&url);
+        run(&curl, &args, None);
+        assert!(
+            std::fs::read(&out).unwrap() == expected,
+            "download {mode:?}"
+        );
+    }
+
+    // Upload, then a resumed upload of a longer file (-C -: SIZE + APPE).
+    let upload = local.path().join("up.bin");
+    let full = pattern(2 * 1024 * 1024 + 5);
+    std::fs::write(&upload, &full[..700_000]).unwrap();
+    let url = server.url(&user, "/sub%20dir/up.bin");
+    run(&curl, &["-sS", "-T", upload.to_str().unwrap(), &url], None);
+    assert_eq!(
+        std::fs::read(server.root().join("sub dir/up.bin")).unwrap(),
+        &full[..700_000]
+    );
+    std::fs::write(&upload, &full).unwrap();
+    run(
+        &curl,
+        &["-sS", "-C", "-", "-T", upload.to_str().unwrap(), &url],
+        None,
+    );
+    assert!(std::fs::read(server.root().join("sub dir/up.bin")).unwrap() == full);
+
+    // A resumed download (REST + RETR) of a partial local copy.
+    let partial = local.path().join("partial.bin");
+    std::fs::write(&partial, &expected[..1_000_000]).unwrap();
+    let url = server.url(&user, "/data.bin");
+    run(
+        &curl,
+        &["-sS", "-C", "-", "-o", partial.to_str().unwrap(), &url],
+        None,
+    );
+    assert!(std::fs::read(&partial).unwrap() == expected);
+
+    // Anonymous users may read but not write.
+    let anon = run(
+        &curl,
+        &[
+            "-sS",
+            &server.url("anonymous:me%40example.org", "/hello.txt"),
+        ],
+        None,
+    );
+    assert_eq!(anon.stdout, b"hello from ftp-proto\n");
+    let refused = Command::new(&curl)
+        .args([
+            "-sS",
+            "-T",
+            upload.to_str().unwrap(),
+            &server.url("anonymous:x", "/nope.bin"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(!server.root().join("nope.bin").exists());
+    server.assert_healthy();
+}
+
+// ---------------------------------------------------------------------------
+// lftp
+// ---------------------------------------------------------------------------
+
+#[test]
+fn lftp_mirrors_a_tree_of_200_files_both_ways() {
+    let Some(lftp) = available(ClientKind::Lftp) else {
+        return;
+    };
+    let server = TestServer::start(Setup::default()).unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let source = local.path().join("source");
+    for i in 0..200 {
+        let dir = source
+            .join(format!("d{}", i % 7))
+            .join(format!("e{}", i % 3));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut body = pattern(i * 997 % 70_000);
+        body.extend_from_slice(format!("file {i}\n").as_bytes());
+        std::fs::write(dir.join(format!("f{i:03}.dat")), body).unwrap();
+    }
+    let back = local.path().join("back");
+    let script = format!(
+        "set ftp:ssl-allow no; set net:max-retries 1; set net:timeout 20; set cmd:fail-exit yes; \
+         mirror -R --parallel=4 {src} /tree; mirror --parallel=4 /tree {back}; quit",
+        src = source.display(),
+        back = back.display()
+    );
+    let port = server.addr.port().to_string();
+    run(
+        &lftp,
+        &[
+            "-u",
+            &format!("{USER},{PASSWORD}"),
+            "-p",
+            &port,
+            "-e",
+            &script,
+            "127.0.0.1",
+        ],
+        None,
+    );
+    let original = tree(&source);
+    assert_eq!(original.len(), 200);
+    assert!(
+        tree(&server.root().join("tree")) == original,
+        "uploaded tree differs"
+    );
+    assert!(tree(&back) == original, "downloaded tree differs");
+    server.assert_healthy();
+}
+
+// ---------------------------------------------------------------------------
+// Python ftplib
+// ---------------------------------------------------------------------------
+
+const FTPLIB_SCRIPT: &str = r#"
+import ftplib, io, ssl, sys
+host, port, user, password, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+if mode == "tls":
+    ctx = ssl.create_default_context(cafile=sys.argv[6])
+    ftp = ftplib.FTP_TLS(context=ctx, timeout=20)
+else:
+    ftp = ftplib.FTP(timeout=20)
+ftp.connect(host, port)
+ftp.login(user, password)
+if mode == "tls":
+    ftp.prot_p()
+names = ftp.nlst()
+assert "hello.txt" in names and "data.bin" in names, names
+entries = dict(ftp.mlsd())
+assert entries["data.bin"]["type"] == "file", entries
+assert int(entries["data.bin"]["size"]) == 3 * 1024 * 1024 + 17, entries["data.bin"]
+lines = []
+ftp.retrlines("LIST", lines.append)
+assert any("hello.txt" in l for l in lines), lines
+payload = bytes((i * 13) % 256 for i in range(1_500_000))
+ftp.storbinary("STOR py.bin", io.BytesIO(payload))
+assert ftp.size("py.bin") == len(payload)
+got = io.BytesIO()
+ftp.retrbinary("RETR py.bin", got.write)
+assert got.getvalue() == payload
+text = []
+ftp.retrlines("RETR hello.txt", text.append)
+assert text == ["hello from ftp-proto"], text
+ftp.storlines("STOR lines.txt", io.BytesIO(b"one\r\ntwo\r\n"))
+ftp.mkd("made")
+ftp.cwd("made")
+assert ftp.pwd() == "/made"
+ftp.cwd("/")
+ftp.rename("py.bin", "made/moved.bin")
+ftp.delete("made/moved.bin")
+ftp.rmd("made")
+ftp.quit()
+print("ok")
+"#;
+
+fn ftplib(server: &TestServer, mode: &str) {
+    let Some(python) = available(ClientKind::PythonFtplib) else {
+        return;
+    };
+    let port = server.addr.port().to_string();
+    let mut args = vec!["-", "127.0.0.1", &port, USER, PASSWORD, mode];
+    let cert = server
+        .cert
+        .as_ref()
+        .map(|c| c.to_string_lossy().into_owned());
+    if let Some(cert) = &cert {
+        args.push(cert);
+    }
+    let out = run(&python, &args, Some(FTPLIB_SCRIPT));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+    assert_eq!(
+        std::fs::read(server.root().join("lines.txt")).unwrap(),
+        b"one\ntwo\n"
+    );
+    server.assert_healthy();
+}
+
+#[test]
+fn python_ftplib_plain() {
+    let server = TestServer::start(Setup::default()).unwrap();
+    ftplib(&server, "plain");
+}
+
+#[test]
+fn python_ftplib_tls_with_prot_p() {
+    let server = TestServer::start(Setup {
+        tls: true,
+        ..Setup::default()
+    })
+    .unwrap();
+    ftplib(&server, "tls");
+}
+
+#[test]
+fn curl_and_lftp_over_explicit_tls() {
+    let server = TestServer::start(Setup {
+        tls: true,
+        ..Setup::default()
+    })
+    .unwrap();
+    let expected = std::fs::read(server.root().join("data.bin")).unwrap();
+    if let Some(curl) = available(ClientKind::Curl) {
+        let cert = server.cert.as_ref().unwrap().to_str().unwrap();
+        let out = run(
+            &curl,
+            &[
+                "-sS",
+                "--ssl-reqd",
+                "--cacert",
+                cert,
+                &server.url(&format!("{USER}:{PASSWORD}"), "/data.bin"),
+            ],
+            None,
+        );
+        assert!(out.stdout == expected);
+    }
+    if let Some(lftp) = available(ClientKind::Lftp) {
+        let local = tempfile::tempdir().unwrap();
+        let script = format!(
+            "set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:verify-certificate no; \
+             set net:max-retries 1; set cmd:fail-exit yes; get data.bin -o {dst}; put {dst} -o tls-up.bin; quit",
+            dst = local.path().join("d.bin").display()
+        );
+        let port = server.addr.port().to_string();
+        run(
+            &lftp,
+            &[
+                "-u",
+                &format!("{USER},{PASSWORD}"),
+                "-p",
+                &port,
+                "-e",
+                &script,
+                "127.0.0.1",
+            ],
+            None,
+        );
+        assert!(std::fs::read(local.path().join("d.bin")).unwrap() == expected);
+        assert!(std::fs::read(server.root().join("tls-up.bin")).unwrap() == expected);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// tnftp
+// ---------------------------------------------------------------------------
+
+#[test]
+fn tnftp_get_and_put_from_a_here_document() {
+    let Some(tnftp) = available(ClientKind::Tnftp) else {
+        return;
+    };
+    let server = TestServer::start(Setup::default()).unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let got = local.path().join("got.bin");
+    let put = local.path().join("put.bin");
+    std::fs::write(&put, pattern(400_000)).unwrap();
+    let script = format!(
+        "user {USER} {PASSWORD}\nbinary\nget data.bin {got}\nput {put} tn.bin\nls\nquit\n",
+        got = got.display(),
+        put = put.display()
+    );
+    let port = server.addr.port().to_string();
+    run(&tnftp, &["-n", "-p", "127.0.0.1", &port], Some(&script));
+    assert!(std::fs::read(&got).unwrap() == std::fs::read(server.root().join("data.bin")).unwrap());
+    assert!(std::fs::read(server.root().join("tn.bin")).unwrap() == pattern(400_000));
+}
+
+// ---------------------------------------------------------------------------
+// Hostile input
+// ---------------------------------------------------------------------------
+
+#[test]
+fn traversal_and_symlink_escapes_stay_inside_the_root() {
+    let server = TestServer::start(Setup::default()).unwrap();
+    let root = server.root();
+    std::os::unix::fs::symlink("../outside", root.join("escape-dir")).unwrap();
+    std::os::unix::fs::symlink(
+        server.dir.path().join("outside/secret"),
+        root.join("escape-file"),
+    )
+    .unwrap();
+    let mut c = server.raw_login();
+    assert_eq!(c.command("TYPE I").unwrap().code, 200);
+    for path in [
+        "../outside/secret",
+        "../../../../etc/passwd",
+        "escape-file",
+        "escape-dir/secret",
+    ] {
+        let (_, data) = c.epsv().unwrap();
+        let (first, bytes, _) = c
+            .transfer_in(data.unwrap(), &format!("RETR {path}"))
+            .unwrap();
+        assert!(first.code >= 500, "RETR {path}: {first:?}");
+        assert!(bytes.is_empty());
+    }
+    assert!(c.command("CWD escape-dir").unwrap().code >= 500);
+    assert_eq!(c.command("CWD ../../..").unwrap().code, 250);
+    let pwd = c.command("PWD").unwrap();
+    assert!(pwd.text().starts_with("\"/\""), "{pwd:?}");
+    // Writing through the links is refused too, and nothing outside changes.
+    let (_, data) = c.epsv().unwrap();
+    let (first, _) = c
+        .transfer_out(data.unwrap(), "STOR escape-dir/secret", b"pwned")
+        .unwrap();
+    assert!(first.code >= 500, "{first:?}");
+    assert_eq!(
+        std::fs::read(server.dir.path().join("outside/secret")).unwrap(),
+        b"top secret"
+    );
+    server.assert_healthy();
+}
+
+#[test]
+fn bounce_port_commands_are_refused() {
+    let server = TestServer::start(Setup::default()).unwrap();
+    let mut c = server.raw_login();
+    for cmd in [
+        "PORT 192,0,2,1,19,137",
+        "PORT 127,0,0,1,0,21",
+        "EPRT |1|192.0.2.1|5000|",
+        "EPRT |1|127.0.0.1|25|",
+    ] {
+        let reply = c.command(cmd).unwrap();
+        assert_eq!(reply.code, 501, "{cmd}: {reply:?}");
+    }
+    // With no accepted data address, a transfer cannot start.
+    assert_eq!(c.command("RETR hello.txt").unwrap().code, 425);
+    assert_eq!(c.command("NOOP").unwrap().code, 200);
+}
+
+#[test]
+fn an_overlong_line_gets_500_and_the_session_goes_on() {
+    let server = TestServer::start(Setup::default()).unwrap();
+    let mut c = server.raw_login();
+    let long = format!("NOOP {}", "A".repeat(20_000));
+    assert_eq!(c.command(&long).unwrap().code, 500);
+    assert_eq!(c.command("NOOP").unwrap().code, 200);
+    assert_eq!(c.command("PWD").unwrap().code, 257);
+}
+
+#[test]
+fn a_client_vanishing_mid_transfer_leaves_the_server_healthy() {
+    let server = TestServer::start(Setup::default()).unwrap();
+    std::fs::write(server.root().join("huge.bin"), pattern(64 * 1024 * 1024)).unwrap();
+    // Mid-download.
+    {
+        let mut c = server.raw_login();
+        assert_eq!(c.command("TYPE I").unwrap().code, 200);
+        let (_, data) = c.epsv().unwrap();
+        let mut stream = TcpStream::connect(data.unwrap()).unwrap();
+        assert_eq!(c.command("RETR huge.bin").unwrap().class(), 1);
+        let mut buf = [0u8; 4096];
+        stream.read_exact(&mut buf).unwrap();
+        // Both connections vanish without QUIT or ABOR.
+    }
+    // Mid-upload.
+    {
+        let mut c = server.raw_login();
+        assert_eq!(c.command("TYPE I").unwrap().code, 200);
+        let (_, data) = c.epsv().unwrap();
+        let mut stream = TcpStream::connect(data.unwrap()).unwrap();
+        assert_eq!(c.command("STOR partial.bin").unwrap().class(), 1);
+        stream.write_all(&pattern(100_000)).unwrap();
+    }
+    server.assert_healthy();
+    // ABOR during a download: 426 then 226, and the session goes on.
+    let mut c = server.raw_login();
+    assert_eq!(c.command("TYPE I").unwrap().code, 200);
+    let (_, data) = c.epsv().unwrap();
+    let stream = TcpStream::connect(data.unwrap()).unwrap();
+    assert_eq!(c.command("RETR huge.bin").unwrap().class(), 1);
+    let abor = c.command("ABOR").unwrap();
+    let second = c.read_reply().unwrap();
+    assert!(
+        matches!(abor.code, 426 | 226) && second.code == 226,
+        "{abor:?} {second:?}"
+    );
+    drop(stream);
+    assert_eq!(c.command("NOOP").unwrap().code, 200);
+}
+
+#[test]
+fn five_hundred_idle_connections_then_clean_close() {
+    let server = TestServer::start(Setup::default()).unwrap();
+    let mut held = Vec::with_capacity(500);
+    for _ in 0..500 {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut greeting = [0u8; 3];
+        s.read_exact(&mut greeting).unwrap();
+        assert_eq!(&greeting, b"220");
+        held.push(s);
+    }
+    server.assert_healthy();
+    // Half quit politely, half just vanish.
+    for (i, mut s) in held.into_iter().enumerate() {
+        if i % 2 == 0 {
+            s.write_all(b"QUIT\r\n").unwrap();
+        }
+    }
+    server.assert_healthy();
+}
+
+#[test]
+fn connections_over_the_limit_get_421() {
+    let server = TestServer::start(Setup {
+        max_connections: Some(2),
+        ..Setup::default()
+    })
+    .unwrap();
+    let a = server.raw_login();
+    let b = server.raw();
+    let mut c = RawControl::connect(server.addr).unwrap();
+    assert_eq!(c.read_reply().unwrap().code, 421);
+    drop((a, b, c));
+    // The places free up once those sessions end.
+    let mut tries = 0;
+    loop {
+        let mut c = RawControl::connect(server.addr).unwrap();
+        let code = c.read_reply().unwrap().code;
+        if code == 220 {
+            break;
+        }
+        tries += 1;
+        assert!(tries < 100, "slots never freed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn ipv6_loopback_smoke() {
+    let Ok(probe) = std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0)) else {
+        eprintln!("SKIPPED: ::1 is not available on this machine");
+        return;
+    };
+    drop(probe);
+    let Some(server) = TestServer::start(Setup {
+        listen: Some(SocketAddr::from((Ipv6Addr::LOCALHOST, 0))),
+        ..Setup::default()
+    }) else {
+        return;
+    };
+    let mut c = server.raw_login();
+    assert_eq!(c.command("TYPE I").unwrap().code, 200);
+    let (reply, data) = c.epsv().unwrap();
+    assert_eq!(reply.code, 229);
+    let (first, bytes, last) = c.transfer_in(data.unwrap(), "RETR hello.txt").unwrap();
+    assert_eq!(first.class(), 1);
+    assert_eq!(bytes, b"hello from ftp-proto\n");
+    assert_eq!(last.unwrap().code, 226);
+    // PASV has no IPv4 address to announce on an IPv6 connection.
+    assert_eq!(c.command("PASV").unwrap().code, 425);
+}
+
+#[test]
+fn implicit_tls_with_curl() {
+    let Some(curl) = available(ClientKind::Curl) else {
+        return;
+    };
+    let server = TestServer::start(Setup {
+        tls: true,
+        implicit_tls: true,
+        ..Setup::default()
+    })
+    .unwrap();
+    let cert = server.cert.as_ref().unwrap().to_str().unwrap();
+    let url = format!("ftps://{USER}:{PASSWORD}@{}/hello.txt", server.addr);
+    let out = run(&curl, &["-sS", "--cacert", cert, &url], None);
+    assert_eq!(out.stdout, b"hello from ftp-proto\n");
+}
+
+#[test]
+fn required_session_reuse_admits_resuming_clients_and_refuses_others() {
+    let server = TestServer::start(Setup {
+        tls: true,
+        require_session_reuse: true,
+        ..Setup::default()
+    })
+    .unwrap();
+    let expected = std::fs::read(server.root().join("data.bin")).unwrap();
+    let cert = server.cert.as_ref().unwrap().to_str().unwrap();
+    if let Some(curl) = available(ClientKind::Curl) {
+        let url = server.url(&format!("{USER}:{PASSWORD}"), "/data.bin");
+        let out = run(&curl, &["-sS", "--ssl-reqd", "--cacert", cert, &url], None);
+        assert!(out.stdout == expected, "curl resumes the control session");
+    }
+    if let Some(lftp) = available(ClientKind::Lftp) {
+        let local = tempfile::tempdir().unwrap();
+        let script = format!(
+            "set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:ca-file {cert}; \
+             set net:max-retries 1; set cmd:fail-exit yes; get data.bin -o {dst}; quit",
+            dst = local.path().join("d.bin").display()
+        );
+        let port = server.addr.port().to_string();
+        run(
+            &lftp,
+            &[
+                "-u",
+                &format!("{USER},{PASSWORD}"),
+                "-p",
+                &port,
+                "-e",
+                &script,
+                "127.0.0.1",
+            ],
+            None,
+        );
+        assert!(
+            std::fs::read(local.path().join("d.bin")).unwrap() == expected,
+            "lftp resumes"
+        );
+    }
+    if let Some(python) = available(ClientKind::PythonFtplib) {
+        // ftplib never resumes: its PROT P transfer gets 522.
+        let script = r#"
+import ftplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ftp = ftplib.FTP_TLS(context=ctx, timeout=20)
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+ftp.login(sys.argv[3], sys.argv[4])
+ftp.prot_p()
+try:
+    ftp.retrbinary("RETR hello.txt", lambda b: None)
+    print("transferred")
+except ftplib.all_errors as e:
+    print(str(e)[:3])
+"#;
+        let port = server.addr.port().to_string();
+        let out = run(&python, &["-", &port, cert, USER, PASSWORD], Some(script));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "522");
+    }
+}
+
+#[test]
+fn graceful_shutdown_lets_a_transfer_finish_and_says_421() {
+    let server = TestServer::start(Setup {
+        grace: Some(Duration::from_secs(60)),
+        ..Setup::default()
+    })
+    .unwrap();
+    let mut idle = server.raw_login();
+    let mut busy = server.raw_login();
+    assert_eq!(busy.command("TYPE I").unwrap().code, 200);
+    let (_, data) = busy.epsv().unwrap();
+    let mut stream = TcpStream::connect(data.unwrap()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    assert_eq!(busy.command("RETR data.bin").unwrap().class(), 1);
+    let mut first = [0u8; 4096];
+    stream.read_exact(&mut first).unwrap();
+
+    server.handle.shutdown();
+    assert_eq!(idle.read_reply().unwrap().code, 421);
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert_eq!(first.len() + rest.len(), 3 * 1024 * 1024 + 17);
+    assert_eq!(busy.read_reply().unwrap().code, 226);
+    assert_eq!(busy.read_reply().unwrap().code, 421);
+}
