@@ -15,6 +15,17 @@
 //! resumption store) used for the control and every data connection of a
 //! session, always under the same server name.
 //!
+//! # No TLS 1.3 tickets on upload data connections
+//! A TLS 1.3 server sends its session tickets right after the handshake.
+//! A client that uploads never reads its data connection, so those
+//! tickets are still unread when it closes the socket; the kernel (Linux,
+//! RFC 2525 §2.17) then resets the connection instead of closing it and
+//! drops whatever of the upload it had not yet sent. lftp (GnuTLS) loses
+//! the end of its uploads this way, more often the busier the machine.
+//! So a server [`TlsConfig`] sends no tickets on the data connections of
+//! uploads ([`upload_rustls_config`](TlsConfig::upload_rustls_config));
+//! the control connection and downloads still issue them.
+//!
 //! # Why clients run TLS 1.2 by default
 //! rustls uses each TLS 1.3 ticket once and keeps a handful per server;
 //! servers that send tickets only on the control connection (ProFTPD 1.3.8)
@@ -82,6 +93,9 @@ fn pem_error(path: &Path, message: impl fmt::Display) -> TlsConfigError {
 #[derive(Clone)]
 pub struct TlsConfig {
     config: Arc<rustls::ServerConfig>,
+    /// `config` without TLS 1.3 tickets, for the data connections of
+    /// uploads (same certificate, session cache and ticketer).
+    upload: Arc<rustls::ServerConfig>,
     require_session_reuse: bool,
 }
 
@@ -134,11 +148,17 @@ impl TlsConfig {
     }
 
     /// Uses a rustls configuration as it is (bring your own certificate
-    /// resolver, versions, resumption settings).
+    /// resolver, versions, resumption settings), except that the data
+    /// connections of uploads get no TLS 1.3 tickets (see the
+    /// [module docs](self)).
     #[must_use]
     pub fn from_rustls(config: Arc<rustls::ServerConfig>) -> Self {
+        let mut upload = (*config).clone();
+        upload.send_tls13_tickets = 0;
+        upload.max_tls13_tickets = 0;
         Self {
             config,
+            upload: Arc::new(upload),
             require_session_reuse: false,
         }
     }
@@ -158,10 +178,19 @@ impl TlsConfig {
         self.require_session_reuse
     }
 
-    /// The rustls configuration.
+    /// The rustls configuration (control connections, and data
+    /// connections that send to the client).
     #[must_use]
     pub fn rustls_config(&self) -> &Arc<rustls::ServerConfig> {
         &self.config
+    }
+
+    /// The rustls configuration for the data connection of an upload: the
+    /// same, but sending no TLS 1.3 session tickets, which a client that
+    /// only writes would leave unread (see the [module docs](self)).
+    #[must_use]
+    pub fn upload_rustls_config(&self) -> &Arc<rustls::ServerConfig> {
+        &self.upload
     }
 }
 

@@ -54,6 +54,16 @@ fn run(program: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     out
 }
 
+/// lftp retries a failed transfer and then succeeds, hiding the failure:
+/// its debug log (`debug -t 5`) must show no transient (4xx) reply.
+fn assert_lftp_had_no_transient_failure(out: &Output) {
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !log.lines().any(|l| l.contains("<--- 4")),
+        "lftp met a transient failure (and retried):\n{log}"
+    );
+}
+
 /// Every file under `dir`, by relative path, with its contents.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
@@ -189,13 +199,13 @@ fn lftp_mirrors_a_tree_of_200_files_both_ways(flavor: Flavor) {
     }
     let back = local.path().join("back");
     let script = format!(
-        "set ftp:ssl-allow no; set net:max-retries 1; set net:timeout 20; set cmd:fail-exit yes; \
+        "debug -t 5; set ftp:ssl-allow no; set net:max-retries 1; set net:timeout 20; set cmd:fail-exit yes; \
          mirror -R --parallel=4 {src} /tree; mirror --parallel=4 /tree {back}; quit",
         src = source.display(),
         back = back.display()
     );
     let port = server.addr.port().to_string();
-    run(
+    let out = run(
         &lftp,
         &[
             "-u",
@@ -208,6 +218,7 @@ fn lftp_mirrors_a_tree_of_200_files_both_ways(flavor: Flavor) {
         ],
         None,
     );
+    assert_lftp_had_no_transient_failure(&out);
     let original = tree(&source);
     assert_eq!(original.len(), 200);
     assert!(
@@ -330,12 +341,12 @@ fn curl_and_lftp_over_explicit_tls(flavor: Flavor) {
     if let Some(lftp) = available(ClientKind::Lftp) {
         let local = tempfile::tempdir().unwrap();
         let script = format!(
-            "set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:verify-certificate no; \
+            "debug -t 5; set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:verify-certificate no; \
              set net:max-retries 1; set cmd:fail-exit yes; get data.bin -o {dst}; put {dst} -o tls-up.bin; quit",
             dst = local.path().join("d.bin").display()
         );
         let port = server.addr.port().to_string();
-        run(
+        let out = run(
             &lftp,
             &[
                 "-u",
@@ -348,6 +359,7 @@ fn curl_and_lftp_over_explicit_tls(flavor: Flavor) {
             ],
             None,
         );
+        assert_lftp_had_no_transient_failure(&out);
         assert!(std::fs::read(local.path().join("d.bin")).unwrap() == expected);
         assert!(std::fs::read(server.root().join("tls-up.bin")).unwrap() == expected);
     }
@@ -523,16 +535,19 @@ fn connections_over_the_limit_get_421(flavor: Flavor) {
     let mut c = RawControl::connect(server.addr).unwrap();
     assert_eq!(c.read_reply().unwrap().code, 421);
     drop((a, b, c));
-    // The places free up once those sessions end.
-    let mut tries = 0;
+    // The places free up once those sessions end (a bounded wait, generous
+    // for a loaded machine: the servers notice the closes asynchronously).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let mut c = RawControl::connect(server.addr).unwrap();
         let code = c.read_reply().unwrap().code;
         if code == 220 {
             break;
         }
-        tries += 1;
-        assert!(tries < 100, "slots never freed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "slots never freed (last reply {code})"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -603,12 +618,12 @@ fn required_session_reuse_admits_resuming_clients_and_refuses_others(flavor: Fla
     if let Some(lftp) = available(ClientKind::Lftp) {
         let local = tempfile::tempdir().unwrap();
         let script = format!(
-            "set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:ca-file {cert}; \
+            "debug -t 5; set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ssl:ca-file {cert}; \
              set net:max-retries 1; set cmd:fail-exit yes; get data.bin -o {dst}; quit",
             dst = local.path().join("d.bin").display()
         );
         let port = server.addr.port().to_string();
-        run(
+        let out = run(
             &lftp,
             &[
                 "-u",
@@ -621,6 +636,7 @@ fn required_session_reuse_admits_resuming_clients_and_refuses_others(flavor: Fla
             ],
             None,
         );
+        assert_lftp_had_no_transient_failure(&out);
         assert!(
             std::fs::read(local.path().join("d.bin")).unwrap() == expected,
             "lftp resumes"

@@ -96,7 +96,12 @@ pub(crate) fn run<R: Read, W: Write>(
         return pump(Plain(stream), job, progress);
     };
     timeouts(&stream, limits.handshake);
-    let Ok(conn) = ServerConnection::new(std::sync::Arc::clone(tls.rustls_config())) else {
+    let config = if matches!(job, Job::Receive { .. }) {
+        tls.upload_rustls_config()
+    } else {
+        tls.rustls_config()
+    };
+    let Ok(conn) = ServerConnection::new(std::sync::Arc::clone(config)) else {
         return TransferOutcome::LocalError;
     };
     let mut secured = StreamOwned::new(conn, stream);

@@ -83,7 +83,12 @@ where
     };
     #[cfg(feature = "tls")]
     {
-        let Ok(stream) = super::tls::acceptor(tls).accept(stream).await else {
+        let acceptor = if matches!(job, Job::Receive { .. }) {
+            super::tls::upload_acceptor(tls)
+        } else {
+            super::tls::acceptor(tls)
+        };
+        let Ok(stream) = acceptor.accept(stream).await else {
             tracing::info!("data connection TLS handshake failed");
             return TransferOutcome::TlsFailed;
         };
@@ -124,6 +129,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let upload = matches!(job, Job::Receive { .. });
     let moved = match job {
         Job::Listing(bytes) => match stream.write_all(&bytes).await {
             Ok(()) => Ok(bytes.len() as u64),
@@ -136,8 +142,10 @@ where
         Ok(bytes) => {
             progress.store(bytes, Ordering::Relaxed);
             // The close comes before the reply (spec pitfall 7): for TLS
-            // this sends close_notify, then the TCP FIN.
-            if stream.shutdown().await.is_err() {
+            // this sends close_notify, then the TCP FIN. After an upload
+            // every byte is in, whatever the close meets (a client that
+            // closed first may have reset the connection).
+            if stream.shutdown().await.is_err() && !upload {
                 return TransferOutcome::ConnectionLost;
             }
             TransferOutcome::Complete { bytes }

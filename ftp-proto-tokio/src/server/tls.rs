@@ -14,3 +14,10 @@ pub use ftp_proto_std::tls::{TlsConfig, TlsConfigError};
 pub(crate) fn acceptor(tls: &TlsConfig) -> TlsAcceptor {
     TlsAcceptor::from(Arc::clone(tls.rustls_config()))
 }
+
+/// The acceptor for an upload's data connection: no TLS 1.3 tickets, which
+/// a client that only writes leaves unread (and its close then resets the
+/// connection, losing the upload's tail); see [`TlsConfig::upload_rustls_config`].
+pub(crate) fn upload_acceptor(tls: &TlsConfig) -> TlsAcceptor {
+    TlsAcceptor::from(Arc::clone(tls.upload_rustls_config()))
+}

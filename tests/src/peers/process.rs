@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 
 use super::PeerError;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
+// A server that starts slowly on a loaded machine is waited for up to
+// MAX_WAIT (a healthy start takes well under a second).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const READ_TIMEOUT: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(50);
-const MAX_POLLS: u32 = 300;
-const MAX_WAIT: Duration = Duration::from_secs(20);
+const MAX_POLLS: u32 = 1200;
+const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// A server started in its own process group.
 #[derive(Debug)]
