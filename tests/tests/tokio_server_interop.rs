@@ -29,6 +29,7 @@ struct Setup {
     implicit_tls: bool,
     require_session_reuse: bool,
     max_connections: Option<usize>,
+    max_per_ip: Option<usize>,
     grace: Option<Duration>,
 }
 
@@ -69,6 +70,9 @@ impl TestServer {
         );
         if let Some(max) = setup.max_connections {
             builder = builder.max_connections(max);
+        }
+        if let Some(max) = setup.max_per_ip {
+            builder = builder.max_connections_per_ip(max);
         }
         let mut cert = None;
         if setup.tls {
@@ -678,6 +682,27 @@ fn connections_over_the_limit_get_421() {
 }
 
 #[test]
+fn the_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550() {
+    let server = TestServer::start(Setup {
+        max_per_ip: Some(1),
+        ..Setup::default()
+    })
+    .unwrap();
+    let mut a = server.raw_login();
+    let mut b = RawControl::connect(server.addr).unwrap();
+    let refused = b.read_reply().unwrap();
+    assert_eq!(refused.code, 421);
+    assert!(
+        format!("{refused:?}").contains("from your address"),
+        "{refused:?}"
+    );
+    // The storage's "directory not empty" reaches the client as such.
+    let rmd = a.command("RMD sub dir").unwrap();
+    assert_eq!(rmd.code, 550);
+    assert!(format!("{rmd:?}").contains("not empty"), "{rmd:?}");
+}
+
+#[test]
 fn ipv6_loopback_smoke() {
     let Ok(probe) = std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0)) else {
         eprintln!("SKIPPED: ::1 is not available on this machine");
@@ -807,4 +832,24 @@ fn graceful_shutdown_lets_a_transfer_finish_and_says_421() {
     assert_eq!(first.len() + rest.len(), 3 * 1024 * 1024 + 17);
     assert_eq!(busy.read_reply().unwrap().code, 226);
     assert_eq!(busy.read_reply().unwrap().code, 421);
+}
+
+#[test]
+fn a_transfer_still_running_when_the_grace_ends_gets_426_then_421() {
+    let server = TestServer::start(Setup {
+        grace: Some(Duration::from_millis(200)),
+        ..Setup::default()
+    })
+    .unwrap();
+    let mut busy = server.raw_login();
+    assert_eq!(busy.command("TYPE I").unwrap().code, 200);
+    let (_, data) = busy.epsv().unwrap();
+    let mut stream = TcpStream::connect(data.unwrap()).unwrap();
+    assert_eq!(busy.command("STOR stalled.bin").unwrap().class(), 1);
+    // The upload never ends: the data connection stays open and quiet.
+    stream.write_all(&pattern(1000)).unwrap();
+    server.handle.shutdown();
+    assert_eq!(busy.read_reply().unwrap().code, 426);
+    assert_eq!(busy.read_reply().unwrap().code, 421);
+    drop(stream);
 }

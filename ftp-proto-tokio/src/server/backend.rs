@@ -116,9 +116,8 @@ pub fn file_info(entry: EntryInfo) -> FileInfo {
 pub fn fs_error(error: &StorageError) -> FsError {
     match error {
         StorageError::NotFound => FsError::NotFound,
-        StorageError::PermissionDenied | StorageError::DirectoryNotEmpty => {
-            FsError::PermissionDenied
-        }
+        StorageError::PermissionDenied => FsError::PermissionDenied,
+        StorageError::DirectoryNotEmpty => FsError::DirectoryNotEmpty,
         StorageError::AlreadyExists => FsError::AlreadyExists,
         StorageError::NotADirectory => FsError::NotADirectory,
         StorageError::IsADirectory | StorageError::NotAFile => FsError::NotAFile,
@@ -174,7 +173,7 @@ macro_rules! tri {
 }
 
 /// Answers a file-system request with `storage` (every request but
-/// `Login`/`Account`, which the session handles).
+/// `Login`/`Account`/`Host`, which the session handles).
 pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S> {
     match kind {
         RequestKind::ChangeDir { path } => {
@@ -296,7 +295,6 @@ pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answe
             info.name = path.to_bytes();
             Answered::plain(Answer::Entry(Box::new(info)))
         }
-        RequestKind::Host { .. } => Answered::plain(Answer::Done),
         // SITE commands: none are offered.
         _ => Answered::plain(Answer::Error(FsError::NotSupported)),
     }

@@ -12,6 +12,7 @@ use ftp_proto::ascii::{AsciiDecoder, AsciiEncoder};
 use ftp_proto::server::TransferOutcome;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::oneshot;
 #[cfg(feature = "tls")]
 use tokio_rustls::rustls::HandshakeKind;
 
@@ -92,12 +93,26 @@ pub(crate) enum Job<R, W> {
     Listing(Bytes),
 }
 
+/// How a `PROT P` transfer asks the session whether its TLS handshake is
+/// acceptable: it reports whether the handshake resumed the control
+/// connection's session, and waits for the engine's verdict
+/// ([`ServerSession::data_secured`](ftp_proto::server::ServerSession::data_secured)).
+#[cfg_attr(
+    not(feature = "tls"),
+    allow(dead_code, reason = "no TLS transfer exists without the feature")
+)]
+pub(crate) struct TlsCheck {
+    pub(crate) resumed: oneshot::Sender<bool>,
+    pub(crate) verdict: oneshot::Receiver<bool>,
+}
+
 /// Runs one transfer on an established data connection: TLS first when
-/// `tls` is given, then the bytes, then the close (TLS `close_notify`
-/// included) so the final reply follows the close.
+/// `tls` is given (with `check` asking the engine about the handshake),
+/// then the bytes, then the close (TLS `close_notify` included) so the
+/// final reply follows the close.
 pub(crate) async fn run<R, W>(
     stream: TcpStream,
-    tls: Option<&ServerTls>,
+    tls: Option<(&ServerTls, TlsCheck)>,
     job: Job<R, W>,
     progress: &AtomicU64,
 ) -> TransferOutcome
@@ -105,7 +120,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let Some(tls) = tls else {
+    let Some((tls, check)) = tls else {
         return pump(stream, job, progress, false).await;
     };
     #[cfg(feature = "tls")]
@@ -116,15 +131,19 @@ where
         };
         let resumed = stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
         tracing::debug!(resumed, "data connection secured");
-        if tls.require_session_reuse && !resumed {
-            tracing::info!("data connection refused: TLS session not resumed");
+        let _ = check.resumed.send(resumed);
+        if !check.verdict.await.unwrap_or(false) {
+            tracing::info!(resumed, "data connection refused after the TLS handshake");
             close_politely(stream).await;
             return TransferOutcome::TlsFailed;
         }
         pump(stream, job, progress, true).await
     }
     #[cfg(not(feature = "tls"))]
-    match *tls {}
+    {
+        let _ = check;
+        match *tls {}
+    }
 }
 
 /// Closes a TLS data connection that carries no data: `close_notify`, then

@@ -107,7 +107,9 @@ impl TlsConfig {
 
     /// Refuse `PROT P` data connections whose TLS handshake did not resume
     /// the session (the transfer fails with `522`). Off by default: Python's
-    /// ftplib, for one, never resumes.
+    /// ftplib, for one, never resumes. Sets the engine's
+    /// [`ServerConfig::require_tls_session_reuse`](ftp_proto::server::ServerConfig::require_tls_session_reuse)
+    /// when the server is bound; the engine decides each handshake.
     #[must_use]
     pub fn require_session_reuse(mut self, required: bool) -> Self {
         self.require_session_reuse = required;
