@@ -110,7 +110,8 @@ impl Client {
         #[cfg(feature = "tls")]
         if options.security == Security::ImplicitTls {
             let tls = options.tls.as_ref().ok_or(Error::TlsNotConfigured)?;
-            let handshake = transport.upgrade_client(tls.connector(), tls.name_for(peer.ip()));
+            let handshake =
+                transport.upgrade_client(crate::tls::connector(tls), tls.name_for(peer.ip()));
             tokio::time::timeout(options.connect_timeout, handshake)
                 .await
                 .map_err(|_| Error::ConnectTimeout)?
@@ -840,8 +841,8 @@ impl Client {
                 let tls = self.options.tls.as_ref().ok_or_else(|| {
                     io::Error::new(io::ErrorKind::Unsupported, "no TLS configuration")
                 })?;
-                let handshake =
-                    transport.upgrade_client(tls.connector(), tls.name_for(self.peer.ip()));
+                let handshake = transport
+                    .upgrade_client(crate::tls::connector(tls), tls.name_for(self.peer.ip()));
                 tokio::time::timeout(self.options.connect_timeout, handshake)
                     .await
                     .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
@@ -893,7 +894,7 @@ impl Client {
         let handshake = self
             .driver
             .transport_mut()
-            .upgrade_client(tls.connector(), name);
+            .upgrade_client(crate::tls::connector(&tls), name);
         let result = tokio::time::timeout(self.options.connect_timeout, handshake).await;
         let now = self.driver.now();
         match result {

@@ -1,7 +1,6 @@
 //! Data connections: passive listeners within a port range, active
 //! connects, TLS for `PROT P`, and the byte pumps of a transfer.
 
-use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
@@ -22,35 +21,14 @@ use super::ServerTls;
 /// transfer, reused for every chunk).
 pub(crate) const TRANSFER_BUFFER: usize = 256 * 1024;
 
-/// A random-ish number without a dependency: std's per-process random hash keys.
-fn random_u64() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0x9e37_79b9_7f4a_7c15);
-    h.finish()
-}
-
 /// Binds a passive listener on `ip`: port 0 without a range; with one, from
-/// a random port of the range, each port tried once.
+/// a random port of the range, each port tried once (the shared
+/// [`ftp_proto_std::net::bind_passive`]).
 pub(crate) fn bind_passive(
     ip: IpAddr,
     range: Option<&RangeInclusive<u16>>,
 ) -> io::Result<TcpListener> {
-    let Some(range) = range else {
-        return bind_one(SocketAddr::new(ip, 0));
-    };
-    let (low, high) = (*range.start(), *range.end());
-    let count = u64::from(high.saturating_sub(low)) + 1;
-    let start = random_u64() % count;
-    let mut last = io::Error::new(io::ErrorKind::AddrInUse, "passive port range exhausted");
-    for i in 0..count {
-        let offset = u16::try_from((start + i) % count).unwrap_or(0);
-        let port = low.saturating_add(offset);
-        match bind_one(SocketAddr::new(ip, port)) {
-            Ok(l) => return Ok(l),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
+    ftp_proto_std::net::bind_passive(ip, range, bind_one)
 }
 
 fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
@@ -73,12 +51,7 @@ pub(crate) async fn connect_active(local: IpAddr, addr: SocketAddr) -> io::Resul
     } else {
         TcpSocket::new_v6()?
     };
-    let local = match (local.to_canonical(), addr.ip()) {
-        (IpAddr::V4(l), IpAddr::V4(_)) => IpAddr::V4(l),
-        (l @ IpAddr::V6(_), IpAddr::V6(_)) => l,
-        (_, IpAddr::V4(_)) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-        (_, IpAddr::V6(_)) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
-    };
+    let local = ftp_proto_std::net::active_bind_ip(local, addr);
     socket.bind(SocketAddr::new(local, 0))?;
     socket.connect(addr).await
 }
@@ -125,7 +98,7 @@ where
     };
     #[cfg(feature = "tls")]
     {
-        let Ok(stream) = tls.acceptor.accept(stream).await else {
+        let Ok(stream) = super::tls::acceptor(tls).accept(stream).await else {
             tracing::info!("data connection TLS handshake failed");
             return TransferOutcome::TlsFailed;
         };

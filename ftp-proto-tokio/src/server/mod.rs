@@ -265,7 +265,7 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
         #[cfg(feature = "tls")]
         {
             config.require_tls_session_reuse =
-                tls.as_ref().is_some_and(|t| t.require_session_reuse);
+                tls.as_ref().is_some_and(TlsConfig::session_reuse_required);
         }
         // The engine lets transfers finish after `shutdown`, and aborts them
         // at the end of the grace period itself.
@@ -497,7 +497,7 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
         };
         #[cfg(feature = "tls")]
         {
-            let handshake = control.upgrade_server(tls.acceptor);
+            let handshake = control.upgrade_server(tls::acceptor(&tls));
             if !matches!(
                 tokio::time::timeout(shared.handshake_timeout, handshake).await,
                 Ok(Ok(()))

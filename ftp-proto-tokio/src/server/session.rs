@@ -399,7 +399,10 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         };
         #[cfg(feature = "tls")]
         {
-            let handshake = self.driver.transport_mut().upgrade_server(tls.acceptor);
+            let handshake = self
+                .driver
+                .transport_mut()
+                .upgrade_server(super::tls::acceptor(&tls));
             let ok = matches!(
                 tokio::time::timeout(self.shared.handshake_timeout, handshake).await,
                 Ok(Ok(()))
