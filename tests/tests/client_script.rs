@@ -612,6 +612,91 @@ fn auth_tls_pauses_and_protects_data() {
 }
 
 #[test]
+fn explicit_tls_setting_secures_the_greeting_and_protects_data_after_login() {
+    let config = ClientConfig {
+        explicit_tls: true,
+        ..ClientConfig::default()
+    };
+    let mut s = Script {
+        c: ClientSession::new(
+            config.clone(),
+            "203.0.113.5:21".parse().unwrap(),
+            Instant::ZERO,
+        ),
+        now: Instant::ZERO,
+        sent: Vec::new(),
+        events: Vec::new(),
+    };
+    // A login queued early waits behind AUTH TLS.
+    let login = s.c.login(s.now, "u", Secret::new("p"), None).unwrap();
+    s.feed(b"220 hello\r\n");
+    assert!(s.finished(OpId::GREETING).is_none());
+    assert_eq!(s.sent(), "AUTH TLS\r\n");
+    s.feed(b"234 go ahead\r\n");
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::UpgradeTls))
+    );
+    s.c.tls_established(s.now).unwrap();
+    assert_eq!(s.sent(), "PBSZ 0\r\n");
+    // This server wants PBSZ/PROT after login.
+    s.feed(b"503 login first\r\n");
+    assert!(matches!(
+        s.finished(OpId::GREETING),
+        Some(Ok(Outcome::Connected(_)))
+    ));
+    assert_eq!(s.c.data_protection(), DataProtection::Clear);
+    assert_eq!(s.sent(), "USER u\r\n");
+    s.feed(b"331 pass\r\n");
+    assert_eq!(s.sent(), "PASS p\r\n");
+    s.feed(b"230 in\r\n");
+    assert!(s.finished(login).is_none(), "login waits for PROT P");
+    assert_eq!(s.sent(), "PBSZ 0\r\n");
+    s.feed(b"200 PBSZ=0\r\n");
+    assert_eq!(s.sent(), "PROT P\r\n");
+    s.feed(b"200 Private\r\n");
+    assert!(matches!(s.finished(login), Some(Ok(Outcome::LoggedIn(_)))));
+    assert_eq!(s.c.data_protection(), DataProtection::Private);
+
+    // PBSZ/PROT accepted before login: nothing is re-sent after it.
+    let mut s = Script {
+        c: ClientSession::new(
+            config.clone(),
+            "203.0.113.5:21".parse().unwrap(),
+            Instant::ZERO,
+        ),
+        now: Instant::ZERO,
+        sent: Vec::new(),
+        events: Vec::new(),
+    };
+    s.feed(b"220 hello\r\n234 ok\r\n");
+    s.c.tls_established(s.now).unwrap();
+    s.feed(b"200 PBSZ=0\r\n200 Private\r\n");
+    assert!(matches!(
+        s.finished(OpId::GREETING),
+        Some(Ok(Outcome::Connected(_)))
+    ));
+    let login = s.c.login(s.now, "u", Secret::new("p"), None).unwrap();
+    s.feed(b"331 pass\r\n230 in\r\n");
+    assert_eq!(
+        s.sent(),
+        "AUTH TLS\r\nPBSZ 0\r\nPROT P\r\nUSER u\r\nPASS p\r\n"
+    );
+    assert!(matches!(s.finished(login), Some(Ok(Outcome::LoggedIn(_)))));
+
+    // AUTH TLS refused: the greeting operation fails, nothing in clear.
+    let mut s = Script {
+        c: ClientSession::new(config, "203.0.113.5:21".parse().unwrap(), Instant::ZERO),
+        now: Instant::ZERO,
+        sent: Vec::new(),
+        events: Vec::new(),
+    };
+    s.feed(b"220 hello\r\n502 no TLS here\r\n");
+    assert!(matches!(s.finished(OpId::GREETING), Some(Err(_))));
+}
+
+#[test]
 fn active_mode_accepts_only_the_server_and_bounds_foreign_peers() {
     let cfg = ClientConfig {
         data_mode: DataConnectionMode::Active { always_eprt: false },

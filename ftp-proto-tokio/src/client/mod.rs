@@ -117,8 +117,19 @@ impl Client {
                 .map_err(|_| Error::ConnectTimeout)?
                 .map_err(error::from_io)?;
         }
+        #[allow(unused_mut, reason = "only changed with TLS")]
+        let mut engine = options.engine.clone();
+        #[cfg(feature = "tls")]
+        if options.security == Security::ExplicitTls {
+            if options.tls.is_none() {
+                return Err(Error::TlsNotConfigured);
+            }
+            // The engine runs AUTH TLS, PBSZ 0 and PROT P as part of the
+            // greeting, and again PBSZ/PROT after login when refused before.
+            engine.explicit_tls = true;
+        }
         let clock = Clock::new();
-        let session = ClientSession::new(options.engine.clone(), peer, clock.now());
+        let session = ClientSession::new(engine, peer, clock.now());
         let mut client = Self {
             driver: Driver::new(session, transport, clock),
             options,
@@ -133,14 +144,6 @@ impl Client {
             buf: vec![0; DATA_BUFFER_SIZE].into_boxed_slice(),
         };
         client.run(OpId::GREETING).await?;
-        #[cfg(feature = "tls")]
-        if client.options.security == Security::ExplicitTls {
-            if client.options.tls.is_none() {
-                return Err(Error::TlsNotConfigured);
-            }
-            let op = client.engine(ClientSession::auth_tls)?;
-            client.run(op).await?;
-        }
         Ok(client)
     }
 
@@ -176,12 +179,6 @@ impl Client {
         let Outcome::LoggedIn(reply) = self.run(op).await? else {
             return Err(Error::UnexpectedOutcome);
         };
-        if self.options.security != Security::Plain
-            && self.session().data_protection() == ftp_proto::data::DataProtection::Clear
-        {
-            let op = self.engine(ClientSession::protect_data)?;
-            self.run(op).await?;
-        }
         Ok(reply)
     }
 

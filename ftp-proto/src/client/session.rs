@@ -542,10 +542,22 @@ impl ClientSession {
                 self.ops.pop_front();
                 self.front_started = false;
                 self.phase = Phase::Ready;
-                self.events.push_back(ClientEvent::Finished {
-                    op: OpId::GREETING,
-                    result: Ok(Outcome::Connected(reply)),
-                });
+                if self.config.explicit_tls && !self.control_tls {
+                    // The greeting operation goes on with AUTH TLS, ahead
+                    // of anything queued (nothing goes out in clear).
+                    self.ops.push_front(Op {
+                        id: OpId::GREETING,
+                        kind: OpKind::AuthTls {
+                            stage: super::ops::TlsStage::Auth,
+                            greeting: Some(reply),
+                        },
+                    });
+                } else {
+                    self.events.push_back(ClientEvent::Finished {
+                        op: OpId::GREETING,
+                        result: Ok(Outcome::Connected(reply)),
+                    });
+                }
                 let now = self.now;
                 self.advance(now);
             }
