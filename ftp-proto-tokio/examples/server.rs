@@ -45,6 +45,8 @@ Options:
   --require-tls            refuse login before AUTH TLS and transfers without PROT P
   --idle-timeout SECONDS   close idle sessions after this long (default 300; 0: never)
   --max-connections N      most simultaneous connections (default 1024)
+  --inline-lookups         SIZE/MDTM/CWD lookups on the session's task instead of
+                           the blocking pool (for a root on a local disk)
   -h, --help               show this help
 ";
 
@@ -62,6 +64,7 @@ struct Options {
     require_tls: bool,
     idle_timeout: u64,
     max_connections: usize,
+    inline_lookups: bool,
 }
 
 enum Parsed {
@@ -83,6 +86,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
         require_tls: false,
         idle_timeout: 300,
         max_connections: 1024,
+        inline_lookups: false,
     };
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -114,6 +118,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
                 o.users.push((user.to_owned(), password.to_owned()));
             }
             "--anonymous" => o.anonymous = true,
+            "--inline-lookups" => o.inline_lookups = true,
             "--passive-ports" => {
                 let v = value()?;
                 let range = v
@@ -153,7 +158,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
         if inline.is_some()
             && matches!(
                 name.as_str(),
-                "--anonymous" | "--implicit-tls" | "--require-tls"
+                "--anonymous" | "--implicit-tls" | "--require-tls" | "--inline-lookups"
             )
         {
             return Err(format!("{name} takes no value"));
@@ -227,12 +232,15 @@ async fn run(o: Options) -> Result<(), String> {
         (true, false) => Box::new(FirstOf::new(AnonymousOnly::new(), users)),
         (false, _) => Box::new(users),
     };
-    let mut builder = Server::builder(Blocking::new(auth), FilesystemRoots::new(&root))
-        .allow_anonymous(o.anonymous)
-        .max_connections(o.max_connections)
-        .idle_timeout((o.idle_timeout > 0).then(|| Duration::from_secs(o.idle_timeout)))
-        .implicit_tls(o.implicit_tls)
-        .require_tls(o.require_tls);
+    let mut builder = Server::builder(
+        Blocking::new(auth),
+        FilesystemRoots::new(&root).inline_lookups(o.inline_lookups),
+    )
+    .allow_anonymous(o.anonymous)
+    .max_connections(o.max_connections)
+    .idle_timeout((o.idle_timeout > 0).then(|| Duration::from_secs(o.idle_timeout)))
+    .implicit_tls(o.implicit_tls)
+    .require_tls(o.require_tls);
     for addr in &o.listen {
         builder = builder.listen(*addr);
     }
