@@ -15,6 +15,14 @@
 //!   clients, with TLS session resumption on data connections.
 //! - [`storage`] and [`auth`]: what the async server serves and whom it lets in.
 //!
+//! ## Feature `tls`
+//! On by default. It gates every use of rustls and tokio-rustls: client
+//! FTPS ([`tls`], `ClientOptions::explicit_tls`/`implicit_tls`), server FTPS
+//! (`server::TlsConfig` and the builder's `tls`, `implicit_tls` and
+//! `require_tls`), and the TLS variants of [`Transport`](driver::Transport).
+//! Without it the crate builds and serves plain FTP only, and the engine
+//! refuses `AUTH TLS` and `PROT P` for the server.
+//!
 //! ## Client example
 //! ```no_run
 //! use ftp_proto_tokio::client::{Client, ClientOptions};

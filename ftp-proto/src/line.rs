@@ -12,10 +12,15 @@
 //! - [`LineRef::text`] is the line without its CR LF, with Telnet decoding
 //!   applied. On the plain path (no 0xFF and no NUL in the line) it is a slice
 //!   of the input buffer.
-//! - Dropping the `LineRef` consumes the line lazily: the buffer remembers how
-//!   many bytes to skip and applies that (an O(1) `BytesMut::advance`) on the
-//!   next call. Framing a plain line therefore allocates nothing and touches no
-//!   reference count.
+//! - Dropping the `LineRef` consumes the line lazily: the buffer only moves
+//!   its read offset; the bytes of returned lines are dropped from the front
+//!   of the buffer (one O(1) `BytesMut::advance`) when it is next appended to.
+//!   Framing a plain line therefore allocates nothing, touches no reference
+//!   count and moves no byte.
+//! - [`LineRef::into_text`] gives the same text with the lifetime of the
+//!   buffer borrow, and [`LineBuffer::last_line`] gives it again after the
+//!   `LineRef` is gone (until the framer is used again): a caller can decide
+//!   from the text, then keep it borrowed without copying it.
 //! - [`LineRef::into_bytes`] turns the line into an owned [`Bytes`] of exactly
 //!   `text()`: `split_to(..).freeze()` plus a slice (no copy) on the plain path,
 //!   a copy of the decoded text otherwise.
@@ -62,8 +67,9 @@
 //! (the CR counts). When more accumulate, [`LineError::TooLong`] is reported
 //! once, the buffered bytes are dropped, and all further input up to and
 //! including the next LF is discarded as it arrives, without being buffered.
-//! The buffer therefore never holds more than `max_line_len` bytes plus what
-//! the latest append added before the next call to [`LineBuffer::next_line`].
+//! The buffer therefore never holds more than `max_line_len` bytes of an
+//! unfinished line plus what the latest append added (lines already returned
+//! from that append are dropped at the next append).
 
 use alloc::vec::Vec;
 use bytes::{Buf, Bytes, BytesMut};
@@ -143,9 +149,12 @@ pub enum LineError {
 pub struct LineBuffer {
     buf: BytesMut,
     config: LineConfig,
-    /// Bytes at the front of `buf` that belong to the last returned line.
-    pending_advance: usize,
-    /// Bytes after `pending_advance` already searched for LF without success.
+    /// Bytes at the front of `buf` already returned as lines. They are dropped
+    /// lazily, when the buffer is next appended to, so framing a line costs no
+    /// `BytesMut::advance`.
+    start: usize,
+    /// Offset in `buf` (at least `start`) up to which the current line was
+    /// searched for LF without success.
     scanned: usize,
     /// An IAC or NUL byte was seen in the current line (decoding needed).
     special: bool,
@@ -153,6 +162,66 @@ pub struct LineBuffer {
     discarding: bool,
     /// Decoded text of the current line when Telnet decoding changed it.
     scratch: Vec<u8>,
+    /// The line most recently returned by [`LineBuffer::next_line`], while it
+    /// is still buffered.
+    current: Option<LineSpan>,
+    /// The LF/IAC/NUL search, prepared once.
+    searcher: LfSearcher,
+}
+
+/// A `memchr3` for LF, IAC and NUL whose CPU dispatch and needle broadcast are
+/// done once, when the framer is built, instead of on every line (about a
+/// sixth of the cost of framing a short line).
+#[derive(Debug, Clone, Copy)]
+enum LfSearcher {
+    /// AVX2 (x86_64, detected at run time with `std`).
+    #[cfg(target_arch = "x86_64")]
+    Avx2(memchr::arch::x86_64::avx2::memchr::Three),
+    /// SSE2 (every x86_64).
+    #[cfg(target_arch = "x86_64")]
+    Sse2(memchr::arch::x86_64::sse2::memchr::Three),
+    /// Elsewhere: `memchr::memchr3`, which dispatches per call.
+    Generic,
+}
+
+impl LfSearcher {
+    fn new() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use memchr::arch::x86_64::{avx2, sse2};
+            if let Some(three) = avx2::memchr::Three::new(LF, IAC, NUL) {
+                return Self::Avx2(three);
+            }
+            if let Some(three) = sse2::memchr::Three::new(LF, IAC, NUL) {
+                return Self::Sse2(three);
+            }
+        }
+        Self::Generic
+    }
+
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2(three) => three.find(haystack),
+            #[cfg(target_arch = "x86_64")]
+            Self::Sse2(three) => three.find(haystack),
+            Self::Generic => memchr::memchr3(LF, IAC, NUL, haystack),
+        }
+    }
+}
+
+/// Where the most recently returned line is.
+#[derive(Debug, Clone, Copy)]
+struct LineSpan {
+    /// Offset of its text in `buf`.
+    start: usize,
+    /// Length of its text in `buf` (CR LF excluded).
+    len: usize,
+    /// The text is in `scratch`, decoded.
+    decoded: bool,
+    bare_lf: bool,
+    telnet_sync: bool,
 }
 
 impl LineBuffer {
@@ -162,11 +231,13 @@ impl LineBuffer {
         Self {
             buf: BytesMut::new(),
             config,
-            pending_advance: 0,
+            start: 0,
             scanned: 0,
             special: false,
             discarding: false,
             scratch: Vec::new(),
+            current: None,
+            searcher: LfSearcher::new(),
         }
     }
 
@@ -176,17 +247,20 @@ impl LineBuffer {
         &self.config
     }
 
-    fn apply_pending(&mut self) {
-        if self.pending_advance > 0 {
-            let n = self.pending_advance.min(self.buf.len());
+    /// Drops the lines already returned from the front of the buffer.
+    fn compact(&mut self) {
+        self.current = None;
+        if self.start > 0 {
+            let n = self.start.min(self.buf.len());
             self.buf.advance(n);
-            self.pending_advance = 0;
+            self.scanned = self.scanned.saturating_sub(n);
+            self.start = 0;
         }
     }
 
     /// Appends received bytes.
     pub fn extend_from_slice(&mut self, data: &[u8]) {
-        self.apply_pending();
+        self.compact();
         self.buf.extend_from_slice(data);
     }
 
@@ -194,14 +268,14 @@ impl LineBuffer {
     /// with tokio's `read_buf`). Only **append** to it: removing or changing
     /// bytes already there breaks framing (the scan resumes at an offset).
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
-        self.apply_pending();
+        self.compact();
         &mut self.buf
     }
 
     /// How many received bytes are buffered and not yet returned as lines.
     #[must_use]
     pub fn buffered_len(&self) -> usize {
-        self.buf.len().saturating_sub(self.pending_advance)
+        self.buf.len().saturating_sub(self.start)
     }
 
     /// Drops every buffered byte and returns how many there were. Used when
@@ -209,94 +283,164 @@ impl LineBuffer {
     /// plaintext that followed the command must never be replayed inside TLS).
     /// Also ends any discarding of an overlong line.
     pub fn discard_buffered(&mut self) -> usize {
-        self.apply_pending();
-        let n = self.buf.len();
+        let n = self.buffered_len();
         self.buf.clear();
+        self.start = 0;
         self.scanned = 0;
         self.special = false;
         self.discarding = false;
+        self.current = None;
         n
     }
 
-    /// The offset of the next LF, searched from `scanned`. When decoding is on,
-    /// one `memchr3` pass also notes IAC and NUL bytes in `special`, so plain
-    /// lines are scanned once.
+    /// The offset in `buf` of the next LF, searched from `scanned`. When
+    /// decoding is on, one `memchr3` pass also notes IAC and NUL bytes in
+    /// `special`, so plain lines are scanned once.
+    #[inline]
     fn find_lf(&mut self) -> Option<usize> {
-        let mut pos = self.scanned.min(self.buf.len());
+        let pos = self.scanned;
+        let rest = self.buf.get(pos..)?;
         if !self.config.decode_telnet {
-            return memchr::memchr(LF, self.buf.get(pos..)?).map(|i| pos + i);
+            return memchr::memchr(LF, rest).map(|i| pos + i);
         }
+        let i = self.searcher.find(rest)?;
+        if rest.get(i) == Some(&LF) {
+            return Some(pos + i);
+        }
+        self.find_lf_special(pos + i)
+    }
+
+    /// [`find_lf`](Self::find_lf) after an IAC or NUL at `at`.
+    #[cold]
+    #[inline(never)]
+    fn find_lf_special(&mut self, at: usize) -> Option<usize> {
+        self.special = true;
+        let mut pos = at + 1;
         loop {
             let rest = self.buf.get(pos..)?;
-            let i = memchr::memchr3(LF, IAC, NUL, rest)?;
+            let i = self.searcher.find(rest)?;
             if rest.get(i) == Some(&LF) {
                 return Some(pos + i);
             }
-            self.special = true;
             pos += i + 1;
         }
+    }
+
+    /// Skips input through the next LF after an overlong line; `false` when
+    /// all buffered input was dropped and more is needed.
+    #[cold]
+    #[inline(never)]
+    fn skip_discarded(&mut self) -> bool {
+        match memchr::memchr(LF, self.buf.get(self.start..).unwrap_or_default()) {
+            None => {
+                self.buf.clear();
+                self.start = 0;
+                self.scanned = 0;
+                false
+            }
+            Some(i) => {
+                self.start += i + 1;
+                self.scanned = self.start;
+                self.discarding = false;
+                true
+            }
+        }
+    }
+
+    /// No LF buffered: either wait for more input or refuse an overlong line.
+    #[cold]
+    #[inline(never)]
+    fn incomplete(&mut self) -> Option<Result<LineRef<'_>, LineError>> {
+        if self.buffered_len() > self.config.max_line_len {
+            self.buf.clear();
+            self.start = 0;
+            self.scanned = 0;
+            self.special = false;
+            self.discarding = true;
+            return Some(Err(LineError::TooLong));
+        }
+        self.scanned = self.buf.len();
+        None
     }
 
     /// The next complete line, `None` when more input is needed.
     ///
     /// Errors are reported once per offending line and the framer stays usable.
+    #[inline]
     pub fn next_line(&mut self) -> Option<Result<LineRef<'_>, LineError>> {
-        self.apply_pending();
-        if self.discarding {
-            match memchr::memchr(LF, &self.buf) {
-                None => {
-                    self.buf.clear();
-                    return None;
-                }
-                Some(i) => {
-                    self.buf.advance(i + 1);
-                    self.discarding = false;
-                    self.scanned = 0;
-                }
-            }
+        self.current = None;
+        if self.discarding && !self.skip_discarded() {
+            return None;
         }
         let Some(lf) = self.find_lf() else {
-            if self.buf.len() > self.config.max_line_len {
-                self.buf.clear();
-                self.scanned = 0;
-                self.special = false;
-                self.discarding = true;
-                return Some(Err(LineError::TooLong));
-            }
-            self.scanned = self.buf.len();
-            return None;
+            return self.incomplete();
         };
-        self.scanned = 0;
+        let start = self.start;
+        self.start = lf + 1;
+        self.scanned = lf + 1;
         let special = core::mem::take(&mut self.special);
-        let consumed = lf + 1;
-        if lf > self.config.max_line_len {
-            self.pending_advance = consumed;
+        let raw = self.buf.get(start..lf).unwrap_or_default();
+        if raw.len() > self.config.max_line_len {
             return Some(Err(LineError::TooLong));
         }
-        let raw = self.buf.get(..lf).unwrap_or_default();
-        let (raw, bare_lf) = match raw.split_last() {
-            Some((&CR, head)) => (head, false),
-            _ => (raw, true),
+        let (len, bare_lf) = match raw.last() {
+            Some(&CR) => (raw.len() - 1, false),
+            _ => (raw.len(), true),
         };
-        self.pending_advance = consumed;
         if bare_lf && !self.config.accept_bare_lf {
             return Some(Err(LineError::BareLineFeed));
         }
-        let text_len = raw.len();
-        let mut decoded = false;
-        let mut telnet_sync = false;
-        if special {
-            telnet_sync = decode_telnet(raw, &mut self.scratch);
-            decoded = true;
-        }
-        Some(Ok(LineRef {
-            owner: self,
-            text_len,
-            consumed,
-            decoded,
+        let mut span = LineSpan {
+            start,
+            len,
+            decoded: false,
             bare_lf,
-            telnet_sync,
-        }))
+            telnet_sync: false,
+        };
+        if special {
+            span.telnet_sync = self.decode_current(start, len);
+            span.decoded = true;
+        }
+        self.current = Some(span);
+        Some(Ok(LineRef { owner: self }))
+    }
+
+    /// Decodes the line at `start..start + len` into `scratch`.
+    #[cold]
+    #[inline(never)]
+    fn decode_current(&mut self, start: usize, len: usize) -> bool {
+        let raw = self.buf.get(start..start + len).unwrap_or_default();
+        decode_telnet(raw, &mut self.scratch)
+    }
+
+    /// The text of the current line (see [`LineBuffer::last_line`]).
+    #[inline]
+    fn current_text(&self) -> &[u8] {
+        match self.current {
+            Some(LineSpan { decoded: true, .. }) => &self.scratch,
+            Some(LineSpan { start, len, .. }) => {
+                self.buf.get(start..start + len).unwrap_or_default()
+            }
+            None => &[],
+        }
+    }
+
+    /// The text of the line most recently returned by
+    /// [`next_line`](Self::next_line), exactly as [`LineRef::text`] gave it,
+    /// borrowed from the buffer; `None` when that call returned no line, or
+    /// when the line is no longer buffered ([`LineRef::into_bytes`] took it,
+    /// or the buffer was appended to or discarded since).
+    ///
+    /// Lines are consumed lazily, so a caller can decide what to do with a
+    /// line through its [`LineRef`], drop it, and still borrow its text for
+    /// as long as it borrows the framer (this is how [`ReplyParser`] returns
+    /// single-line replies without copying them).
+    ///
+    /// [`ReplyParser`]: crate::reply::ReplyParser
+    #[must_use]
+    #[inline]
+    pub fn last_line(&self) -> Option<&[u8]> {
+        self.current.map(|_| self.current_text())
     }
 }
 
@@ -349,59 +493,77 @@ fn decode_telnet(raw: &[u8], out: &mut Vec<u8>) -> bool {
 #[must_use = "dropping a LineRef consumes the line"]
 pub struct LineRef<'a> {
     owner: &'a mut LineBuffer,
-    text_len: usize,
-    consumed: usize,
-    decoded: bool,
-    bare_lf: bool,
-    telnet_sync: bool,
 }
 
-impl LineRef<'_> {
+impl<'a> LineRef<'a> {
+    #[inline]
+    fn span(&self) -> Option<LineSpan> {
+        self.owner.current
+    }
+
     /// The line without CR LF, Telnet-decoded.
     #[must_use]
+    #[inline]
     pub fn text(&self) -> &[u8] {
-        if self.decoded {
-            &self.owner.scratch
-        } else {
-            self.owner.buf.get(..self.text_len).unwrap_or_default()
-        }
+        self.owner.current_text()
+    }
+
+    /// [`text`](Self::text) with the lifetime of the buffer rather than of
+    /// this `LineRef`: the line stays borrowed from the [`LineBuffer`] until
+    /// the framer is used again (zero-copy on the plain path).
+    #[must_use]
+    #[inline]
+    pub fn into_text(self) -> &'a [u8] {
+        let owner: &'a LineBuffer = self.owner;
+        owner.current_text()
     }
 
     /// Whether the line ended with LF alone (no CR).
     #[must_use]
+    #[inline]
     pub fn bare_lf(&self) -> bool {
-        self.bare_lf
+        self.span().is_some_and(|s| s.bare_lf)
     }
 
     /// Whether a Telnet Interrupt Process (`IAC IP`) or Synch mark (`IAC DM`)
     /// was removed from the line: the command is urgent (ABOR, STAT).
     #[must_use]
+    #[inline]
     pub fn telnet_sync(&self) -> bool {
-        self.telnet_sync
+        self.span().is_some_and(|s| s.telnet_sync)
     }
 
     /// Whether Telnet or `CR NUL` decoding changed the line (then
     /// [`LineRef::into_bytes`] copies).
     #[must_use]
+    #[inline]
     pub fn was_decoded(&self) -> bool {
-        self.decoded
+        self.span().is_some_and(|s| s.decoded)
     }
 
     /// The line as owned bytes, exactly [`LineRef::text`]: a zero-copy slice
     /// of the input buffer on the plain path, a copy when decoding changed it.
     #[must_use]
     pub fn into_bytes(self) -> Bytes {
-        if self.decoded {
-            return Bytes::copy_from_slice(&self.owner.scratch);
-        }
         let owner = self.owner;
-        if owner.pending_advance != self.consumed || self.consumed > owner.buf.len() {
+        let Some(span) = owner.current else {
+            return Bytes::new();
+        };
+        if span.decoded {
+            return Bytes::copy_from_slice(&owner.scratch);
+        }
+        // Drop the lines before this one, then split this one (through its LF) off.
+        let end = owner.start;
+        if span.start > end || end > owner.buf.len() {
             // Cannot happen: the LineRef borrows the buffer mutably since next_line.
             return Bytes::new();
         }
-        owner.pending_advance = 0;
-        let whole = owner.buf.split_to(self.consumed).freeze();
-        whole.slice(..self.text_len.min(whole.len()))
+        owner.buf.advance(span.start);
+        let whole = owner.buf.split_to(end - span.start).freeze();
+        owner.start = 0;
+        owner.scanned = 0;
+        owner.current = None;
+        whole.slice(..span.len.min(whole.len()))
     }
 }
 
@@ -531,6 +693,34 @@ mod tests {
         // Exactly at the limit (CR counted) is fine.
         lb.extend_from_slice(b"0123456789abcde\r\n");
         assert_eq!(lb.next_line().unwrap().unwrap().text(), b"0123456789abcde");
+    }
+
+    #[test]
+    fn text_outlives_the_line_ref() {
+        let mut lb = LineBuffer::new(LineConfig::default());
+        lb.extend_from_slice(b"200 ok\r\nX\xff\xffY\r\n");
+        let plain = lb.next_line().unwrap().unwrap().into_text();
+        assert_eq!(plain, b"200 ok");
+        let line = lb.next_line().unwrap().unwrap();
+        assert!(line.was_decoded());
+        drop(line);
+        assert_eq!(lb.last_line(), Some(&b"X\xffY"[..]));
+        assert!(lb.next_line().is_none());
+        assert_eq!(lb.last_line(), None);
+        // The line stays readable until the framer is used again.
+        lb.extend_from_slice(b"PWD\r\n");
+        let _ = lb.next_line().unwrap().unwrap();
+        let text = lb.last_line().unwrap();
+        assert_eq!(text, b"PWD");
+        lb.extend_from_slice(b"NO");
+        assert_eq!(lb.last_line(), None);
+        assert_eq!(lb.buffered_len(), 2);
+        // into_bytes takes the line: nothing left to borrow.
+        lb.extend_from_slice(b"OP\r\n");
+        let b = lb.next_line().unwrap().unwrap().into_bytes();
+        assert_eq!(b, Bytes::from_static(b"NOOP"));
+        assert_eq!(lb.last_line(), None);
+        assert_eq!(lb.buffered_len(), 0);
     }
 
     #[test]

@@ -152,42 +152,29 @@ async fn exercise(server: &PeerServer, options: ClientOptions) {
     upload.finish().await.expect("STOR first half");
     let offset = client.size("resumed.bin").await.unwrap();
     assert_eq!(offset, half as u64);
-    match client.store_writer("resumed.bin", offset).await {
-        Ok(mut upload) => {
-            upload.write_all(&data[half..]).await.unwrap();
-            upload.finish().await.expect("STOR second half");
-            assert_eq!(
-                std::fs::read(root.join("resumed.bin")).unwrap(),
-                data,
-                "{kind}"
-            );
-        }
-        // ProFTPD refuses REST + STOR unless `AllowStoreRestart on`.
-        Err(e) if server.kind() == PeerKind::Proftpd && reply_code(&e) == Some(451) => {
-            client.delete("resumed.bin").await.expect("DELE");
-            client
-                .store("resumed.bin", 0, &mut &data[..])
-                .await
-                .unwrap_or_else(|e| panic!("{kind}: STOR: {e}"));
-        }
-        Err(e) => panic!("{kind}: REST + STOR: {e}"),
-    }
+    let mut upload = client
+        .store_writer("resumed.bin", offset)
+        .await
+        .unwrap_or_else(|e| panic!("{kind}: REST + STOR: {e}"));
+    upload.write_all(&data[half..]).await.unwrap();
+    upload.finish().await.expect("STOR second half");
+    assert_eq!(
+        std::fs::read(root.join("resumed.bin")).unwrap(),
+        data,
+        "{kind}"
+    );
 
-    let appended = client.append("resumed.bin", &mut &b"+tail"[..]).await;
-    match appended {
-        Ok(_) => {
-            let mut expected = data.clone();
-            expected.extend_from_slice(b"+tail");
-            assert_eq!(
-                std::fs::read(root.join("resumed.bin")).unwrap(),
-                expected,
-                "{kind}"
-            );
-        }
-        // ProFTPD refuses APPE too unless `AllowStoreRestart on`.
-        Err(e) if server.kind() == PeerKind::Proftpd && reply_code(&e) == Some(451) => {}
-        Err(e) => panic!("{kind}: APPE: {e}"),
-    }
+    client
+        .append("resumed.bin", &mut &b"+tail"[..])
+        .await
+        .unwrap_or_else(|e| panic!("{kind}: APPE: {e}"));
+    let mut expected = data.clone();
+    expected.extend_from_slice(b"+tail");
+    assert_eq!(
+        std::fs::read(root.join("resumed.bin")).unwrap(),
+        expected,
+        "{kind}"
+    );
 
     // Names and folders.
     client

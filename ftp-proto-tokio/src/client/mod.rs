@@ -6,8 +6,8 @@
 //! takes `&mut self`.
 //!
 //! # Transfers
-//! [`Client::retrieve`] returns a [`Download`] (an [`AsyncRead`](tokio::io::AsyncRead))
-//! and [`Client::store_writer`] an [`Upload`] (an [`AsyncWrite`](tokio::io::AsyncWrite)).
+//! [`Client::retrieve`] returns a [`Download`] (an [`AsyncRead`])
+//! and [`Client::store_writer`] an [`Upload`] (an [`AsyncWrite`]).
 //! A transfer is complete only when its data reached EOF **and** the
 //! server's final reply arrived: call `finish().await` to get that reply.
 //! A stream dropped without `finish` is aborted (`ABOR`) by the next call
@@ -39,7 +39,7 @@ use data::DataConn;
 
 pub use error::Error;
 pub use ftp_proto::client::{
-    ClientConfig, ClientError, CloseReason, Features, FileInfo, Reply, TransferStart,
+    ClientConfig, ClientError, CloseReason, Features, FileInfo, ListFormat, Reply, TransferStart,
 };
 pub use options::{ClientOptions, Security};
 pub use transfer::{Download, Upload};
@@ -339,9 +339,23 @@ impl Client {
     /// # Errors
     /// The server's refusal, a data-connection failure, or a session failure.
     pub async fn list(&mut self, path: Option<impl AsRef<[u8]>>) -> Result<Vec<FileInfo>, Error> {
+        self.list_with(path, ListFormat::Auto).await
+    }
+
+    /// Lists a directory in a chosen format: `MLSD` or `LIST` whatever
+    /// `FEAT` said, or [`ListFormat::Auto`] as [`list`](Self::list) does.
+    ///
+    /// # Errors
+    /// As [`list`](Self::list).
+    pub async fn list_with(
+        &mut self,
+        path: Option<impl AsRef<[u8]>>,
+        format: ListFormat,
+    ) -> Result<Vec<FileInfo>, Error> {
         let path = path.map(bytes_of);
         let wall_clock = wall_clock();
-        match self.op(move |s, now| s.list(now, path, wall_clock)).await? {
+        let list = move |s: &mut ClientSession, now| s.list_with(now, path, format, wall_clock);
+        match self.op(list).await? {
             Outcome::Listing { entries, .. } => Ok(entries),
             _ => Err(Error::UnexpectedOutcome),
         }
@@ -679,7 +693,13 @@ impl Client {
     /// input again, so frames out after each).
     async fn pump(&mut self) -> Result<(), Error> {
         loop {
-            self.driver.flush().await.map_err(error::from_io)?;
+            if let Err(e) = self.driver.flush().await {
+                // The control connection is gone: end every operation.
+                let now = self.driver.now();
+                self.driver.session_mut().close(now);
+                self.pump_events_only();
+                return Err(error::from_io(e));
+            }
             let event = match self.backlog.pop_front() {
                 Some(e) => e,
                 None => match self.driver.session_mut().poll_event() {

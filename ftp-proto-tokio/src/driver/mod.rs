@@ -23,9 +23,17 @@
 //! }
 //! ```
 //!
-//! The transport is a type parameter; [`Transport`] is the one the client
-//! (and the server) use: plain TCP that can be swapped for TLS mid-session
-//! (`AUTH TLS`) and back (`CCC`).
+//! The client runs exactly this loop, one operation at a time. The server
+//! waits on more than the control connection (answers computed by storage
+//! tasks, data connections, the transfer task, shutdown), so its step 3+4 is
+//! a `select!` with [`Driver::input`] as one branch; [`Driver::input`] is
+//! [`Driver::next_input`] that stays pending instead of reporting a stall,
+//! since another branch is then what moves the session on.
+//!
+//! The transport is a type parameter; [`Transport`] is the one both roles
+//! use: plain TCP that can be swapped for TLS mid-session (`AUTH TLS`, as
+//! TLS client or server) and back (`CCC`). A transport that fails is marked
+//! [broken](Driver::is_broken): nothing more is read, frames are dropped.
 
 mod transport;
 
@@ -125,6 +133,9 @@ pub struct Driver<S, T> {
     armed: Option<ftp_proto::Instant>,
     /// The transport reported EOF; no more reads.
     eof: bool,
+    /// The transport failed (or was declared failed): no more reads, and
+    /// frames are discarded instead of written.
+    broken: bool,
 }
 
 impl<S, T> Driver<S, T>
@@ -142,6 +153,7 @@ where
             timer: Box::pin(tokio::time::sleep_until(far_future())),
             armed: None,
             eof: false,
+            broken: false,
         }
     }
 
@@ -186,23 +198,48 @@ where
         self.eof
     }
 
+    /// Whether the transport failed: a read, write or flush returned an
+    /// error, or [`mark_broken`](Self::mark_broken) was called.
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// Declares the transport unusable (for example after a write timeout
+    /// the caller enforces, or a failed TLS handshake): from now on nothing
+    /// is read, and [`flush`](Self::flush) discards the session's frames.
+    /// The session is not told; the caller decides (typically
+    /// [`Session::handle_eof`] or closing it).
+    pub fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+
     /// Takes the session and transport back.
     pub fn into_parts(self) -> (S, T) {
         (self.session, self.io)
     }
 
     /// Writes every frame the session has queued, then flushes the transport.
+    /// Once the transport is [broken](Self::is_broken), frames are taken
+    /// and dropped: there is nobody left to read them.
     ///
     /// # Errors
-    /// The transport's write error.
+    /// The transport's write error; the driver is broken from then on (the
+    /// frames still queued are dropped).
     pub async fn flush(&mut self) -> io::Result<()> {
         let mut wrote = false;
         while let Some(frame) = self.session.poll_transmit() {
-            self.io.write_all(&frame).await?;
+            if self.broken {
+                continue;
+            }
+            if let Err(e) = self.io.write_all(&frame).await {
+                self.broken = true;
+                return Err(e);
+            }
             wrote = true;
         }
-        if wrote {
-            self.io.flush().await?;
+        if wrote && let Err(e) = self.io.flush().await {
+            self.broken = true;
+            return Err(e);
         }
         Ok(())
     }
@@ -213,9 +250,25 @@ where
     ///
     /// # Errors
     /// The transport's read error (the session is not told; the caller
-    /// decides, typically by closing it).
+    /// decides, typically by closing it); the driver is broken from then on.
     pub async fn next_input(&mut self) -> io::Result<Input> {
         poll_fn(|cx| self.poll_input(cx)).await
+    }
+
+    /// Like [`next_input`](Self::next_input), but never
+    /// [`Stalled`](Input::Stalled): with nothing to read and no deadline it
+    /// stays pending. For loops that also wait on other wake-ups (answers
+    /// computed elsewhere, data transfers, a shutdown signal) in a
+    /// `select!`, where one of those is what unblocks the session.
+    ///
+    /// # Errors
+    /// As [`next_input`](Self::next_input).
+    pub async fn input(&mut self) -> io::Result<Input> {
+        poll_fn(|cx| match self.poll_input(cx) {
+            Poll::Ready(Ok(Input::Stalled)) => Poll::Pending,
+            other => other,
+        })
+        .await
     }
 
     /// Poll form of [`next_input`](Self::next_input), for code that drives
@@ -227,7 +280,7 @@ where
         if let Poll::Ready(()) = self.poll_timer(cx) {
             return Poll::Ready(Ok(Input::Timeout));
         }
-        let reading = !self.eof && self.session.wants_input();
+        let reading = !self.eof && !self.broken && self.session.wants_input();
         if reading {
             let buffer = self.session.input_buffer();
             buffer.reserve(READ_CHUNK);
@@ -246,7 +299,10 @@ where
                     self.session.process_input(self.clock.now());
                     return Poll::Ready(Ok(Input::Read(n)));
                 }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Err(e)) => {
+                    self.broken = true;
+                    return Poll::Ready(Err(e));
+                }
                 Poll::Pending => {}
             }
         }
@@ -288,12 +344,16 @@ where
     }
 
     /// Flushes what the session still has to say, then shuts the
-    /// transport's sending side down (TLS `close_notify` first).
+    /// transport's sending side down (TLS `close_notify` first). A broken
+    /// transport is left alone.
     ///
     /// # Errors
     /// The transport's write error.
     pub async fn shutdown(&mut self) -> io::Result<()> {
         self.flush().await?;
+        if self.broken {
+            return Ok(());
+        }
         self.io.shutdown().await
     }
 }
@@ -366,6 +426,36 @@ mod tests {
         let seen = server.await.unwrap();
         assert_eq!(seen, ["USER u", "PASS p", "PWD", "QUIT"]);
         let _ = OpId::GREETING;
+    }
+
+    /// A peer that is gone: the first flush fails and breaks the driver;
+    /// later frames are dropped, nothing is read, and `input()` (unlike
+    /// `next_input()`) waits instead of reporting the stall.
+    #[tokio::test(start_paused = true)]
+    async fn a_broken_transport_drops_frames_and_stops_reading() {
+        let (client_io, server_io) = tokio::io::duplex(64);
+        drop(server_io);
+        let clock = Clock::new();
+        let config = ClientConfig {
+            reply_timeout: Duration::from_secs(5),
+            ..ClientConfig::default()
+        };
+        let session = ClientSession::new(config, "127.0.0.1:21".parse().unwrap(), clock.now());
+        let mut driver = Driver::new(session, client_io, clock);
+        let now = driver.now();
+        driver.session_mut().handle_input(now, b"220 hi\r\n");
+        driver.session_mut().noop(now).unwrap();
+        assert!(driver.flush().await.is_err());
+        assert!(driver.is_broken());
+        driver.session_mut().noop(now).unwrap();
+        driver.flush().await.unwrap();
+        assert!(driver.session_mut().poll_transmit().is_none());
+        // Only the engine's deadline is left: it fires, then nothing can come.
+        assert_eq!(driver.next_input().await.unwrap(), Input::Timeout);
+        assert!(driver.session().is_closed());
+        assert_eq!(driver.next_input().await.unwrap(), Input::Stalled);
+        let waited = tokio::time::timeout(Duration::from_secs(3600), driver.input()).await;
+        assert!(waited.is_err(), "input() must stay pending when stalled");
     }
 
     /// A silent server: the engine's reply deadline fires through the timer.

@@ -12,9 +12,10 @@ use ftp_proto::ascii::{AsciiDecoder, AsciiEncoder};
 use ftp_proto::server::TransferOutcome;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+#[cfg(feature = "tls")]
 use tokio_rustls::rustls::HandshakeKind;
 
-use super::tls::TlsConfig;
+use super::ServerTls;
 
 /// Size of the buffer a transfer moves bytes through (allocated once per
 /// transfer, reused for every chunk).
@@ -96,7 +97,7 @@ pub(crate) enum Job<R, W> {
 /// included) so the final reply follows the close.
 pub(crate) async fn run<R, W>(
     stream: TcpStream,
-    tls: Option<&TlsConfig>,
+    tls: Option<&ServerTls>,
     job: Job<R, W>,
     progress: &AtomicU64,
 ) -> TransferOutcome
@@ -104,28 +105,32 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    match tls {
-        None => pump(stream, job, progress, false).await,
-        Some(tls) => {
-            let Ok(stream) = tls.acceptor.accept(stream).await else {
-                tracing::info!("data connection TLS handshake failed");
-                return TransferOutcome::TlsFailed;
-            };
-            let resumed = stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
-            tracing::debug!(resumed, "data connection secured");
-            if tls.require_session_reuse && !resumed {
-                tracing::info!("data connection refused: TLS session not resumed");
-                close_politely(stream).await;
-                return TransferOutcome::TlsFailed;
-            }
-            pump(stream, job, progress, true).await
+    let Some(tls) = tls else {
+        return pump(stream, job, progress, false).await;
+    };
+    #[cfg(feature = "tls")]
+    {
+        let Ok(stream) = tls.acceptor.accept(stream).await else {
+            tracing::info!("data connection TLS handshake failed");
+            return TransferOutcome::TlsFailed;
+        };
+        let resumed = stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
+        tracing::debug!(resumed, "data connection secured");
+        if tls.require_session_reuse && !resumed {
+            tracing::info!("data connection refused: TLS session not resumed");
+            close_politely(stream).await;
+            return TransferOutcome::TlsFailed;
         }
+        pump(stream, job, progress, true).await
     }
+    #[cfg(not(feature = "tls"))]
+    match *tls {}
 }
 
 /// Closes a TLS data connection that carries no data: `close_notify`, then
 /// waits (briefly) for the peer's, so the client sees a clean end and reads
 /// the reply on the control connection.
+#[cfg(feature = "tls")]
 async fn close_politely<T: AsyncRead + AsyncWrite + Unpin>(mut stream: T) {
     let linger = async {
         let _ = stream.shutdown().await;

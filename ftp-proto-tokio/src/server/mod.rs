@@ -32,6 +32,7 @@
 mod backend;
 mod data;
 mod session;
+#[cfg(feature = "tls")]
 mod tls;
 
 use std::collections::HashMap;
@@ -41,18 +42,30 @@ use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ftp_proto::Session;
 use ftp_proto::server::{ServerConfig, ServerSession, ShutdownPolicy, TlsPolicy};
-use ftp_proto::{Instant, Session};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
 pub use backend::{FilesystemRoots, StorageFactory, file_info, fs_error};
+#[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsConfigError};
 
 use crate::auth::Authenticator;
-use tls::Control;
+use crate::driver::{Clock, Transport};
+
+/// The server's TLS settings inside the crate: [`TlsConfig`] with the
+/// `tls` feature, an empty type without it (so `Option<ServerTls>` is
+/// always `None` and the TLS paths are unreachable).
+#[cfg(feature = "tls")]
+pub(crate) type ServerTls = TlsConfig;
+/// The server's TLS settings inside the crate: none can exist, the crate
+/// is built without `tls`.
+#[cfg(not(feature = "tls"))]
+#[derive(Debug, Clone)]
+pub(crate) enum ServerTls {}
 
 /// What every session of one server shares.
 #[derive(Debug)]
@@ -60,7 +73,7 @@ pub(crate) struct Shared<A, F> {
     pub(crate) auth: A,
     pub(crate) factory: F,
     pub(crate) engine: Arc<ServerConfig>,
-    pub(crate) tls: Option<TlsConfig>,
+    pub(crate) tls: Option<ServerTls>,
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
     pub(crate) grace: Duration,
     pub(crate) handshake_timeout: Duration,
@@ -105,7 +118,7 @@ pub struct ServerBuilder<A, F> {
     factory: F,
     listen: Vec<SocketAddr>,
     config: ServerConfig,
-    tls: Option<TlsConfig>,
+    tls: Option<ServerTls>,
     implicit_tls: bool,
     require_tls: bool,
     passive_ports: Option<RangeInclusive<u16>>,
@@ -137,20 +150,24 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
     }
 
     /// Offers FTPS with this certificate: explicit `AUTH TLS`, and `PROT P`
-    /// data connections.
+    /// data connections (feature `tls`).
+    #[cfg(feature = "tls")]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
         self
     }
 
     /// Implicit FTPS: every connection starts with a TLS handshake (needs
-    /// [`tls`](Self::tls)).
+    /// [`tls`](Self::tls); feature `tls`).
+    #[cfg(feature = "tls")]
     pub fn implicit_tls(mut self, implicit: bool) -> Self {
         self.implicit_tls = implicit;
         self
     }
 
-    /// Refuse login before `AUTH TLS` and transfers without `PROT P`.
+    /// Refuse login before `AUTH TLS` and transfers without `PROT P`
+    /// (feature `tls`).
+    #[cfg(feature = "tls")]
     pub fn require_tls(mut self, required: bool) -> Self {
         self.require_tls = required;
         self
@@ -463,22 +480,31 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
     let Ok(local) = stream.local_addr() else {
         return;
     };
-    let mut control = Control::Plain(stream);
+    #[allow(unused_mut, reason = "only changed with TLS")]
+    let mut control = Transport::Plain(stream);
     if implicit_tls {
-        let Some(tls) = shared.tls.as_ref() else {
+        let Some(tls) = shared.tls.clone() else {
             return;
         };
-        let handshake =
-            tokio::time::timeout(shared.handshake_timeout, control.upgrade(&tls.acceptor));
-        if !matches!(handshake.await, Ok(Ok(()))) {
-            tracing::info!("implicit TLS handshake failed");
-            return;
+        #[cfg(feature = "tls")]
+        {
+            let handshake = control.upgrade_server(tls.acceptor);
+            if !matches!(
+                tokio::time::timeout(shared.handshake_timeout, handshake).await,
+                Ok(Ok(()))
+            ) {
+                tracing::info!("implicit TLS handshake failed");
+                return;
+            }
         }
+        #[cfg(not(feature = "tls"))]
+        match tls {}
     }
+    let clock = Clock::new();
     let Some(_slot) = slot else {
         tracing::info!("refused: too many connections");
         let mut engine =
-            ServerSession::refuse(Arc::clone(&shared.engine), peer, local, Instant::ZERO);
+            ServerSession::refuse(Arc::clone(&shared.engine), peer, local, clock.now());
         while let Some(frame) = engine.poll_transmit() {
             let write = tokio::time::timeout(Duration::from_secs(5), control.write_all(&frame));
             if !matches!(write.await, Ok(Ok(()))) {
@@ -488,7 +514,8 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
         let _ = tokio::time::timeout(Duration::from_secs(5), control.shutdown()).await;
         return;
     };
-    session::Driver::new(shared, control, peer, local, shutdown)
+    let engine = ServerSession::new(Arc::clone(&shared.engine), peer, local, clock.now());
+    session::SessionTask::new(shared, engine, control, clock, shutdown)
         .run()
         .await;
 }

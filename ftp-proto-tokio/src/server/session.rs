@@ -2,15 +2,16 @@
 //! socket, answers its requests with the authenticator and the storage,
 //! and performs its data connections and transfers.
 //!
-//! The loop follows the engine's drain contract (frames, then events, then
-//! the deadline) and waits on everything at once with `select!`: control
-//! bytes, the engine's timer, the one outstanding storage or login request,
-//! a passive accept, an active connect, the running transfer (its own task,
-//! so a transfer never blocks ABOR/STAT/QUIT), and the server's shutdown.
-//!
-//! The control-connection half of this loop (read into the engine, write its
-//! frames, timer, TLS swap) is what a generic driver shared with the client
-//! would own; the rest is server-specific event handling.
+//! The control connection itself (reading into the engine while it wants
+//! input, writing its frames, its timer, the TLS swap) is the shared
+//! [`Driver`](crate::driver::Driver), the same loop the client runs. This
+//! module adds what is the server's own: it follows the engine's drain
+//! contract (frames, then events, then the deadline) and waits on
+//! everything at once with `select!`: the driver's next input (control
+//! bytes or the engine's timer), the one outstanding storage or login
+//! request, a passive accept, an active connect, the running transfer (its
+//! own task, so a transfer never blocks ABOR/STAT/QUIT), and the server's
+//! shutdown.
 
 use std::future::Future;
 use std::io;
@@ -25,7 +26,6 @@ use ftp_proto::server::{
     TransferKind, TransferOutcome, TransferStart,
 };
 use ftp_proto::{Instant, Session};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
@@ -34,14 +34,11 @@ use tracing::Instrument;
 use super::Shared;
 use super::backend::{self, Answered, Opened, StorageFactory};
 use super::data::{self, Job};
-use super::tls::Control;
 use crate::auth::{AuthError, Authenticator, Identity};
+use crate::driver::{Clock, Driver, Input, Transport};
 use crate::storage::Storage;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-/// How many bytes to make room for before each control read.
-const READ_RESERVE: usize = 4096;
 
 /// What a request future hands back.
 enum Reply<S: Storage> {
@@ -61,8 +58,7 @@ struct Running {
 
 /// What woke the loop up.
 enum Wake<S: Storage> {
-    Read(io::Result<usize>),
-    Timer,
+    Control(io::Result<Input>),
     Answer(Reply<S>),
     Accepted(io::Result<(TcpStream, SocketAddr)>),
     Connected(io::Result<TcpStream>),
@@ -86,15 +82,14 @@ async fn maybe_accept(l: Option<&TcpListener>) -> io::Result<(TcpStream, SocketA
     }
 }
 
-pub(crate) struct Driver<A: Authenticator, F: StorageFactory> {
+/// The server side of one control connection: the shared driver plus
+/// what is in flight for it.
+pub(crate) struct SessionTask<A: Authenticator, F: StorageFactory> {
     shared: Arc<Shared<A, F>>,
-    engine: ServerSession,
-    control: Control,
-    origin: tokio::time::Instant,
+    driver: Driver<ServerSession, Transport>,
     shutdown: watch::Receiver<bool>,
     shutdown_seen: bool,
     grace_until: Option<tokio::time::Instant>,
-    eof: bool,
 
     storage: Option<Arc<F::Storage>>,
     pending: Option<BoxFuture<Reply<F::Storage>>>,
@@ -106,24 +101,21 @@ pub(crate) struct Driver<A: Authenticator, F: StorageFactory> {
     running: Option<Running>,
 }
 
-impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
+impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
+    /// `clock` is the one `engine` was created with.
     pub(crate) fn new(
         shared: Arc<Shared<A, F>>,
-        control: Control,
-        peer: SocketAddr,
-        local: SocketAddr,
+        engine: ServerSession,
+        control: Transport,
+        clock: Clock,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
-        let engine = ServerSession::new(Arc::clone(&shared.engine), peer, local, Instant::ZERO);
         Self {
             shared,
-            engine,
-            control,
-            origin: tokio::time::Instant::now(),
+            driver: Driver::new(engine, control, clock),
             shutdown,
             shutdown_seen: false,
             grace_until: None,
-            eof: false,
             storage: None,
             pending: None,
             opened: None,
@@ -135,7 +127,11 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     }
 
     fn now(&self) -> Instant {
-        Instant::from_duration(self.origin.elapsed())
+        self.driver.now()
+    }
+
+    fn engine(&mut self) -> &mut ServerSession {
+        self.driver.session_mut()
     }
 
     /// Runs the session to its end.
@@ -146,19 +142,16 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         }
         loop {
             if let Some(r) = &self.running {
-                let moved = r.progress.load(Ordering::Relaxed);
-                let _ = self.engine.transfer_progress(r.id, moved);
+                let (id, moved) = (r.id, r.progress.load(Ordering::Relaxed));
+                let _ = self.engine().transfer_progress(id, moved);
             }
             // 1. frames, 2. events (each may produce more frames).
-            if !self.flush().await {
-                let now = self.now();
-                self.engine.handle_eof(now);
-            }
-            if let Some(event) = self.engine.poll_event() {
+            self.flush().await;
+            if let Some(event) = self.engine().poll_event() {
                 self.on_event(event).await;
                 continue;
             }
-            if self.engine.is_closed() {
+            if self.driver.session().is_closed() {
                 break;
             }
             self.deliver_data_connection();
@@ -169,44 +162,25 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         self.finish().await;
     }
 
-    /// Writes every queued frame; `false` when the control connection failed.
-    async fn flush(&mut self) -> bool {
-        let mut wrote = false;
-        while let Some(frame) = self.engine.poll_transmit() {
-            if self.eof_written() {
-                continue;
-            }
-            let write =
-                tokio::time::timeout(self.shared.write_timeout, self.control.write_all(&frame));
-            if !matches!(write.await, Ok(Ok(()))) {
-                self.control = Control::Gone;
-                return false;
-            }
-            wrote = true;
+    /// Writes every queued frame within the write timeout. A control
+    /// connection that fails (or a client that stops reading) counts as
+    /// gone: the engine is told, and later frames are dropped.
+    async fn flush(&mut self) {
+        if self.driver.is_broken() {
+            let _ = self.driver.flush().await; // drops the frames
+            return;
         }
-        if wrote {
-            let flush = tokio::time::timeout(self.shared.write_timeout, self.control.flush());
-            if !matches!(flush.await, Ok(Ok(()))) {
-                self.control = Control::Gone;
-                return false;
-            }
+        let flush = tokio::time::timeout(self.shared.write_timeout, self.driver.flush());
+        if !matches!(flush.await, Ok(Ok(()))) {
+            self.driver.mark_broken();
+            let now = self.now();
+            self.engine().handle_eof(now);
         }
-        true
-    }
-
-    fn eof_written(&self) -> bool {
-        matches!(self.control, Control::Gone)
     }
 
     async fn wait(&mut self) -> Wake<F::Storage> {
-        let deadline = self
-            .engine
-            .poll_timeout()
-            .map(|d| self.origin + d.as_duration());
-        let reading = !self.eof && self.engine.wants_input() && !self.eof_written();
         let Self {
-            engine,
-            control,
+            driver,
             pending,
             listener,
             connecting,
@@ -216,11 +190,8 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             grace_until,
             ..
         } = self;
-        let buffer = engine.input_buffer();
-        buffer.reserve(READ_RESERVE);
         tokio::select! {
-            r = control.read_buf(buffer), if reading => Wake::Read(r),
-            () = sleep_until(deadline) => Wake::Timer,
+            r = driver.input() => Wake::Control(r),
             r = maybe(pending.as_mut()) => Wake::Answer(r),
             r = maybe_accept(listener.as_ref().map(|(_, l)| l)) => Wake::Accepted(r),
             r = maybe(connecting.as_mut().map(|(_, f)| f)) => Wake::Connected(r),
@@ -233,12 +204,12 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     async fn on_wake(&mut self, wake: Wake<F::Storage>) {
         let now = self.now();
         match wake {
-            Wake::Read(Ok(0) | Err(_)) => {
-                self.eof = true;
-                self.engine.handle_eof(now);
+            // Bytes, EOF and the timer went into the engine already.
+            Wake::Control(Ok(_)) => {}
+            Wake::Control(Err(e)) => {
+                tracing::debug!(error = %e, "control connection read failed");
+                self.engine().handle_eof(now);
             }
-            Wake::Read(Ok(_)) => self.engine.process_input(now),
-            Wake::Timer => self.engine.handle_timeout(now),
             Wake::Answer(reply) => {
                 self.pending = None;
                 self.on_reply(reply, now);
@@ -249,7 +220,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 };
                 match result {
                     Ok((stream, remote)) => {
-                        if self.engine.data_connected(id, remote, now).is_ok() {
+                        if self.engine().data_connected(id, remote, now).is_ok() {
                             let _ = stream.set_nodelay(true);
                             self.data_conn = Some((id, stream));
                         }
@@ -265,7 +236,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     Ok(stream) => {
                         let remote = stream.peer_addr();
                         match remote {
-                            Ok(remote) if self.engine.data_connected(id, remote, now).is_ok() => {
+                            Ok(remote) if self.engine().data_connected(id, remote, now).is_ok() => {
                                 self.data_conn = Some((id, stream));
                             }
                             _ => {
@@ -287,12 +258,12 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 };
                 let outcome = result.unwrap_or(TransferOutcome::LocalError);
                 log_transfer(&r, outcome);
-                let _ = self.engine.transfer_done(r.id, outcome, now);
+                let _ = self.engine().transfer_done(r.id, outcome, now);
             }
             Wake::Shutdown => self.begin_shutdown(),
             Wake::GraceOver => {
                 self.grace_until = None;
-                self.engine.shutdown(now);
+                self.engine().shutdown(now);
             }
         }
     }
@@ -301,7 +272,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         self.shutdown_seen = true;
         self.grace_until = Some(tokio::time::Instant::now() + self.shared.grace);
         let now = self.now();
-        self.engine.shutdown(now);
+        self.engine().shutdown(now);
     }
 
     /// Ends a transfer that never got its data connection.
@@ -311,7 +282,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             let _ = (&mut r.handle).await;
             log_transfer(&r, outcome);
             let now = self.now();
-            let _ = self.engine.transfer_done(id, outcome, now);
+            let _ = self.engine().transfer_done(id, outcome, now);
         }
     }
 
@@ -351,7 +322,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 (request, answer)
             }
         };
-        if let Err(e) = self.engine.answer(request, answer, now) {
+        if let Err(e) = self.engine().answer(request, answer, now) {
             tracing::error!(error = ?e.kind, "the engine refused an answer");
         }
     }
@@ -371,9 +342,9 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                         TransferOutcome::Aborted
                     };
                     log_transfer(&r, outcome);
-                    if !self.engine.is_closed() {
+                    if !self.engine().is_closed() {
                         let now = self.now();
-                        let _ = self.engine.transfer_done(id, outcome, now);
+                        let _ = self.engine().transfer_done(id, outcome, now);
                     }
                 }
             }
@@ -402,23 +373,28 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     async fn upgrade_tls(&mut self) {
         let Some(tls) = self.shared.tls.clone() else {
             let now = self.now();
-            let _ = self.engine.tls_failed(now);
+            let _ = self.engine().tls_failed(now);
             return;
         };
-        let handshake = tokio::time::timeout(
-            self.shared.handshake_timeout,
-            self.control.upgrade(&tls.acceptor),
-        );
-        let ok = matches!(handshake.await, Ok(Ok(())));
-        let now = self.now();
-        if ok {
-            tracing::debug!("control connection secured");
-            let _ = self.engine.tls_established(now);
-        } else {
-            tracing::info!("control TLS handshake failed");
-            self.control = Control::Gone;
-            let _ = self.engine.tls_failed(now);
+        #[cfg(feature = "tls")]
+        {
+            let handshake = self.driver.transport_mut().upgrade_server(tls.acceptor);
+            let ok = matches!(
+                tokio::time::timeout(self.shared.handshake_timeout, handshake).await,
+                Ok(Ok(()))
+            );
+            let now = self.now();
+            if ok {
+                tracing::debug!("control connection secured");
+                let _ = self.engine().tls_established(now);
+            } else {
+                tracing::info!("control TLS handshake failed");
+                self.driver.mark_broken();
+                let _ = self.engine().tls_failed(now);
+            }
         }
+        #[cfg(not(feature = "tls"))]
+        match tls {}
     }
 
     fn start_request(&mut self, request: Request) {
@@ -457,16 +433,16 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 {
                     Ok((addr, listener)) => {
                         self.listener = Some((id, listener));
-                        let _ = self.engine.data_listening(id, Ok(addr), now);
+                        let _ = self.engine().data_listening(id, Ok(addr), now);
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, %ip, "cannot bind a passive port");
-                        let _ = self.engine.data_listening(id, Err(()), now);
+                        let _ = self.engine().data_listening(id, Err(()), now);
                     }
                 }
             }
             DataAction::Connect { id, addr } => {
-                let local = self.engine.local().ip();
+                let local = self.engine().local().ip();
                 self.connecting = Some((id, Box::pin(data::connect_active(local, addr))));
             }
             DataAction::Close { id } => self.drop_data(id),
@@ -509,10 +485,10 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             }
             (TransferKind::Listing(bytes), _) => (
                 "listing",
-                self.engine.cwd().clone(),
+                self.engine().cwd().clone(),
                 Some(Job::Listing(bytes)),
             ),
-            (_, _) => ("transfer", self.engine.cwd().clone(), None),
+            (_, _) => ("transfer", self.engine().cwd().clone(), None),
         };
         let path = String::from_utf8_lossy(path.as_bytes()).into_owned();
         let tls = match protection {
@@ -524,7 +500,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             tracing::error!(what, "transfer without an open file or TLS configuration");
             let now = self.now();
             let _ = self
-                .engine
+                .engine()
                 .transfer_done(id, TransferOutcome::LocalError, now);
             return;
         };
@@ -553,11 +529,11 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
 
     /// After the engine closed: last frames, TLS close, every data task stopped.
     async fn finish(mut self) {
-        let _ = self.flush().await;
+        self.flush().await;
         if let Some(r) = self.running.take() {
             r.handle.abort();
         }
-        let close = tokio::time::timeout(self.shared.handshake_timeout, self.control.shutdown());
+        let close = tokio::time::timeout(self.shared.handshake_timeout, self.driver.shutdown());
         let _ = close.await;
     }
 }

@@ -1,18 +1,13 @@
-//! FTPS for the server: the rustls configuration ([`TlsConfig`]) and the
-//! control-connection stream that is swapped from plain TCP to TLS on
-//! `AUTH TLS` ([`Control`]).
+//! FTPS for the server (feature `tls`): the rustls configuration
+//! ([`TlsConfig`]). The control connection's switch to TLS on `AUTH TLS` is
+//! the shared [`Transport`](crate::driver::Transport)'s.
 
 use std::fmt;
-use std::io;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 
@@ -117,76 +112,5 @@ impl TlsConfig {
     pub fn require_session_reuse(mut self, required: bool) -> Self {
         self.require_session_reuse = required;
         self
-    }
-}
-
-/// The control connection: plain TCP until `AUTH TLS` (or from the start
-/// for implicit FTPS), TLS after.
-#[derive(Debug)]
-pub(crate) enum Control {
-    Plain(TcpStream),
-    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
-    /// Transient state while the stream is being upgraded, or after a failed
-    /// handshake (every operation fails).
-    Gone,
-}
-
-impl Control {
-    /// Runs the server-side handshake on a plain stream.
-    pub(crate) async fn upgrade(&mut self, acceptor: &TlsAcceptor) -> io::Result<()> {
-        let Self::Plain(tcp) = std::mem::replace(self, Self::Gone) else {
-            return Err(io::Error::other("control connection is not plain TCP"));
-        };
-        let tls = acceptor.accept(tcp).await?;
-        *self = Self::Tls(Box::new(tls));
-        Ok(())
-    }
-}
-
-fn gone() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "control connection is gone")
-}
-
-impl AsyncRead for Control {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-            Self::Gone => Poll::Ready(Err(gone())),
-        }
-    }
-}
-
-impl AsyncWrite for Control {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-            Self::Gone => Poll::Ready(Err(gone())),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_flush(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-            Self::Gone => Poll::Ready(Err(gone())),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-            Self::Gone => Poll::Ready(Ok(())),
-        }
     }
 }

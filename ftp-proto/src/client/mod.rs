@@ -9,6 +9,23 @@
 //! are matched to commands in FIFO order, multi-line replies included, and
 //! `1yz` replies are reported as [`ClientEvent::Preliminary`] progress.
 //!
+//! # On the wire
+//! The engine uses the shared codec and nothing else: commands are rendered
+//! by [`Command::encode`](crate::command::Command::encode) (0xFF doubled;
+//! an argument holding CR, LF or NUL is refused when the operation is
+//! queued, with [`UsageErrorKind::InvalidValue`](crate::UsageErrorKind::InvalidValue),
+//! so no command can be injected, pitfall 18); replies are framed by a
+//! [`ReplyParser`](crate::reply::ReplyParser) whose quirks and limits come
+//! from [`ClientConfig`] (strict same-code multi-line end unless
+//! `lenient_multiline`; bare LF and bare-code lines accepted unless turned
+//! off; `max_reply_bytes`, `max_reply_line`, `max_reply_lines`). A
+//! multi-line reply over the limits is read to its end and handled by its
+//! code with its text dropped (RFC 1123 §4.1.2.11); a line that cannot be
+//! framed (over-long first line, bad code) ends the session with
+//! [`ProtocolError::MalformedReply`]. `227`/`229` texts are read by
+//! [`address`](crate::address), `257` paths by
+//! [`path::parse_257`](crate::path::parse_257).
+//!
 //! # Data connections
 //! The engine decides, the adapter moves bytes. Passive mode (default):
 //! `EPSV`, falling back to `PASV` for the rest of the session when EPSV gets
@@ -20,9 +37,21 @@
 //! engine sends `PORT` (IPv4) or `EPRT`. [`ClientEvent::Transfer`] says when
 //! to move the bytes (after the `1yz`). A transfer completes only when both
 //! its final reply and the data end ([`data_finished`](ClientSession::data_finished))
-//! are in, in either order (pitfall 6). Listing bytes are handed back with
-//! [`listing_data`](ClientSession::listing_data) and parsed line by line with
-//! bounded memory; file bytes never enter the engine.
+//! are in, in either order (pitfall 6). File bytes never enter the engine.
+//!
+//! # Listings
+//! Listing bytes are handed back with
+//! [`listing_data`](ClientSession::listing_data) and parsed line by line
+//! with bounded memory (`max_listing_line`, `max_listing_entries`) into the
+//! shared [`FileInfo`]: [`list`](ClientSession::list) sends `MLSD` when the
+//! last `FEAT` listed `MLST`, else `LIST`; [`list_with`](ClientSession::list_with)
+//! and [`ListFormat`] force one. `MLSD` lines go through the MLSx parser,
+//! `LIST` lines through [`listing::parse_list_line_bytes`](crate::listing::parse_list_line_bytes)
+//! (Unix and MS-DOS told apart per line); names share the received buffer.
+//! A Unix date without a year is placed with the caller's `wall_clock`, and
+//! left unknown without one. The listed directory and its parent (`cdir`,
+//! `pdir`, `.`, `..`) are dropped, from `NLST` names too; other lines that
+//! are not entries (`total 12`, banners) are counted as `skipped`.
 //!
 //! # Reply ordering during transfers
 //! - **ABOR** (pitfall 20): after `ABOR` the next non-`225` reply belongs to

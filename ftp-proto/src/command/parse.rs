@@ -96,14 +96,82 @@ const fn verb_const(verb: &[u8]) -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// The key of an upper-cased verb of 1..=[`MAX_VERB`] bytes.
-fn verb_key(verb: &[u8]) -> u64 {
-    let mut bytes = [0u8; MAX_VERB];
-    if let Some(dst) = bytes.get_mut(..verb.len()) {
-        dst.copy_from_slice(verb);
+/// Repeats a byte in every lane of a `u64`.
+const fn lanes(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+/// The first up to 8 bytes of `line` as a little-endian `u64`, zero padded,
+/// read with at most two overlapping loads (no per-byte loop, no `memcpy`).
+#[inline]
+fn load_prefix(line: &[u8]) -> u64 {
+    fn u16_at(bytes: &[u8], at: usize) -> u64 {
+        bytes
+            .get(at..at + 2)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, |b| u64::from(u16::from_le_bytes(b)))
     }
-    bytes.make_ascii_uppercase();
-    u64::from_le_bytes(bytes)
+    fn u32_at(bytes: &[u8], at: usize) -> u64 {
+        bytes
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, |b| u64::from(u32::from_le_bytes(b)))
+    }
+    let len = line.len();
+    if let Some(Ok(eight)) = line.get(..8).map(<[u8; 8]>::try_from) {
+        return u64::from_le_bytes(eight);
+    }
+    // The second load overlaps the first; overlapping lanes hold the same bytes.
+    match len {
+        4..=7 => u32_at(line, 0) | u32_at(line, len - 4) << (8 * (len - 4)),
+        2..=3 => u16_at(line, 0) | u16_at(line, len - 2) << (8 * (len - 2)),
+        1 => line.first().map_or(0, |&b| u64::from(b)),
+        _ => 0,
+    }
+}
+
+/// Marks (high bit of the lane) the lanes of `word` that are zero. Exact up to
+/// the lowest zero lane; a lane above a zero lane may be marked falsely.
+const fn zero_lanes(word: u64) -> u64 {
+    word.wrapping_sub(lanes(0x01)) & !word & lanes(0x80)
+}
+
+/// Upper-cases the ASCII letters of every lane (other bytes unchanged).
+const fn ascii_uppercase_lanes(word: u64) -> u64 {
+    let low7 = word & lanes(0x7f);
+    let at_least_a = low7 + lanes(0x80 - b'a');
+    let above_z = low7 + lanes(0x80 - b'z' - 1);
+    let lower = at_least_a & !above_z & !word & lanes(0x80);
+    word - (lower >> 2)
+}
+
+/// Splits the verb off a non-empty line: its key (upper-cased, as
+/// [`verb_const`] builds it) and its length. The verb is every byte up to the
+/// first SP; one that is empty, longer than [`MAX_VERB`] or holds a NUL (which
+/// would read as key padding) is [`ParseError::UnknownVerb`].
+#[inline]
+fn verb_key(line: &[u8]) -> Result<(u64, usize), ParseError> {
+    let word = load_prefix(line);
+    let spaces = zero_lanes(word ^ lanes(b' '));
+    let len = if spaces != 0 {
+        (spaces.trailing_zeros() / 8) as usize
+    } else if line.len() <= MAX_VERB {
+        line.len()
+    } else if line.get(MAX_VERB) == Some(&b' ') {
+        MAX_VERB
+    } else {
+        return Err(ParseError::UnknownVerb);
+    };
+    let mask = match len {
+        0 => return Err(ParseError::UnknownVerb),
+        MAX_VERB => u64::MAX,
+        n => (1u64 << (8 * n)) - 1,
+    };
+    let verb = word & mask;
+    if zero_lanes(verb | !mask) != 0 {
+        return Err(ParseError::UnknownVerb);
+    }
+    Ok((ascii_uppercase_lanes(verb), len))
 }
 
 const V_USER: u64 = verb_const(b"USER");
@@ -345,13 +413,11 @@ impl<'a> Command<&'a [u8]> {
         if line.is_empty() {
             return Err(ParseError::Empty);
         }
-        let (verb, arg) = split_word(line);
-        // NUL would pad like the key's zero bytes: refuse it in verbs.
-        if verb.is_empty() || verb.len() > MAX_VERB || verb.contains(&0) {
-            return Err(ParseError::UnknownVerb);
-        }
+        let (key, verb_len) = verb_key(line)?;
+        // Everything after the SP that ends the verb, if there is one.
+        let arg = line.get(verb_len + 1..);
         use Command as C;
-        Ok(match verb_key(verb) {
+        Ok(match key {
             V_USER => C::User(required(arg)?),
             // An absent password is an empty one, pointing at the end of the line.
             V_PASS => C::Pass(arg.unwrap_or(line.get(line.len()..).unwrap_or_default())),

@@ -3,10 +3,15 @@
 //!
 //! [`ReplyParser`] takes bytes split anywhere, frames them into lines with a
 //! [`LineBuffer`] (Telnet decoding included, so `IAC IAC` reads as 0xFF) and
-//! assembles single and multi-line replies. Every reply's text is copied into
-//! one scratch buffer that is reused from reply to reply: in steady state no
-//! reply, single or multi-line, allocates. [`ReplyParser::next_reply`] hands
+//! assembles single and multi-line replies. [`ReplyParser::next_reply`] hands
 //! out a borrowed [`ReplyRef`]; [`ReplyRef::to_reply`] makes it owned.
+//!
+//! A single-line reply whose text needs no sanitising (no CR or NUL, the
+//! usual case) is borrowed straight from the input buffer, with no copy
+//! ([`LineBuffer::last_line`]). A multi-line reply is copied, line by line,
+//! into one scratch buffer that is reused from reply to reply (its lines must
+//! be joined by LF without their prefixes). In steady state no reply, single
+//! or multi-line, allocates.
 //!
 //! # End-of-reply rules
 //! - A reply starts with a line `ddd SP text`, `ddd-text` or (by default) a
@@ -40,7 +45,7 @@ use alloc::vec::Vec;
 use bytes::BytesMut;
 
 use super::code::ReplyCode;
-use super::render::{REPLACEMENT, is_unsafe_text_byte};
+use super::render::{REPLACEMENT, has_unsafe_text_byte, is_unsafe_text_byte};
 use super::{Reply, ReplyRef};
 use crate::line::{LineBuffer, LineConfig, LineError};
 
@@ -169,6 +174,9 @@ enum Step {
     Continue,
     /// A reply with this code is complete in `acc`.
     Done(ReplyCode),
+    /// A single-line reply with this code is complete: its text is the last
+    /// framed line after the `ddd SP` prefix, clean, still in the framer.
+    DoneInLine(ReplyCode),
     /// A reply-level error.
     Failed(ReplyError),
 }
@@ -273,6 +281,13 @@ impl ReplyParser {
                         text: &self.acc,
                     }));
                 }
+                Step::DoneInLine(code) => {
+                    let line = self.lines.last_line().unwrap_or_default();
+                    return Some(Ok(ReplyRef {
+                        code,
+                        text: line.get(4..).unwrap_or_default(),
+                    }));
+                }
                 Step::Failed(error) => return Some(Err(error)),
             }
         }
@@ -313,17 +328,23 @@ impl ReplyParser {
         let text = line.text();
         Some(match *state {
             State::Idle => {
-                acc.clear();
                 let Some((code, separator, rest)) = split_prefix(text) else {
                     return Some(Step::Failed(ReplyError::Malformed));
                 };
                 match separator {
-                    None if config.accept_bare_code => Step::Done(code),
-                    Some(b' ') => match append(acc, rest, config.max_reply_len) {
-                        true => Step::Done(code),
-                        false => Step::Failed(ReplyError::TooLong { code: Some(code) }),
-                    },
+                    None if config.accept_bare_code => Step::DoneInLine(code),
+                    Some(b' ') if rest.len() > config.max_reply_len => {
+                        Step::Failed(ReplyError::TooLong { code: Some(code) })
+                    }
+                    // The common case: borrowed, no copy.
+                    Some(b' ') if !has_unsafe_text_byte(rest) => Step::DoneInLine(code),
+                    Some(b' ') => {
+                        acc.clear();
+                        push_sanitized(acc, rest);
+                        Step::Done(code)
+                    }
                     Some(b'-') => {
+                        acc.clear();
                         let kept = append(acc, rest, config.max_reply_len);
                         *state = State::Multi {
                             code,
@@ -342,7 +363,8 @@ impl ReplyParser {
             } => {
                 let lines = lines.saturating_add(1);
                 let mut overflow = overflow || lines > config.max_lines;
-                if let Some((last, rest)) = terminator(text, code, config) {
+                let prefix = split_prefix(text);
+                if let Some((last, rest)) = prefix.and_then(|p| terminator(p, code, config)) {
                     overflow = overflow || !append_line(acc, rest, config.max_reply_len);
                     *state = State::Idle;
                     return Some(if overflow {
@@ -352,12 +374,9 @@ impl ReplyParser {
                     });
                 }
                 if !overflow {
-                    let own_prefix =
-                        text.get(..3) == Some(&code.to_ascii()[..]) && text.get(3) == Some(&b'-');
-                    let body = if own_prefix {
-                        text.get(4..).unwrap_or_default()
-                    } else {
-                        text
+                    let body = match prefix {
+                        Some((own, Some(b'-'), rest)) if own == code => rest,
+                        _ => text,
                     };
                     overflow = !append_line(acc, body, config.max_reply_len);
                 }
@@ -374,19 +393,20 @@ impl ReplyParser {
 
 /// Splits `ddd` + optional separator byte + rest, if the line starts with a
 /// well-formed code.
+#[inline]
 fn split_prefix(text: &[u8]) -> Option<(ReplyCode, Option<u8>, &[u8])> {
     let code = ReplyCode::parse(text.get(..3)?).ok()?;
     let separator = text.get(3).copied();
     Some((code, separator, text.get(4..).unwrap_or_default()))
 }
 
-/// If `text` ends the multi-line reply opened with `code`, its final code and text.
+/// If a line with this [`split_prefix`] ends the multi-line reply opened with
+/// `code`, its final code and text.
 fn terminator<'t>(
-    text: &'t [u8],
+    (last, separator, rest): (ReplyCode, Option<u8>, &'t [u8]),
     code: ReplyCode,
     config: &ReplyParserConfig,
 ) -> Option<(ReplyCode, &'t [u8])> {
-    let (last, separator, rest) = split_prefix(text)?;
     if !config.lenient_multiline_end && last != code {
         return None;
     }
@@ -407,6 +427,7 @@ fn append(acc: &mut Vec<u8>, line: &[u8], max: usize) -> bool {
 }
 
 /// Appends LF + a further line if it fits; `false` when it does not.
+#[inline]
 fn append_line(acc: &mut Vec<u8>, line: &[u8], max: usize) -> bool {
     if acc.len().saturating_add(line.len()).saturating_add(1) > max {
         return false;
@@ -416,9 +437,14 @@ fn append_line(acc: &mut Vec<u8>, line: &[u8], max: usize) -> bool {
     true
 }
 
-/// Copies a line, replacing the CR and NUL bytes left by framing (one
-/// branch-free pass that the compiler vectorises).
+/// Copies a line, replacing the CR and NUL bytes left by framing: a plain
+/// copy for clean lines (checked eight bytes at a time), a byte-wise pass
+/// otherwise.
 fn push_sanitized(acc: &mut Vec<u8>, line: &[u8]) {
+    if !has_unsafe_text_byte(line) {
+        acc.extend_from_slice(line);
+        return;
+    }
     acc.extend(line.iter().map(|&byte| {
         if is_unsafe_text_byte(byte) {
             REPLACEMENT
@@ -710,6 +736,25 @@ mod tests {
             parse_reply(b"200 a\r\n200 b\r\n", strict()),
             Err(ReplyError::Malformed)
         );
+    }
+
+    #[test]
+    fn clean_single_line_replies_are_borrowed() {
+        let mut parser = ReplyParser::default();
+        parser.extend_from_slice(b"211-a\r\n211 b\r\n200 ok\r\n200 a\rb\r\n226\r\n");
+        let multi = parser.next_reply().unwrap().unwrap();
+        assert_eq!(multi.joined_text(), b"a\nb");
+        assert_eq!(multi.joined_text().as_ptr(), parser.acc.as_ptr());
+        let single = parser.next_reply().unwrap().unwrap();
+        assert_eq!(single.joined_text(), b"ok");
+        assert_ne!(single.joined_text().as_ptr(), parser.acc.as_ptr());
+        // A CR inside the text is sanitised into the scratch buffer.
+        let cr = parser.next_reply().unwrap().unwrap();
+        assert_eq!(cr.joined_text(), b"a b");
+        assert_eq!(cr.joined_text().as_ptr(), parser.acc.as_ptr());
+        let bare = parser.next_reply().unwrap().unwrap();
+        assert_eq!((bare.code().as_u16(), bare.joined_text()), (226, &b""[..]));
+        assert!(parser.next_reply().is_none());
     }
 
     #[test]

@@ -28,6 +28,37 @@ pub(crate) const fn is_unsafe_text_byte(byte: u8) -> bool {
     matches!(byte, b'\r' | b'\n' | 0)
 }
 
+/// Whether `text` holds a byte that [`is_unsafe_text_byte`]. Clean text, the
+/// usual case, is cleared eight bytes at a time (SWAR) by looking for any byte
+/// below 0x0E (CR, LF and NUL all are); only text that has one (a TAB, say)
+/// is checked byte by byte.
+pub(crate) fn has_unsafe_text_byte(text: &[u8]) -> bool {
+    const LANES: u64 = u64::from_le_bytes([0x01; 8]);
+    /// High bit of the lanes of `word` below 0x0E (exact for "any").
+    const fn low_lanes(word: u64) -> u64 {
+        word.wrapping_sub(LANES * 0x0E) & !word & (LANES * 0x80)
+    }
+    fn word(bytes: &[u8]) -> u64 {
+        <[u8; 8]>::try_from(bytes).map_or(0, u64::from_le_bytes)
+    }
+    let maybe = match text.len() {
+        0..8 => text.iter().any(|&b| b < 0x0E),
+        len => {
+            let mut chunks = text.chunks_exact(8);
+            let mut found = 0u64;
+            for chunk in &mut chunks {
+                found |= low_lanes(word(chunk));
+            }
+            if !chunks.remainder().is_empty() {
+                // The last eight bytes, overlapping the last full chunk.
+                found |= low_lanes(word(text.get(len - 8..).unwrap_or_default()));
+            }
+            found != 0
+        }
+    };
+    maybe && text.iter().any(|&b| is_unsafe_text_byte(b))
+}
+
 /// Writes a single-line reply: `ddd SP text CRLF`.
 ///
 /// CR, LF and NUL in `text` become spaces and 0xFF is doubled.
@@ -99,6 +130,24 @@ fn put_text(out: &mut BytesMut, text: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unsafe_byte_detection_matches_the_byte_rule() {
+        for len in 0..40 {
+            for at in 0..len {
+                for byte in 0u8..=255 {
+                    let mut text = alloc::vec![b'x'; len];
+                    text[at] = byte;
+                    assert_eq!(
+                        has_unsafe_text_byte(&text),
+                        is_unsafe_text_byte(byte),
+                        "len {len} at {at} byte {byte}"
+                    );
+                }
+            }
+        }
+    }
+
     use super::*;
     use alloc::vec::Vec;
 

@@ -263,6 +263,19 @@ impl Request {
     }
 }
 
+/// Why an adapter refuses a connection before any session starts
+/// ([`ServerSession::refuse_because`](crate::server::ServerSession::refuse_because)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The server-wide connection limit is reached.
+    TooManyConnections,
+    /// The per-client-address connection limit is reached.
+    TooManyFromAddress,
+    /// The server is shutting down.
+    ShuttingDown,
+}
+
 /// Why a file-system request failed. The engine picks the reply code that
 /// the command allows (RFC 959 §5.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -278,6 +291,8 @@ pub enum FsError {
     NotADirectory,
     /// Expected a plain file (550).
     NotAFile,
+    /// RMD of a directory that still has entries (550).
+    DirectoryNotEmpty,
     /// The object is busy; try later (450 where allowed, else 550).
     Busy,
     /// The name is not acceptable (553 where allowed, else 550).
@@ -345,8 +360,10 @@ pub enum Answer {
     Entry(alloc::boxed::Box<crate::listing::FileInfo>),
     /// The request failed; the engine chooses the code.
     Error(FsError),
-    /// Escape hatch: this exact reply. Allowed for any request with a
-    /// negative (4yz/5yz) code, and for `SITE` with a 2yz code too.
+    /// Escape hatch: this exact reply. Allowed with a negative (4yz/5yz)
+    /// code that spec §3 lists for the command (for example 530 for a
+    /// login, 550 for CWD), and for `SITE` with a 2yz code too; any other
+    /// code is refused as a mismatched answer.
     Reply(crate::reply::Reply),
 }
 

@@ -69,6 +69,33 @@
 //! emitted only once the `234` has left through `poll_transmit`. The
 //! adapter runs the handshake and calls [`ServerSession::tls_established`].
 //!
+//! # Choices and deviations (each on purpose)
+//! - **Pipelining while a request is outstanding**: nothing is read, not even
+//!   ABOR/STAT/QUIT; they run right after the answer. Answering STAT or NOOP
+//!   first would reorder replies for a pipelining client, and an embedder
+//!   answers promptly. During a *transfer* (after `150`), ABOR, STAT, QUIT
+//!   and NOOP are answered at once (RFC 959 §4.1.3, RFC 1123 §4.1.3.3).
+//! - **PORT/EPRT refusals are `501`**: RFC 2577 suggests 504, which RFC 959
+//!   §5.4 does not list for PORT; 501 is in the lists of both PORT and EPRT.
+//!   `PASV`/`EPSV` that cannot bind, and `PASV` on an IPv6 connection, get
+//!   `425` (Pure-FTPd; no listed code fits). `EPSV ALL` gets `200`.
+//! - **STOR/STOU/RNTO refusals are `553`**, since RFC 959 lists no 550 for
+//!   them; listings of a missing directory and SITE failures are `550` as
+//!   every server does; raw [`Answer::Reply`] codes must be in the command's
+//!   spec §3 list (or these deviations).
+//! - **REST** survives TYPE/MODE/STRU/PORT/PASV/EPRT/EPSV/NOOP/STAT (which
+//!   cannot conflict with it; RFC 3659 §5.3 leaves it undefined) and is
+//!   cleared by anything else and consumed by RETR/STOR/APPE. **RNFR** is
+//!   cleared by any other command (RFC 959).
+//! - **ABOR without a transfer** answers `226` (RFC 959 §4.1.3), closing an
+//!   idle data setup. **ADAT** is `503` (no AUTH answered 334); CCC, LANG,
+//!   SMNT, MIC/CONF/ENC, LPRT/LPSV, MODE B/C/Z are not implemented.
+//! - **REIN** keeps control-connection TLS (dropping it needs a CCC-style
+//!   shutdown few peers support) but resets login, TYPE, cwd, REST, RNFR,
+//!   HOST, EPSV ALL, MLST facts and the data setup.
+//! - **AUTH TLS after login** resets the login (RFC 4217 §4.2).
+//! - Empty and blank command lines are ignored (pitfall 15).
+//!
 //! # A complete run loop
 //! The drain contract of [`Session`](crate::Session): after every input,
 //! drain transmits, then events (answering one is input again), then arm the
@@ -157,8 +184,8 @@ pub use config::{
     TlsPolicy,
 };
 pub use event::{
-    Answer, CloseReason, DataAction, Denial, FsError, ListFormat, Request, RequestId, RequestKind,
-    Secret, ServerEvent, TransferKind, TransferOutcome, TransferStart,
+    Answer, CloseReason, DataAction, Denial, FsError, ListFormat, Refusal, Request, RequestId,
+    RequestKind, Secret, ServerEvent, TransferKind, TransferOutcome, TransferStart,
 };
 pub use session::ServerSession;
 

@@ -84,8 +84,51 @@ pub(crate) fn allows(verb: Verb, code: u16) -> bool {
     }
 }
 
+/// Whether an embedder's raw negative reply may answer `verb`: the 4yz/5yz
+/// codes spec §3 lists for it (plus 421/500/501/530, valid everywhere, and
+/// the documented deviations: 550 for listings, STAT, SITE and STOU; 502 for
+/// SITE and the RFC 3659 commands).
+pub(crate) fn raw_allowed(verb: Verb, code: u16) -> bool {
+    use Verb as V;
+    if matches!(code, 421 | 500 | 501 | 530) {
+        return true;
+    }
+    let list: &[u16] = match verb {
+        V::Pass | V::Acct => &[503],
+        V::Host => &[502, 503, 504],
+        V::Cwd | V::Mkd | V::Rmd => &[502, 550],
+        V::Dele | V::Rnfr => &[450, 502, 550],
+        V::Rnto => &[502, 503, 532, 553],
+        V::Size | V::Mdtm | V::Mfmt => &[450, 451, 452, 502, 550],
+        V::Retr => &[425, 426, 450, 451, 521, 522, 534, 535, 550, 554],
+        V::Stor => &[
+            425, 426, 450, 451, 452, 521, 522, 532, 534, 535, 551, 552, 553, 554,
+        ],
+        V::Stou => &[
+            425, 426, 450, 451, 452, 521, 522, 532, 534, 535, 550, 551, 552, 553,
+        ],
+        V::Appe => &[
+            425, 426, 450, 451, 452, 502, 521, 522, 532, 534, 535, 550, 551, 552, 553, 554,
+        ],
+        V::List | V::Nlst | V::Mlsd => &[425, 426, 450, 451, 502, 521, 522, 534, 535, 550],
+        V::Stat => &[450, 502, 550],
+        V::Mlst => &[450, 451, 452, 502, 503, 504, 550, 553],
+        V::Site => &[502, 550],
+    };
+    list.contains(&code)
+}
+
 /// The reply for a failed file-system request.
 pub(crate) fn fs_error(verb: Verb, e: FsError) -> (ReplyCode, &'static [u8]) {
+    let (code, text) = fs_error_code(verb, e);
+    // RFC 959 lists no 550 for STOR, STOU and RNTO: their refusal is 553.
+    if code == ReplyCode::FILE_UNAVAILABLE && matches!(verb, Verb::Stor | Verb::Stou | Verb::Rnto) {
+        return (ReplyCode::FILE_NAME_NOT_ALLOWED, text);
+    }
+    (code, text)
+}
+
+fn fs_error_code(verb: Verb, e: FsError) -> (ReplyCode, &'static [u8]) {
     if verb == Verb::Host {
         return (ReplyCode::NOT_IMPLEMENTED_FOR_PARAM, b"Unknown host.");
     }
@@ -101,6 +144,7 @@ pub(crate) fn fs_error(verb: Verb, e: FsError) -> (ReplyCode, &'static [u8]) {
         FsError::PermissionDenied => (ReplyCode::FILE_UNAVAILABLE, b"Permission denied."),
         FsError::AlreadyExists => (ReplyCode::FILE_UNAVAILABLE, b"Already exists."),
         FsError::NotAFile => (ReplyCode::FILE_UNAVAILABLE, b"Not a plain file."),
+        FsError::DirectoryNotEmpty => (ReplyCode::FILE_UNAVAILABLE, b"Directory not empty."),
         FsError::NotADirectory if verb == Verb::Mlsd => {
             (ReplyCode::SYNTAX_ERROR_ARGS, b"Not a directory.")
         }

@@ -9,8 +9,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::config::{QuitPolicy, ServerConfig, ShutdownPolicy};
 use super::event::{
-    Answer, CloseReason, DataAction, ListFormat, Request, RequestId, RequestKind, ServerEvent,
-    TransferKind, TransferOutcome, TransferStart,
+    Answer, CloseReason, DataAction, ListFormat, Refusal, Request, RequestId, RequestKind,
+    ServerEvent, TransferKind, TransferOutcome, TransferStart,
 };
 use super::replies::{self, Verb};
 use crate::command::{
@@ -98,6 +98,8 @@ struct Transfer {
     id: DataId,
     verb: Verb,
     upload: bool,
+    /// Passive (the client connects to us) rather than active.
+    passive: bool,
     connected: bool,
     progress: u64,
     /// ABOR arrived: answer the transfer, then `226` to ABOR.
@@ -232,8 +234,8 @@ impl ServerSession {
         s
     }
 
-    /// A session that refuses the connection (server full or shutting down):
-    /// queues `421` and is closed at once.
+    /// A session that refuses the connection because the server is full:
+    /// queues `421` and is closed at once. See [`Self::refuse_because`].
     #[must_use]
     pub fn refuse(
         config: Arc<ServerConfig>,
@@ -241,11 +243,28 @@ impl ServerSession {
         local: SocketAddr,
         now: Instant,
     ) -> Self {
+        Self::refuse_because(config, peer, local, now, Refusal::TooManyConnections)
+    }
+
+    /// A session that refuses the connection for `why`: queues `421` with a
+    /// text that says why, and is closed at once.
+    #[must_use]
+    pub fn refuse_because(
+        config: Arc<ServerConfig>,
+        peer: SocketAddr,
+        local: SocketAddr,
+        now: Instant,
+        why: Refusal,
+    ) -> Self {
         let mut s = Self::blank(config, peer, local, now);
-        s.reply(
-            ReplyCode::SERVICE_NOT_AVAILABLE,
-            b"Too many connections, try again later.",
-        );
+        let text: &[u8] = match why {
+            Refusal::TooManyConnections => b"Too many connections, try again later.",
+            Refusal::TooManyFromAddress => {
+                b"Too many connections from your address, try again later."
+            }
+            Refusal::ShuttingDown => b"Server shutting down.",
+        };
+        s.reply(ReplyCode::SERVICE_NOT_AVAILABLE, text);
         s.close(CloseReason::Refused);
         s
     }
@@ -510,8 +529,8 @@ impl ServerSession {
             if t.connected {
                 return Err(UsageError::new(UsageErrorKind::WrongState, ()));
             }
-            if foreign && matches!(self.setup, Setup::None) {
-                // Passive transfers only (active ones connect to a checked address).
+            if foreign && t.passive {
+                // Active transfers connect to an address checked at PORT time.
                 t.failed_connect = true;
                 let upload = t.upload;
                 self.events.push_back(ServerEvent::Abort {
@@ -741,8 +760,9 @@ impl ServerSession {
                     Err(_) => Held::TooLong,
                     Ok(line) => Held::Line(line.into_bytes()),
                 };
+                let abor_pending = self.transfer.is_some_and(|t| t.abor);
                 match held {
-                    Held::Line(bytes) if is_urgent(&bytes) => {
+                    Held::Line(bytes) if is_urgent(&bytes, abor_pending) => {
                         self.run_line(Ok(&bytes));
                     }
                     Held::Line(bytes) if is_blank(&bytes) => {}
@@ -1289,11 +1309,6 @@ impl ServerSession {
 
     fn cmd_abor(&mut self) {
         if let Some(t) = self.transfer.as_mut() {
-            if t.abor {
-                // A second ABOR while the first waits: answer it on its own.
-                self.reply(ReplyCode::CLOSING_DATA, b"Abort already in progress.");
-                return;
-            }
             t.abor = true;
             let t = *t;
             self.request_abort(t);
@@ -1640,14 +1655,18 @@ impl ServerSession {
     fn apply_answer(&mut self, kind: RequestKind, answer: Answer) {
         let verb = verb_of(&kind);
         if let Answer::Reply(r) = answer {
-            if matches!(
-                kind,
-                RequestKind::Login { .. } | RequestKind::Account { .. }
-            ) {
+            // 421 ends the session whatever the command (RFC 959 §5.4), also
+            // when an authenticator is unavailable during a login.
+            let is_421 = r.code() == ReplyCode::SERVICE_NOT_AVAILABLE;
+            if !is_421
+                && matches!(
+                    kind,
+                    RequestKind::Login { .. } | RequestKind::Account { .. }
+                )
+            {
                 self.login_failed(Some(r));
                 return;
             }
-            let is_421 = r.code() == ReplyCode::SERVICE_NOT_AVAILABLE;
             r.encode(&mut self.out);
             if is_421 {
                 self.close(CloseReason::Shutdown);
@@ -1858,6 +1877,7 @@ impl ServerSession {
         size: Option<u64>,
         unique_name: Option<Bytes>,
     ) {
+        let passive = matches!(self.setup, Setup::Passive { .. });
         let (id, connected) = match self.setup {
             Setup::None => {
                 // The passive listener timed out or was refused meanwhile.
@@ -1902,6 +1922,7 @@ impl ServerSession {
             id,
             verb,
             upload,
+            passive,
             connected,
             progress: 0,
             abor: false,
@@ -1931,12 +1952,15 @@ fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|&b| b == b' ')
 }
 
-/// Whether a line held during a transfer must run at once.
-fn is_urgent(line: &[u8]) -> bool {
-    matches!(
-        Command::parse(line),
-        Ok(Command::Abor | Command::Quit | Command::Noop | Command::Stat(None))
-    )
+/// Whether a line read during a transfer must run at once. A second ABOR
+/// while the first waits for the adapter is held, so that its reply comes
+/// after the transfer's.
+fn is_urgent(line: &[u8], abor_pending: bool) -> bool {
+    match Command::parse(line) {
+        Ok(Command::Abor) => !abor_pending,
+        Ok(Command::Quit | Command::Noop | Command::Stat(None)) => true,
+        _ => false,
+    }
 }
 
 /// Commands that leave a pending `REST` in place (they do not conflict with
@@ -2023,7 +2047,8 @@ fn answer_fits(kind: &RequestKind, answer: &Answer) -> bool {
     use RequestKind as K;
     if let Answer::Reply(r) = answer {
         let code = r.code();
-        return code.is_negative() || (matches!(kind, K::Site { .. }) && code.is_completion());
+        return (code.is_negative() && replies::raw_allowed(verb_of(kind), code.as_u16()))
+            || (matches!(kind, K::Site { .. }) && code.is_completion());
     }
     match kind {
         K::Login { .. } => matches!(

@@ -1050,3 +1050,41 @@ fn hot_path_commands_need_no_request() {
     }
     assert!(h.events.is_empty());
 }
+
+#[test]
+fn refusal_text_says_why() {
+    let c = Arc::new(config());
+    let peer = "192.0.2.9:1".parse().unwrap();
+    let local = "192.0.2.1:21".parse().unwrap();
+    let mut s =
+        ServerSession::refuse_because(c, peer, local, Instant::ZERO, Refusal::TooManyFromAddress);
+    assert!(s.is_closed());
+    assert_eq!(
+        &s.poll_transmit().unwrap()[..],
+        b"421 Too many connections from your address, try again later.\r\n"
+    );
+}
+
+#[test]
+fn login_answered_421_closes_the_session() {
+    let mut h = H::new();
+    assert!(h.send("USER alice").starts_with("331 "));
+    assert!(h.send("PASS secret").is_empty());
+    let out = h.answer(Answer::Reply(crate::reply::Reply::new(
+        crate::reply::ReplyCode::SERVICE_NOT_AVAILABLE,
+        "Authentication service unavailable.",
+    )));
+    assert_eq!(out, "421 Authentication service unavailable.\r\n");
+    assert!(h.s.is_closed());
+}
+
+#[test]
+fn rmd_of_a_non_empty_directory_is_550() {
+    let mut h = H::new();
+    h.login();
+    assert_eq!(h.send("RMD /full"), "");
+    assert_eq!(
+        h.answer(Answer::Error(FsError::DirectoryNotEmpty)),
+        "550 Directory not empty.\r\n"
+    );
+}

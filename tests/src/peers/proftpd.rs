@@ -114,6 +114,8 @@ impl ServerLauncher for Proftpd {
         line("MaxInstances 64");
         line("Umask 022");
         line("AllowOverwrite on");
+        // REST + STOR and APPE resume uploads (both refused with 451 by default).
+        line("AllowStoreRestart on");
         line("TimesGMT on");
         line(&format!("AuthUserFile {}", passwd.display()));
         line(&format!("AuthGroupFile {}", group.display()));

@@ -322,3 +322,55 @@ fn spans_resolve_without_copy() {
         assert_eq!(c.to_spans(&b).resolve(&b), c.into_owned());
     }
 }
+
+/// The plain definition of [`verb_key`]: split at the first SP, refuse empty,
+/// overlong or NUL-holding verbs, upper-case, zero-pad.
+fn verb_key_reference(line: &[u8]) -> Result<(u64, usize), ParseError> {
+    let verb = line.split(|&b| b == b' ').next().unwrap_or_default();
+    if verb.is_empty() || verb.len() > MAX_VERB || verb.contains(&0) {
+        return Err(ParseError::UnknownVerb);
+    }
+    let mut bytes = [0u8; MAX_VERB];
+    bytes[..verb.len()].copy_from_slice(verb);
+    bytes.make_ascii_uppercase();
+    Ok((u64::from_le_bytes(bytes), verb.len()))
+}
+
+#[test]
+fn verb_key_edges() {
+    for line in [
+        &b"a"[..],
+        b"ab",
+        b"abc",
+        b"pwd",
+        b"Xsha256 x",
+        b"XSHA2567",
+        b"XSHA2567 x",
+        b"XSHA25678",
+        b"\xe1\xfa{@`[ z",
+        b"A\0",
+        b"\0",
+        b" ",
+        b"  USER",
+        b"user\tx y",
+        b"\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+    ] {
+        assert_eq!(verb_key(line), verb_key_reference(line), "{line:?}");
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn verb_key_matches_reference(line in proptest::collection::vec(
+        proptest::prop_oneof![
+            proptest::prelude::Just(b' '),
+            proptest::prelude::Just(0u8),
+            b'`'..=b'{',
+            b'@'..=b'[',
+            proptest::prelude::any::<u8>(),
+        ],
+        1..14,
+    )) {
+        proptest::prop_assert_eq!(verb_key(&line), verb_key_reference(&line));
+    }
+}
