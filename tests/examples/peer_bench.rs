@@ -87,6 +87,9 @@ struct Scores {
     noop: Option<f64>,
     mix: Option<f64>,
     login: Option<f64>,
+    noop_cpu: Option<f64>,
+    mix_cpu: Option<f64>,
+    login_cpu: Option<f64>,
     retr: Option<f64>,
     stor: Option<f64>,
     pss_per_idle_kib: Option<f64>,
@@ -194,7 +197,7 @@ fn start_peer(kind: PeerKind, o: &Options) -> Result<Target, Error> {
 
 /// Sum of PSS (KiB) over `root` and every process descending from it or in
 /// its process group.
-fn pss_kib(root: u32) -> Result<u64, Error> {
+fn group_pids(root: u32) -> Result<Vec<u32>, Error> {
     let mut parent: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
     for entry in std::fs::read_dir("/proc")? {
         let entry = entry?;
@@ -236,11 +239,13 @@ fn pss_kib(root: u32) -> Result<u64, Error> {
         }
         false
     };
+    Ok(parent.keys().copied().filter(|&p| belongs(p)).collect())
+}
+
+/// Sum of PSS (KiB) over the server's processes.
+fn pss_kib(root: u32) -> Result<u64, Error> {
     let mut total = 0;
-    for &pid in parent.keys() {
-        if !belongs(pid) {
-            continue;
-        }
+    for pid in group_pids(root)? {
         let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
             continue;
         };
@@ -255,6 +260,49 @@ fn pss_kib(root: u32) -> Result<u64, Error> {
     Ok(total)
 }
 
+/// CPU time (clock ticks) used by the server's processes, with their reaped
+/// children (utime + stime + cutime + cstime).
+fn cpu_ticks(root: u32) -> Result<u64, Error> {
+    let mut total = 0;
+    for pid in group_pids(root)? {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(after) = stat.rfind(')').and_then(|i| stat.get(i + 2..)) else {
+            continue;
+        };
+        // Fields 14..=17 of stat; `after` starts at field 3.
+        total += after
+            .split(' ')
+            .skip(11)
+            .take(4)
+            .filter_map(|f| f.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    Ok(total)
+}
+
+/// A rate run: the rate, and the server's CPU time per operation (µs)
+/// pushed onto `cpu`.
+fn rate(
+    o: &Options,
+    t: &Target,
+    mode: &str,
+    args: &[&str],
+    cpu: &mut Vec<f64>,
+) -> Result<f64, Error> {
+    let before = cpu_ticks(t.pid())?;
+    let json = loadgen(o, &t.addr(), mode, args)?;
+    // Let session processes exit and be reaped.
+    std::thread::sleep(Duration::from_millis(300));
+    let after = cpu_ticks(t.pid())?;
+    let ops = json_number(&json, "ops").unwrap_or(0.0);
+    if ops > 0.0 {
+        cpu.push(after.saturating_sub(before) as f64 * 1e6 / 100.0 / ops);
+    }
+    json_number(&json, "per_sec").ok_or_else(|| format!("no per_sec in {json}").into())
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
@@ -262,7 +310,7 @@ fn loadavg() -> String {
 }
 
 /// Runs `loadgen MODE ARGS`; returns the number under `key` in its JSON.
-fn loadgen(o: &Options, addr: &str, mode: &str, args: &[&str], key: &str) -> Result<f64, Error> {
+fn loadgen(o: &Options, addr: &str, mode: &str, args: &[&str]) -> Result<String, Error> {
     let out = with_nofile(&o.bin_dir.join("loadgen"))
         .arg(mode)
         .args(["--addr", addr])
@@ -282,7 +330,12 @@ fn loadgen(o: &Options, addr: &str, mode: &str, args: &[&str], key: &str) -> Res
     if stdout.contains("\"errors\":") && !stdout.contains("\"errors\":0") {
         eprintln!("    warning: {mode} saw errors");
     }
-    json_number(&stdout, key).ok_or_else(|| format!("no {key} in {stdout}").into())
+    Ok(stdout.into_owned())
+}
+
+fn transfer(o: &Options, addr: &str, mode: &str, args: &[&str]) -> Result<f64, Error> {
+    let json = loadgen(o, addr, mode, args)?;
+    json_number(&json, "mb_per_sec").ok_or_else(|| format!("no mb_per_sec in {json}").into())
 }
 
 fn json_number(json: &str, key: &str) -> Option<f64> {
@@ -375,56 +428,49 @@ fn measure(o: &Options, name: &str, t: &Target, ours: bool, big: &Path) -> Score
     }
     let dur = o.duration.to_string();
     let (notes, duration) = (&mut s.notes, dur.as_str());
+    let (mut noop_cpu, mut mix_cpu, mut login_cpu) = (Vec::new(), Vec::new(), Vec::new());
     s.noop = repeat(o, notes, "noop", || {
-        loadgen(
+        rate(
             o,
-            &addr,
+            t,
             "noop",
             &["--sessions", "16", "--duration", duration],
-            "per_sec",
+            &mut noop_cpu,
         )
     });
     s.mix = repeat(o, notes, "mix", || {
-        loadgen(
-            o,
-            &addr,
-            "mix",
-            &[
-                "--sessions",
-                "16",
-                "--duration",
-                duration,
-                "--file",
-                "hello.txt",
-            ],
-            "per_sec",
-        )
+        let args = [
+            "--sessions",
+            "16",
+            "--duration",
+            duration,
+            "--file",
+            "hello.txt",
+        ];
+        rate(o, t, "mix", &args, &mut mix_cpu)
     });
     s.login = repeat(o, notes, "login", || {
-        loadgen(
+        rate(
             o,
-            &addr,
+            t,
             "login",
             &["--sessions", "8", "--duration", duration],
-            "per_sec",
+            &mut login_cpu,
         )
     });
+    s.noop_cpu = median(noop_cpu);
+    s.mix_cpu = median(mix_cpu);
+    s.login_cpu = median(login_cpu);
     if o.transfers {
         let link = t.root().join(BIG_FILE);
         if std::fs::hard_link(big, &link).is_err() {
             let _ = std::fs::copy(big, &link);
         }
         s.retr = repeat(o, notes, "retr", || {
-            loadgen(
-                o,
-                &addr,
-                "retr",
-                &["--file", BIG_FILE, "--chunk", "262144"],
-                "mb_per_sec",
-            )
+            transfer(o, &addr, "retr", &["--file", BIG_FILE, "--chunk", "262144"])
         });
         s.stor = repeat(o, notes, "stor", || {
-            let r = loadgen(
+            let r = transfer(
                 o,
                 &addr,
                 "stor",
@@ -436,7 +482,6 @@ fn measure(o: &Options, name: &str, t: &Target, ours: bool, big: &Path) -> Score
                     "--chunk",
                     "262144",
                 ],
-                "mb_per_sec",
             );
             let _ = std::fs::remove_file(t.root().join(UPLOAD_FILE));
             r
@@ -636,6 +681,27 @@ fn print_table(o: &Options, results: &[(String, Scores)]) {
             0,
             format!("≥ best peer = {}", fmt(stor_goal, 0)),
             at_least(|s| s.stor, stor_goal),
+        ),
+        (
+            "server CPU per NOOP (µs)",
+            |s| s.noop_cpu,
+            1,
+            "—".to_owned(),
+            Vec::new(),
+        ),
+        (
+            "server CPU per mix command (µs)",
+            |s| s.mix_cpu,
+            1,
+            "—".to_owned(),
+            Vec::new(),
+        ),
+        (
+            "server CPU per login (µs)",
+            |s| s.login_cpu,
+            0,
+            "—".to_owned(),
+            Vec::new(),
         ),
         (
             "PSS of 500 idle sessions (MiB)",
