@@ -3,11 +3,20 @@
 //! Drives the [`ftp_proto`] engines over blocking `std::net` sockets and
 //! threads: an FTP server and client with `Read`/`Write` streams.
 //!
-//! This crate is being built; see the project's issue tracker.
+//! - [`server`]: the blocking FTP server (threads per session, FTPS with rustls).
+//! - [`client`]: the blocking FTP client (`Read`/`Write` transfer streams).
+//! - [`storage`], [`auth`]: what the server serves and who may log in.
+//! - [`tls`], [`net`]: pieces every adapter shares (rustls settings,
+//!   passive-port selection, the wall clock).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod cli;
+pub mod client;
+pub mod net;
+pub mod server;
 pub mod storage;
+pub mod tls;
 
 pub use ftp_proto;

@@ -16,6 +16,9 @@
 //!   and EPSV host-port forms), [`listing`] (LIST, MLSx and NLST lines both
 //!   ways), [`path`] (virtual paths that cannot leave `/`), [`ascii`] (TYPE A
 //!   line-end conversion for the data plane) and [`timestamp`] (FTP time values).
+//! - The engines: [`server::ServerSession`] and [`client::ClientSession`],
+//!   both implementing [`Session`] with one drain contract (see [`session`]),
+//!   sharing the vocabulary of [`data`] connections and the [`error`] types.
 //! - Time as a value: [`Instant`] is a point on the caller's clock; the engines
 //!   return deadlines and take `now` as an argument.
 #![no_std]

@@ -3,6 +3,8 @@
 
 use std::io;
 
+use ftp_proto::server::FsError;
+
 /// A storage operation failed.
 ///
 /// The variants say *what* went wrong in terms a server can act on; the
@@ -115,6 +117,26 @@ impl StorageError {
             Self::NoSpace => ErrorCategory::InsufficientStorage,
             Self::Busy => ErrorCategory::Busy,
             Self::Io(_) => ErrorCategory::LocalError,
+        }
+    }
+
+    /// This failure in the engine's vocabulary (the engine then picks the
+    /// reply code the command allows). Every adapter answers with it.
+    #[must_use]
+    pub fn fs_error(&self) -> FsError {
+        match self {
+            Self::NotFound => FsError::NotFound,
+            Self::PermissionDenied => FsError::PermissionDenied,
+            Self::DirectoryNotEmpty => FsError::DirectoryNotEmpty,
+            Self::AlreadyExists => FsError::AlreadyExists,
+            Self::NotADirectory => FsError::NotADirectory,
+            Self::IsADirectory | Self::NotAFile => FsError::NotAFile,
+            Self::InvalidName => FsError::NameNotAllowed,
+            Self::Unsupported => FsError::NotSupported,
+            Self::InvalidOffset => FsError::InvalidOffset,
+            Self::NoSpace => FsError::InsufficientStorage,
+            Self::Busy => FsError::Busy,
+            Self::Io(_) => FsError::LocalError,
         }
     }
 

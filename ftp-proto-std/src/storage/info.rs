@@ -5,6 +5,7 @@
 //! engine's listing type field by field (same names, same meaning).
 
 use bytes::Bytes;
+use ftp_proto::listing::{FileInfo, FileKind};
 use ftp_proto::timestamp::Timestamp;
 
 /// What kind of object an entry is.
@@ -150,6 +151,35 @@ pub(crate) fn system_time_from_timestamp(time: Timestamp) -> Option<std::time::S
         std::time::UNIX_EPOCH.checked_sub(std::time::Duration::from_secs(secs.unsigned_abs()))
     }?;
     base.checked_add(nanos)
+}
+
+/// The storage's description of an entry as the engine's listing type (the
+/// one place where [`EntryInfo`] becomes [`FileInfo`]; every adapter uses it).
+impl From<EntryInfo> for FileInfo {
+    fn from(entry: EntryInfo) -> Self {
+        let kind = match entry.kind {
+            EntryKind::File => FileKind::File,
+            EntryKind::Directory => FileKind::Directory,
+            EntryKind::Symlink { target } => FileKind::Symlink {
+                target: Some(target),
+            },
+            EntryKind::Other => FileKind::Other,
+        };
+        let mut info = FileInfo::new(entry.name, kind).with_size(entry.size);
+        if let Some(t) = entry.modified {
+            info = info.with_modified(t);
+        }
+        if let Some(mode) = entry.mode {
+            info = info.with_mode(mode);
+        }
+        if let Some(links) = entry.links {
+            info = info.with_links(links);
+        }
+        if let (Some(uid), Some(gid)) = (entry.uid, entry.gid) {
+            info = info.with_owner(uid.to_string(), gid.to_string());
+        }
+        info
+    }
 }
 
 #[cfg(test)]

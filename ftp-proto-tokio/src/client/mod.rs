@@ -110,7 +110,8 @@ impl Client {
         #[cfg(feature = "tls")]
         if options.security == Security::ImplicitTls {
             let tls = options.tls.as_ref().ok_or(Error::TlsNotConfigured)?;
-            let handshake = transport.upgrade_client(tls.connector(), tls.name_for(peer.ip()));
+            let handshake =
+                transport.upgrade_client(crate::tls::connector(tls), tls.name_for(peer.ip()));
             tokio::time::timeout(options.connect_timeout, handshake)
                 .await
                 .map_err(|_| Error::ConnectTimeout)?
@@ -793,15 +794,17 @@ impl Client {
         let opened = match std::mem::replace(&mut self.data, DataConn::None) {
             DataConn::Connected(i, stream) if i == id => Ok(stream),
             DataConn::Listening(i, listener) if i == id => {
-                let accepted =
-                    data::accept_from(&listener, self.peer.ip(), self.options.engine.data_timeout)
-                        .await;
-                if let Ok(stream) = &accepted {
-                    let now = self.driver.now();
-                    let _ = self.driver.session_mut().data_connected(now, id);
-                    let _ = stream.set_nodelay(true);
+                let timeout = self.options.engine.data_timeout;
+                match tokio::time::timeout(timeout, self.accept_data(id, &listener)).await {
+                    Ok(Ok(Some(stream))) => {
+                        let _ = stream.set_nodelay(true);
+                        Ok(stream)
+                    }
+                    // The engine gave up (and failed the transfer itself).
+                    Ok(Ok(None)) => return,
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(io::Error::from(io::ErrorKind::TimedOut)),
                 }
-                accepted
             }
             DataConn::Open(i, stream) if i == id => {
                 self.data = DataConn::Open(i, stream);
@@ -826,6 +829,26 @@ impl Client {
         }
     }
 
+    /// Active mode: accepts connections until the engine takes one (it
+    /// admits only the server, bounce protection) or gives up (`None`).
+    async fn accept_data(
+        &mut self,
+        id: ftp_proto::data::DataId,
+        listener: &tokio::net::TcpListener,
+    ) -> io::Result<Option<TcpStream>> {
+        loop {
+            let (stream, from) = listener.accept().await?;
+            let now = self.driver.now();
+            match self.driver.session_mut().data_accepted(now, id, from) {
+                Ok(ftp_proto::client::AcceptedPeer::Accepted) => return Ok(Some(stream)),
+                Ok(ftp_proto::client::AcceptedPeer::Refused) => {
+                    tracing::debug!(%from, "data connection from a foreign host dropped");
+                }
+                _ => return Ok(None),
+            }
+        }
+    }
+
     #[cfg_attr(not(feature = "tls"), allow(clippy::unused_async))]
     async fn protect_data(
         &mut self,
@@ -840,8 +863,8 @@ impl Client {
                 let tls = self.options.tls.as_ref().ok_or_else(|| {
                     io::Error::new(io::ErrorKind::Unsupported, "no TLS configuration")
                 })?;
-                let handshake =
-                    transport.upgrade_client(tls.connector(), tls.name_for(self.peer.ip()));
+                let handshake = transport
+                    .upgrade_client(crate::tls::connector(tls), tls.name_for(self.peer.ip()));
                 tokio::time::timeout(self.options.connect_timeout, handshake)
                     .await
                     .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
@@ -893,7 +916,7 @@ impl Client {
         let handshake = self
             .driver
             .transport_mut()
-            .upgrade_client(tls.connector(), name);
+            .upgrade_client(crate::tls::connector(&tls), name);
         let result = tokio::time::timeout(self.options.connect_timeout, handshake).await;
         let now = self.driver.now();
         match result {

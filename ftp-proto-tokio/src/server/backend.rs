@@ -9,17 +9,15 @@ use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use ftp_proto::data::Representation;
-use ftp_proto::listing::{FileInfo, FileKind};
+use ftp_proto::listing::FileInfo;
 use ftp_proto::path::VirtualPath;
 use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
-use ftp_proto::timestamp::Timestamp;
 use tokio::io::AsyncReadExt;
 
 use crate::auth::Identity;
-use crate::storage::{EntryInfo, EntryKind, Filesystem, Storage, StorageError, WriteMode};
+use crate::storage::{EntryInfo, Filesystem, Storage, StorageError, WriteMode};
 
 /// Gives each logged-in user a storage (their own root, their permissions).
 pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
@@ -126,64 +124,22 @@ impl<S: Storage> fmt::Debug for Opened<S> {
     }
 }
 
-/// The storage's description of an entry as the engine's listing type.
+/// The storage's description of an entry as the engine's listing type
+/// (the shared conversion, `impl From<EntryInfo> for FileInfo` in
+/// [`ftp_proto_std::storage`]).
 #[must_use]
 pub fn file_info(entry: EntryInfo) -> FileInfo {
-    let kind = match entry.kind {
-        EntryKind::File => FileKind::File,
-        EntryKind::Directory => FileKind::Directory,
-        EntryKind::Symlink { target } => FileKind::Symlink {
-            target: Some(target),
-        },
-        _ => FileKind::Other,
-    };
-    let mut info = FileInfo::new(entry.name, kind).with_size(entry.size);
-    if let Some(t) = entry.modified {
-        info = info.with_modified(t);
-    }
-    if let Some(mode) = entry.mode {
-        info = info.with_mode(mode);
-    }
-    if let Some(links) = entry.links {
-        info = info.with_links(links);
-    }
-    if let (Some(uid), Some(gid)) = (entry.uid, entry.gid) {
-        info = info.with_owner(uid.to_string(), gid.to_string());
-    }
-    info
+    FileInfo::from(entry)
 }
 
 /// Sorts a storage failure into the engine's vocabulary (the engine picks
-/// the reply code the command allows).
+/// the reply code the command allows); see [`StorageError::fs_error`].
 #[must_use]
 pub fn fs_error(error: &StorageError) -> FsError {
-    match error {
-        StorageError::NotFound => FsError::NotFound,
-        StorageError::PermissionDenied | StorageError::DirectoryNotEmpty => {
-            FsError::PermissionDenied
-        }
-        StorageError::AlreadyExists => FsError::AlreadyExists,
-        StorageError::NotADirectory => FsError::NotADirectory,
-        StorageError::IsADirectory | StorageError::NotAFile => FsError::NotAFile,
-        StorageError::InvalidName => FsError::NameNotAllowed,
-        StorageError::Unsupported => FsError::NotSupported,
-        StorageError::InvalidOffset => FsError::InvalidOffset,
-        StorageError::NoSpace => FsError::InsufficientStorage,
-        StorageError::Busy => FsError::Busy,
-        _ => FsError::LocalError,
-    }
+    error.fs_error()
 }
 
-/// The wall clock as an FTP timestamp (for the LIST date column).
-pub(crate) fn wall_clock() -> Timestamp {
-    match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => Timestamp::from_unix(
-            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            d.subsec_nanos(),
-        ),
-        Err(_) => Timestamp::UNIX_EPOCH,
-    }
-}
+pub(crate) use ftp_proto_std::net::wall_clock;
 
 /// What answering one request produced.
 pub(crate) struct Answered<S: Storage> {
@@ -217,7 +173,7 @@ macro_rules! tri {
 }
 
 /// Answers a file-system request with `storage` (every request but
-/// `Login`/`Account`, which the session handles).
+/// `Login`/`Account`/`Host`, which the session handles).
 pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S> {
     match kind {
         RequestKind::ChangeDir { path } => {
@@ -339,7 +295,6 @@ pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answe
             info.name = path.to_bytes();
             Answered::plain(Answer::Entry(Box::new(info)))
         }
-        RequestKind::Host { .. } => Answered::plain(Answer::Done),
         // SITE commands: none are offered.
         _ => Answered::plain(Answer::Error(FsError::NotSupported)),
     }

@@ -1,7 +1,6 @@
 //! Data connections: passive listeners within a port range, active
 //! connects, TLS for `PROT P`, and the byte pumps of a transfer.
 
-use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
@@ -12,6 +11,7 @@ use ftp_proto::ascii::{AsciiDecoder, AsciiEncoder};
 use ftp_proto::server::TransferOutcome;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::oneshot;
 #[cfg(feature = "tls")]
 use tokio_rustls::rustls::HandshakeKind;
 
@@ -21,35 +21,14 @@ use super::ServerTls;
 /// transfer, reused for every chunk).
 pub(crate) const TRANSFER_BUFFER: usize = 256 * 1024;
 
-/// A random-ish number without a dependency: std's per-process random hash keys.
-fn random_u64() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0x9e37_79b9_7f4a_7c15);
-    h.finish()
-}
-
 /// Binds a passive listener on `ip`: port 0 without a range; with one, from
-/// a random port of the range, each port tried once.
+/// a random port of the range, each port tried once (the shared
+/// [`ftp_proto_std::net::bind_passive`]).
 pub(crate) fn bind_passive(
     ip: IpAddr,
     range: Option<&RangeInclusive<u16>>,
 ) -> io::Result<TcpListener> {
-    let Some(range) = range else {
-        return bind_one(SocketAddr::new(ip, 0));
-    };
-    let (low, high) = (*range.start(), *range.end());
-    let count = u64::from(high.saturating_sub(low)) + 1;
-    let start = random_u64() % count;
-    let mut last = io::Error::new(io::ErrorKind::AddrInUse, "passive port range exhausted");
-    for i in 0..count {
-        let offset = u16::try_from((start + i) % count).unwrap_or(0);
-        let port = low.saturating_add(offset);
-        match bind_one(SocketAddr::new(ip, port)) {
-            Ok(l) => return Ok(l),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
+    ftp_proto_std::net::bind_passive(ip, range, bind_one)
 }
 
 fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
@@ -72,12 +51,7 @@ pub(crate) async fn connect_active(local: IpAddr, addr: SocketAddr) -> io::Resul
     } else {
         TcpSocket::new_v6()?
     };
-    let local = match (local.to_canonical(), addr.ip()) {
-        (IpAddr::V4(l), IpAddr::V4(_)) => IpAddr::V4(l),
-        (l @ IpAddr::V6(_), IpAddr::V6(_)) => l,
-        (_, IpAddr::V4(_)) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-        (_, IpAddr::V6(_)) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
-    };
+    let local = ftp_proto_std::net::active_bind_ip(local, addr);
     socket.bind(SocketAddr::new(local, 0))?;
     socket.connect(addr).await
 }
@@ -92,12 +66,26 @@ pub(crate) enum Job<R, W> {
     Listing(Bytes),
 }
 
+/// How a `PROT P` transfer asks the session whether its TLS handshake is
+/// acceptable: it reports whether the handshake resumed the control
+/// connection's session, and waits for the engine's verdict
+/// ([`ServerSession::data_secured`](ftp_proto::server::ServerSession::data_secured)).
+#[cfg_attr(
+    not(feature = "tls"),
+    allow(dead_code, reason = "no TLS transfer exists without the feature")
+)]
+pub(crate) struct TlsCheck {
+    pub(crate) resumed: oneshot::Sender<bool>,
+    pub(crate) verdict: oneshot::Receiver<bool>,
+}
+
 /// Runs one transfer on an established data connection: TLS first when
-/// `tls` is given, then the bytes, then the close (TLS `close_notify`
-/// included) so the final reply follows the close.
+/// `tls` is given (with `check` asking the engine about the handshake),
+/// then the bytes, then the close (TLS `close_notify` included) so the
+/// final reply follows the close.
 pub(crate) async fn run<R, W>(
     stream: TcpStream,
-    tls: Option<&ServerTls>,
+    tls: Option<(&ServerTls, TlsCheck)>,
     job: Job<R, W>,
     progress: &AtomicU64,
 ) -> TransferOutcome
@@ -105,26 +93,30 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let Some(tls) = tls else {
+    let Some((tls, check)) = tls else {
         return pump(stream, job, progress, false).await;
     };
     #[cfg(feature = "tls")]
     {
-        let Ok(stream) = tls.acceptor.accept(stream).await else {
+        let Ok(stream) = super::tls::acceptor(tls).accept(stream).await else {
             tracing::info!("data connection TLS handshake failed");
             return TransferOutcome::TlsFailed;
         };
         let resumed = stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
         tracing::debug!(resumed, "data connection secured");
-        if tls.require_session_reuse && !resumed {
-            tracing::info!("data connection refused: TLS session not resumed");
+        let _ = check.resumed.send(resumed);
+        if !check.verdict.await.unwrap_or(false) {
+            tracing::info!(resumed, "data connection refused after the TLS handshake");
             close_politely(stream).await;
             return TransferOutcome::TlsFailed;
         }
         pump(stream, job, progress, true).await
     }
     #[cfg(not(feature = "tls"))]
-    match *tls {}
+    {
+        let _ = check;
+        match *tls {}
+    }
 }
 
 /// Closes a TLS data connection that carries no data: `close_notify`, then

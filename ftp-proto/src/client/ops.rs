@@ -846,6 +846,7 @@ impl ClientSession {
                     finished: None,
                     awaiting_listen: true,
                     activity: self.now,
+                    foreign_peers: 0,
                 });
                 t.stage = Stage::Listen;
                 self.events
@@ -884,6 +885,7 @@ impl ClientSession {
             finished: None,
             awaiting_listen: false,
             activity: self.now,
+            foreign_peers: 0,
         });
         self.events
             .push_back(ClientEvent::Data(DataRequest::Connect {

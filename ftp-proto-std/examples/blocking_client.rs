@@ -1,0 +1,243 @@
+//! A command-line FTP client on top of `ftp_proto_std::client::Client`:
+//! the blocking twin of `ftp-proto-tokio`'s `client` example, with the
+//! same options, output and exit codes (the command line and the output
+//! format live in `ftp_proto_std::cli`).
+//!
+//! ```text
+//! blocking_client [--active] [--tls | --implicit-tls] [--insecure] [--resume] URL COMMAND [ARGS]
+//!
+//! URL      ftp://[USER[:PASSWORD]@]HOST[:PORT]   (anonymous without USER;
+//!          percent-encoding in USER and PASSWORD; IPv6 as [::1];
+//!          port 21, or 990 with --implicit-tls)
+//! COMMAND  ls [PATH] | get REMOTE LOCAL | put LOCAL REMOTE | rm PATH |
+//!          mkdir PATH | rmdir PATH | mv FROM TO | size PATH | mdtm PATH | pwd
+//! ```
+//!
+//! Output (stdout): `ls` prints `TYPE SIZE MODIFIED NAME` per entry (TYPE
+//! `d`/`l`/`-`, SIZE or `-`, MODIFIED `YYYY-MM-DDTHH:MM:SSZ` or `-`);
+//! `size` the bytes; `mdtm` the time; `pwd` the path. `get`/`put` draw a
+//! progress bar on stderr when it is a terminal. `--resume`: `get`
+//! continues a partial LOCAL file, `put` a partial REMOTE one.
+//!
+//! Exit status: 0 on success, 1 when the session or a file operation fails
+//! (the server's reply, e.g. `550 No such file`, or the error on stderr),
+//! 2 for a usage error.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line tool talks on stdout and stderr"
+)]
+
+use std::fs::{File, OpenOptions};
+use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
+use std::process::ExitCode;
+
+use ftp_proto_std::cli::{
+    ClientArgs, ClientCommand, TlsMode, client_usage, ls_line, parse_client_args, reply_line,
+};
+use ftp_proto_std::client::{Client, ClientOptions, Error};
+use ftp_proto_std::tls::TlsClient;
+use indicatif::{ProgressBar, ProgressStyle};
+
+const PROGRAM: &str = "blocking_client";
+
+/// What went wrong, for the exit status and stderr.
+enum Failure {
+    Ftp(Error),
+    Local(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self::Ftp(e)
+    }
+}
+
+fn local(context: &str) -> impl FnOnce(std::io::Error) -> Failure + '_ {
+    move |e| Failure::Local(format!("{context}: {e}"))
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{}", client_usage(PROGRAM));
+        return ExitCode::SUCCESS;
+    }
+    let args = match parse_client_args(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{PROGRAM}: {e}\n{}", client_usage(PROGRAM));
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Ftp(e)) => {
+            match e.reply() {
+                Some(reply) => eprintln!("{}", reply_line(reply)),
+                None => eprintln!("{PROGRAM}: {e}"),
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::Local(e)) => {
+            eprintln!("{PROGRAM}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(args: &ClientArgs) -> Result<(), Failure> {
+    let mut options = ClientOptions::default().active(args.active);
+    if args.tls != TlsMode::None {
+        let tls = if args.insecure {
+            TlsClient::insecure()
+        } else {
+            TlsClient::webpki_roots()
+        }
+        .and_then(|t| t.with_server_name(&args.url.host))
+        .map_err(|e| Failure::Local(e.to_string()))?;
+        options = match args.tls {
+            TlsMode::Implicit => options.implicit_tls(tls),
+            _ => options.explicit_tls(tls),
+        };
+    }
+    let mut client = Client::connect((args.url.host.as_str(), args.port()), options)?;
+    client.login(&args.url.user, &args.url.password)?;
+    client.feat()?;
+    match &args.command {
+        ClientCommand::Ls(path) => {
+            for entry in client.list(path.as_deref())? {
+                if let Some(line) = ls_line(&entry) {
+                    println!("{line}");
+                }
+            }
+        }
+        ClientCommand::Get(remote, path) => get(&mut client, remote, path, args.resume)?,
+        ClientCommand::Put(path, remote) => put(&mut client, path, remote, args.resume)?,
+        ClientCommand::Rm(p) => drop(client.delete(p)?),
+        ClientCommand::Mkdir(p) => drop(client.mkdir(p)?),
+        ClientCommand::Rmdir(p) => drop(client.rmdir(p)?),
+        ClientCommand::Mv(from, to) => drop(client.rename(from, to)?),
+        ClientCommand::Size(p) => println!("{}", client.size(p)?),
+        ClientCommand::Mdtm(p) => println!("{}", client.mdtm(p)?.iso8601()),
+        ClientCommand::Pwd => println!("{}", String::from_utf8_lossy(&client.pwd()?)),
+    }
+    client.quit()?;
+    Ok(())
+}
+
+fn progress(total: Option<u64>, position: u64) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match total {
+        Some(t) => ProgressBar::new(t).with_style(
+            ProgressStyle::with_template(
+                "{bytes}/{total_bytes} [{wide_bar}] {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.set_position(position);
+    Some(bar)
+}
+
+fn get(client: &mut Client, remote: &str, path: &str, resume: bool) -> Result<(), Failure> {
+    let offset = if resume {
+        match std::fs::metadata(path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(local(path)(e)),
+        }
+    } else {
+        0
+    };
+    // Ask the server first, so a refused download leaves LOCAL untouched.
+    let mut download = client.retrieve(remote, offset)?;
+    let opened = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(offset == 0)
+        .open(path)
+        .and_then(|mut f| f.seek(SeekFrom::Start(offset)).map(|_| f));
+    let mut file = match opened {
+        Ok(f) => f,
+        Err(e) => {
+            download.abort()?;
+            return Err(local(path)(e));
+        }
+    };
+    let total = download.transfer().size_hint.map(|s| s + offset);
+    let bar = progress(total, offset);
+    let mut buf = vec![0u8; 256 * 1024];
+    // On a read error the engine knows why: `finish` reports it.
+    while let Ok(n) = download.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        if let Err(e) = file.write_all(buf.get(..n).unwrap_or_default()) {
+            download.abort()?;
+            return Err(local(path)(e));
+        }
+        if let Some(bar) = &bar {
+            bar.inc(n as u64);
+        }
+    }
+    file.flush().map_err(local(path))?;
+    download.finish()?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(())
+}
+
+fn put(client: &mut Client, path: &str, remote: &str, resume: bool) -> Result<(), Failure> {
+    let mut file = File::open(path).map_err(local(path))?;
+    let total = file.metadata().map_err(local(path))?.len();
+    let offset = if resume {
+        match client.size(remote) {
+            Ok(size) => size,
+            // No such remote file yet: start from the beginning.
+            Err(e) if e.reply().is_some_and(|r| r.code().as_u16() == 550) => 0,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        0
+    };
+    if offset > total {
+        return Err(Failure::Local(format!(
+            "{remote} is larger ({offset} bytes) than {path} ({total} bytes)"
+        )));
+    }
+    file.seek(SeekFrom::Start(offset)).map_err(local(path))?;
+    let bar = progress(Some(total), offset);
+    let mut upload = client.store_writer(remote, offset)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                upload.abort()?;
+                return Err(local(path)(e));
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        if upload.write_all(buf.get(..n).unwrap_or_default()).is_err() {
+            break;
+        }
+        if let Some(bar) = &bar {
+            bar.inc(n as u64);
+        }
+    }
+    upload.finish()?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(())
+}

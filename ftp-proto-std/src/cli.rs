@@ -1,0 +1,616 @@
+//! What the example programs of both adapters share: the command lines of
+//! the `server` and `client` examples (parsing, usage text) and the output
+//! format of the client, so the tokio and the blocking programs behave
+//! exactly alike.
+//!
+//! Not a general CLI library: small, dependency-free, and specific to those
+//! programs.
+
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+
+use ftp_proto::listing::{FileInfo, FileKind};
+
+// ---------------------------------------------------------------------------
+// server
+// ---------------------------------------------------------------------------
+
+/// The usage text of a server program called `program`.
+#[must_use]
+pub fn server_usage(program: &str) -> String {
+    format!(
+        "\
+Usage: {program} [OPTIONS]
+
+Serve a folder over FTP.
+
+Options:
+  --listen ADDR            address to listen on, IPv4 or [IPv6]:port (repeatable;
+                           default 127.0.0.1:2121)
+  --root DIR               folder to serve (default: the current folder)
+  --user NAME:PASSWORD     a user who may read and write (repeatable)
+  --anonymous              allow anonymous read-only login (the default when no
+                           --user is given)
+  --passive-ports LOW-HIGH passive data ports (default: any free port)
+  --masquerade IP          IPv4 address announced in PASV replies (behind NAT)
+  --tls-cert PEM           certificate chain for FTPS (with --tls-key)
+  --tls-key PEM            private key for FTPS (enables AUTH TLS)
+  --implicit-tls           TLS from the first byte (implicit FTPS)
+  --require-tls            refuse login before AUTH TLS and transfers without PROT P
+  --idle-timeout SECONDS   close idle sessions after this long (default 300; 0: never)
+  --max-connections N      most simultaneous connections (default 1024)
+  --inline-lookups         tokio server: SIZE/MDTM/CWD lookups on the session's task
+                           instead of the blocking pool (for a root on a local disk)
+  -h, --help               show this help
+"
+    )
+}
+
+/// The options of a server program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// `--listen` (default `127.0.0.1:2121`).
+    pub listen: Vec<SocketAddr>,
+    /// `--root` (default `.`).
+    pub root: PathBuf,
+    /// `--user NAME:PASSWORD`, in order.
+    pub users: Vec<(String, String)>,
+    /// `--anonymous` (on when no user is given).
+    pub anonymous: bool,
+    /// `--passive-ports LOW-HIGH`.
+    pub passive_ports: Option<RangeInclusive<u16>>,
+    /// `--masquerade IP`.
+    pub masquerade: Option<IpAddr>,
+    /// `--tls-cert PEM`.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key PEM`.
+    pub tls_key: Option<PathBuf>,
+    /// `--implicit-tls`.
+    pub implicit_tls: bool,
+    /// `--require-tls`.
+    pub require_tls: bool,
+    /// `--idle-timeout SECONDS` (default 300; 0: never).
+    pub idle_timeout: u64,
+    /// `--max-connections N` (default 1024).
+    pub max_connections: usize,
+    /// `--inline-lookups`: the tokio server answers metadata lookups on the
+    /// session's task (the blocking server always does).
+    pub inline_lookups: bool,
+}
+
+/// What a server command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerCommand {
+    /// Serve with these options.
+    Run(ServerOptions),
+    /// Print the usage text and exit 0.
+    Help,
+}
+
+/// Parses a server command line (without the program name).
+///
+/// # Errors
+/// A message for a bad option (the program prints it with the usage text
+/// and exits 2).
+pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<ServerCommand, String> {
+    let mut o = ServerOptions {
+        listen: Vec::new(),
+        root: PathBuf::from("."),
+        users: Vec::new(),
+        anonymous: false,
+        passive_ports: None,
+        masquerade: None,
+        tls_cert: None,
+        tls_key: None,
+        implicit_tls: false,
+        require_tls: false,
+        idle_timeout: 300,
+        max_connections: 1024,
+        inline_lookups: false,
+    };
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = || -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(ServerCommand::Help),
+            "--listen" => {
+                let v = value()?;
+                o.listen.push(
+                    v.parse()
+                        .map_err(|_| format!("--listen: not an address: {v}"))?,
+                );
+            }
+            "--root" => o.root = PathBuf::from(value()?),
+            "--user" => {
+                let v = value()?;
+                let (user, password) = v
+                    .split_once(':')
+                    .filter(|(u, _)| !u.is_empty())
+                    .ok_or_else(|| format!("--user: expected NAME:PASSWORD, got {v}"))?;
+                o.users.push((user.to_owned(), password.to_owned()));
+            }
+            "--anonymous" => o.anonymous = true,
+            "--inline-lookups" => o.inline_lookups = true,
+            "--passive-ports" => {
+                let v = value()?;
+                let range = v
+                    .split_once('-')
+                    .and_then(|(l, h)| Some((l.parse::<u16>().ok()?, h.parse::<u16>().ok()?)))
+                    .filter(|(l, h)| *l > 0 && l <= h)
+                    .ok_or_else(|| format!("--passive-ports: expected LOW-HIGH, got {v}"))?;
+                o.passive_ports = Some(range.0..=range.1);
+            }
+            "--masquerade" => {
+                let v = value()?;
+                o.masquerade = Some(
+                    v.parse()
+                        .map_err(|_| format!("--masquerade: not an IP address: {v}"))?,
+                );
+            }
+            "--tls-cert" => o.tls_cert = Some(PathBuf::from(value()?)),
+            "--tls-key" => o.tls_key = Some(PathBuf::from(value()?)),
+            "--implicit-tls" => o.implicit_tls = true,
+            "--require-tls" => o.require_tls = true,
+            "--idle-timeout" => {
+                let v = value()?;
+                o.idle_timeout = v
+                    .parse()
+                    .map_err(|_| format!("--idle-timeout: not a number of seconds: {v}"))?;
+            }
+            "--max-connections" => {
+                let v = value()?;
+                o.max_connections = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("--max-connections: not a positive number: {v}"))?;
+            }
+            other => return Err(format!("unknown option: {other}")),
+        }
+        if inline.is_some()
+            && matches!(
+                name.as_str(),
+                "--anonymous" | "--implicit-tls" | "--require-tls" | "--inline-lookups"
+            )
+        {
+            return Err(format!("{name} takes no value"));
+        }
+    }
+    if o.tls_cert.is_some() != o.tls_key.is_some() {
+        return Err("--tls-cert and --tls-key go together".to_owned());
+    }
+    if (o.implicit_tls || o.require_tls) && o.tls_cert.is_none() {
+        return Err("--implicit-tls and --require-tls need --tls-cert and --tls-key".to_owned());
+    }
+    if o.users.is_empty() {
+        o.anonymous = true;
+    }
+    if o.listen.is_empty() {
+        o.listen.push(SocketAddr::from(([127, 0, 0, 1], 2121)));
+    }
+    Ok(ServerCommand::Run(o))
+}
+
+// ---------------------------------------------------------------------------
+// client
+// ---------------------------------------------------------------------------
+
+/// The usage text of a client program called `program`.
+#[must_use]
+pub fn client_usage(program: &str) -> String {
+    format!(
+        "usage: {program} [--active] [--tls | --implicit-tls] [--insecure] [--resume] \
+URL COMMAND [ARGS]
+  URL: ftp://[USER[:PASSWORD]@]HOST[:PORT]
+  COMMAND: ls [PATH] | get REMOTE LOCAL | put LOCAL REMOTE | rm PATH | mkdir PATH |
+           rmdir PATH | mv FROM TO | size PATH | mdtm PATH | pwd"
+    )
+}
+
+/// Which TLS a client command line asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain FTP.
+    None,
+    /// `--tls`: `AUTH TLS` then `PROT P`.
+    Explicit,
+    /// `--implicit-tls`: TLS from the first byte (port 990 by default).
+    Implicit,
+}
+
+/// A client command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientArgs {
+    /// `--active`: the server connects for data.
+    pub active: bool,
+    /// `--tls` / `--implicit-tls`.
+    pub tls: TlsMode,
+    /// `--insecure`: accept any server certificate.
+    pub insecure: bool,
+    /// `--resume`: continue partial files.
+    pub resume: bool,
+    /// Where to connect and as whom.
+    pub url: FtpUrl,
+    /// What to do.
+    pub command: ClientCommand,
+}
+
+impl ClientArgs {
+    /// The port to connect to: the URL's, else 21 (990 for implicit TLS).
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        let default = if self.tls == TlsMode::Implicit {
+            990
+        } else {
+            21
+        };
+        self.url.port.unwrap_or(default)
+    }
+}
+
+/// `ftp://[USER[:PASSWORD]@]HOST[:PORT]`, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FtpUrl {
+    /// The user (`anonymous` when the URL has none).
+    pub user: String,
+    /// The password (`anonymous@` for anonymous, empty when not given).
+    pub password: String,
+    /// The host name or IP address (IPv6 without brackets).
+    pub host: String,
+    /// The port, when given.
+    pub port: Option<u16>,
+}
+
+/// A client command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientCommand {
+    /// `ls [PATH]`.
+    Ls(Option<String>),
+    /// `get REMOTE LOCAL`.
+    Get(String, String),
+    /// `put LOCAL REMOTE`.
+    Put(String, String),
+    /// `rm PATH`.
+    Rm(String),
+    /// `mkdir PATH`.
+    Mkdir(String),
+    /// `rmdir PATH`.
+    Rmdir(String),
+    /// `mv FROM TO`.
+    Mv(String, String),
+    /// `size PATH`.
+    Size(String),
+    /// `mdtm PATH`.
+    Mdtm(String),
+    /// `pwd`.
+    Pwd,
+}
+
+/// Parses a client command line (without the program name and without
+/// `-h`/`--help`, which the program checks first).
+///
+/// # Errors
+/// A message for a usage error (exit status 2).
+pub fn parse_client_args(args: &[String]) -> Result<ClientArgs, String> {
+    let mut active = false;
+    let mut tls = TlsMode::None;
+    let mut insecure = false;
+    let mut resume = false;
+    let mut rest = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--active" if rest.is_empty() => active = true,
+            "--tls" if rest.is_empty() && tls == TlsMode::None => tls = TlsMode::Explicit,
+            "--implicit-tls" if rest.is_empty() && tls == TlsMode::None => {
+                tls = TlsMode::Implicit;
+            }
+            "--tls" | "--implicit-tls" if rest.is_empty() => {
+                return Err("--tls and --implicit-tls exclude each other".into());
+            }
+            "--insecure" if rest.is_empty() => insecure = true,
+            "--resume" if rest.is_empty() => resume = true,
+            other if rest.is_empty() && other.starts_with('-') => {
+                return Err(format!("unknown option {other}"));
+            }
+            _ => rest.push(arg.clone()),
+        }
+    }
+    let mut rest = rest.into_iter();
+    let url = parse_url(&rest.next().ok_or("missing URL")?)?;
+    let verb = rest.next().ok_or("missing COMMAND")?;
+    let operands: Vec<String> = rest.collect();
+    let one = |name: &str| match operands.as_slice() {
+        [a] => Ok(a.clone()),
+        _ => Err(format!("{name} takes exactly one argument")),
+    };
+    let two = |name: &str| match operands.as_slice() {
+        [a, b] => Ok((a.clone(), b.clone())),
+        _ => Err(format!("{name} takes exactly two arguments")),
+    };
+    let command = match verb.as_str() {
+        "ls" => match operands.as_slice() {
+            [] => ClientCommand::Ls(None),
+            [p] => ClientCommand::Ls(Some(p.clone())),
+            _ => return Err("ls takes at most one argument".into()),
+        },
+        "get" => two("get").map(|(a, b)| ClientCommand::Get(a, b))?,
+        "put" => two("put").map(|(a, b)| ClientCommand::Put(a, b))?,
+        "mv" => two("mv").map(|(a, b)| ClientCommand::Mv(a, b))?,
+        "rm" => ClientCommand::Rm(one("rm")?),
+        "mkdir" => ClientCommand::Mkdir(one("mkdir")?),
+        "rmdir" => ClientCommand::Rmdir(one("rmdir")?),
+        "size" => ClientCommand::Size(one("size")?),
+        "mdtm" => ClientCommand::Mdtm(one("mdtm")?),
+        "pwd" if operands.is_empty() => ClientCommand::Pwd,
+        "pwd" => return Err("pwd takes no argument".into()),
+        other => return Err(format!("unknown command {other}")),
+    };
+    Ok(ClientArgs {
+        active,
+        tls,
+        insecure,
+        resume,
+        url,
+        command,
+    })
+}
+
+/// Parses `ftp://[USER[:PASSWORD]@]HOST[:PORT][/]` (percent-encoding in
+/// USER and PASSWORD; IPv6 as `[::1]`).
+///
+/// # Errors
+/// A message saying what is wrong.
+pub fn parse_url(url: &str) -> Result<FtpUrl, String> {
+    let rest = url
+        .strip_prefix("ftp://")
+        .ok_or_else(|| format!("URL must start with ftp://: {url}"))?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains('/') {
+        return Err(format!("URL must not have a path: {url}"));
+    }
+    let (userinfo, hostport) = match rest.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, rest),
+    };
+    let (user, password) = match userinfo {
+        None => ("anonymous".to_owned(), "anonymous@".to_owned()),
+        Some(info) => {
+            let (u, p) = info.split_once(':').unwrap_or((info, ""));
+            (percent_decode(u)?, percent_decode(p)?)
+        }
+    };
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("unclosed [ in {url}"))?;
+        match after {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':').ok_or("bad port")?)),
+        }
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("no host in {url}"));
+    }
+    let port = port
+        .map(|p| p.parse::<u16>().map_err(|_| format!("bad port {p:?}")))
+        .transpose()?;
+    Ok(FtpUrl {
+        user,
+        password,
+        host: host.to_owned(),
+        port,
+    })
+}
+
+fn percent_decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad percent-encoding in {s:?}"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("percent-decoded {s:?} is not UTF-8"))
+}
+
+/// The `ls` output line of an entry, `TYPE SIZE MODIFIED NAME`: TYPE `d`,
+/// `l` or `-`; SIZE in bytes or `-`; MODIFIED `YYYY-MM-DDTHH:MM:SSZ` or
+/// `-`. `None` for `.` and `..`.
+#[must_use]
+pub fn ls_line(entry: &FileInfo) -> Option<String> {
+    let name = String::from_utf8_lossy(&entry.name);
+    if name == "."
+        || name == ".."
+        || matches!(
+            entry.kind,
+            FileKind::CurrentDirectory | FileKind::ParentDirectory
+        )
+    {
+        return None;
+    }
+    let kind = match entry.kind {
+        FileKind::Directory => 'd',
+        FileKind::Symlink { .. } => 'l',
+        _ => '-',
+    };
+    let size = entry.size.map_or_else(|| "-".to_owned(), |s| s.to_string());
+    let modified = entry
+        .modified
+        .map_or_else(|| "-".to_owned(), |t| t.iso8601().to_string());
+    Some(format!("{kind} {size} {modified} {name}"))
+}
+
+/// How a client program reports a server's refusal on stderr: the code
+/// and the last line of the reply's text (`550 No such file`).
+#[must_use]
+pub fn reply_line(reply: &ftp_proto::client::Reply) -> String {
+    format!(
+        "{} {}",
+        reply.code(),
+        String::from_utf8_lossy(reply.last_line()).trim_end()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(list: &[&str]) -> Result<ClientArgs, String> {
+        parse_client_args(&list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+    }
+
+    fn server(list: &[&str]) -> Result<ServerCommand, String> {
+        parse_server_args(list.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn urls() {
+        let u = parse_url("ftp://example.org").unwrap();
+        assert_eq!(
+            (
+                u.user.as_str(),
+                u.password.as_str(),
+                u.host.as_str(),
+                u.port
+            ),
+            ("anonymous", "anonymous@", "example.org", None)
+        );
+        let u = parse_url("ftp://a%40b:p%3Aw%2F@[::1]:2121/").unwrap();
+        assert_eq!(
+            (
+                u.user.as_str(),
+                u.password.as_str(),
+                u.host.as_str(),
+                u.port
+            ),
+            ("a@b", "p:w/", "::1", Some(2121))
+        );
+        let u = parse_url("ftp://bob@127.0.0.1:21").unwrap();
+        assert_eq!((u.user.as_str(), u.password.as_str()), ("bob", ""));
+        for bad in [
+            "http://x",
+            "ftp://",
+            "ftp://h:99999",
+            "ftp://[::1",
+            "ftp://u:%zz@h",
+            "ftp://h/p",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn client_arguments() {
+        let a = client(&[
+            "--active",
+            "--tls",
+            "--insecure",
+            "ftp://h",
+            "get",
+            "a",
+            "b",
+        ])
+        .unwrap();
+        assert!(a.active && a.insecure && !a.resume);
+        assert_eq!(a.tls, TlsMode::Explicit);
+        assert_eq!(a.port(), 21);
+        assert_eq!(a.command, ClientCommand::Get("a".into(), "b".into()));
+        assert_eq!(
+            client(&["--implicit-tls", "ftp://h", "pwd"])
+                .unwrap()
+                .port(),
+            990
+        );
+        assert_eq!(
+            client(&["ftp://h", "ls"]).unwrap().command,
+            ClientCommand::Ls(None)
+        );
+        for bad in [
+            &["--tls", "--implicit-tls", "ftp://h", "pwd"][..],
+            &["--verbose", "ftp://h", "pwd"],
+            &["ftp://h", "get", "a"],
+            &["ftp://h", "frob"],
+            &["ftp://h"],
+            &["ftp://h", "pwd", "x"],
+        ] {
+            assert!(client(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn server_arguments() {
+        let ServerCommand::Run(o) = server(&[]).unwrap() else {
+            panic!("help")
+        };
+        assert!(o.anonymous);
+        assert_eq!(o.listen, [SocketAddr::from(([127, 0, 0, 1], 2121))]);
+        let ServerCommand::Run(o) = server(&[
+            "--user=a:b",
+            "--listen",
+            "[::1]:21",
+            "--passive-ports",
+            "5000-5010",
+            "--idle-timeout=0",
+        ])
+        .unwrap() else {
+            panic!("help")
+        };
+        assert!(!o.anonymous);
+        assert_eq!(o.users, [("a".to_owned(), "b".to_owned())]);
+        assert_eq!(o.passive_ports, Some(5000..=5010));
+        assert_eq!(o.idle_timeout, 0);
+        assert_eq!(server(&["-h"]).unwrap(), ServerCommand::Help);
+        for bad in [
+            &["--frob"][..],
+            &["--user", "nopassword"],
+            &["--passive-ports", "10-5"],
+            &["--tls-cert", "c.pem"],
+            &["--implicit-tls"],
+            &["--anonymous=yes"],
+            &["--max-connections", "0"],
+            &["--listen"],
+        ] {
+            assert!(server(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ls_lines() {
+        let t = ftp_proto::timestamp::Timestamp::from_unix(0, 0);
+        let file = FileInfo::new(bytes::Bytes::from_static(b"a b"), FileKind::File)
+            .with_size(12)
+            .with_modified(t);
+        assert_eq!(ls_line(&file).unwrap(), "- 12 1970-01-01T00:00:00Z a b");
+        let dir = FileInfo::new(bytes::Bytes::from_static(b"d"), FileKind::Directory);
+        assert_eq!(ls_line(&dir).unwrap(), "d - - d");
+        let dot = FileInfo::new(bytes::Bytes::from_static(b".."), FileKind::Directory);
+        assert!(ls_line(&dot).is_none());
+    }
+}

@@ -1,0 +1,123 @@
+//! A blocking TCP stream that is plain or TLS (rustls as client), for the
+//! control connection (swapped on `AUTH TLS`/`CCC`) and data connections.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::{ClientConnection, StreamOwned};
+
+use crate::tls::TlsClient;
+
+/// Plain TCP, or TLS over it.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    /// After a failed upgrade: every operation fails.
+    Gone,
+}
+
+fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "connection is gone")
+}
+
+impl Stream {
+    /// The TCP socket underneath.
+    pub(crate) fn tcp(&self) -> Option<&TcpStream> {
+        match self {
+            Self::Plain(s) => Some(s),
+            Self::Tls(s) => Some(&s.sock),
+            Self::Gone => None,
+        }
+    }
+
+    pub(crate) fn is_tls(&self) -> bool {
+        matches!(self, Self::Tls(_))
+    }
+
+    /// Runs the client side of a TLS handshake on a plain stream, within
+    /// `timeout`, with `tls`'s shared configuration (and so its session
+    /// store: data connections resume the control connection's session).
+    pub(crate) fn upgrade(
+        &mut self,
+        tls: &TlsClient,
+        peer: std::net::IpAddr,
+        timeout: Duration,
+    ) -> io::Result<()> {
+        let Self::Plain(mut tcp) = std::mem::replace(self, Self::Gone) else {
+            return Err(io::Error::other("not a plain stream"));
+        };
+        let old = (tcp.read_timeout()?, tcp.write_timeout()?);
+        tcp.set_read_timeout(Some(timeout))?;
+        tcp.set_write_timeout(Some(timeout))?;
+        let mut conn = ClientConnection::new(Arc::clone(tls.config()), tls.name_for(peer))
+            .map_err(io::Error::other)?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)?;
+        }
+        tcp.set_read_timeout(old.0)?;
+        tcp.set_write_timeout(old.1)?;
+        *self = Self::Tls(Box::new(StreamOwned::new(conn, tcp)));
+        Ok(())
+    }
+
+    /// Leaves TLS (`CCC`): `close_notify`, then plain TCP again.
+    pub(crate) fn downgrade(&mut self) -> io::Result<()> {
+        let Self::Tls(mut tls) = std::mem::replace(self, Self::Gone) else {
+            return Err(io::Error::other("not a TLS stream"));
+        };
+        tls.conn.send_close_notify();
+        tls.flush()?;
+        *self = Self::Plain(tls.sock);
+        Ok(())
+    }
+
+    /// Sends TLS `close_notify` (when TLS) and the TCP FIN; reading stays possible.
+    pub(crate) fn close_write(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(s) => s.shutdown(Shutdown::Write),
+            Self::Tls(s) => {
+                s.conn.send_close_notify();
+                s.flush()?;
+                s.sock.shutdown(Shutdown::Write)
+            }
+            Self::Gone => Ok(()),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.read(buf),
+            Self::Tls(s) => s.read(buf),
+            Self::Gone => Err(gone()),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.write(buf),
+            Self::Tls(s) => s.write(buf),
+            Self::Gone => Err(gone()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(s) => s.flush(),
+            Self::Tls(s) => s.flush(),
+            Self::Gone => Err(gone()),
+        }
+    }
+}
+
+/// A TLS peer that closed TCP without `close_notify` (many servers do after
+/// a download); the final reply still says whether all was sent.
+pub(crate) fn is_unclean_tls_eof(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::UnexpectedEof
+}

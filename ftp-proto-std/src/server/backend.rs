@@ -1,0 +1,253 @@
+//! The server's back end: which storage a logged-in user gets
+//! ([`StorageFactory`], [`FilesystemRoots`]) and how the engine's
+//! file-system requests become storage calls and typed answers.
+
+use std::fmt;
+use std::io::Read;
+use std::path::PathBuf;
+
+use ftp_proto::data::Representation;
+use ftp_proto::listing::FileInfo;
+use ftp_proto::path::VirtualPath;
+use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
+
+use crate::auth::Identity;
+use crate::net::wall_clock;
+use crate::storage::{Filesystem, Storage, StorageError, WriteMode};
+
+/// Gives each logged-in user a storage (their own root, their permissions).
+pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
+    /// The storage type handed out.
+    type Storage: Storage + 'static;
+
+    /// The storage for `identity`, after a successful login. An error
+    /// refuses the login (`530`) and is logged.
+    ///
+    /// # Errors
+    /// Whatever keeps the storage from opening.
+    fn storage_for(&self, identity: &Identity) -> Result<Self::Storage, StorageError>;
+}
+
+/// The usual factory: a [`Filesystem`] rooted at the identity's own root
+/// or, without one, at the server's default root; read-only unless the
+/// identity may write (so anonymous users are read-only).
+#[derive(Debug, Clone)]
+pub struct FilesystemRoots {
+    default_root: PathBuf,
+}
+
+impl FilesystemRoots {
+    /// Users without a root of their own get `default_root`.
+    #[must_use]
+    pub fn new(default_root: impl Into<PathBuf>) -> Self {
+        Self {
+            default_root: default_root.into(),
+        }
+    }
+}
+
+impl StorageFactory for FilesystemRoots {
+    type Storage = Filesystem;
+
+    fn storage_for(&self, identity: &Identity) -> Result<Filesystem, StorageError> {
+        let root = identity.root.as_ref().unwrap_or(&self.default_root);
+        Ok(Filesystem::open(root)?.with_read_only(!identity.permissions.write))
+    }
+}
+
+/// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer.
+pub(crate) enum Opened<S: Storage> {
+    Reader(S::Reader),
+    Writer(S::Writer),
+}
+
+impl<S: Storage> fmt::Debug for Opened<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Reader(_) => "Opened::Reader",
+            Self::Writer(_) => "Opened::Writer",
+        })
+    }
+}
+
+/// What answering one request produced.
+pub(crate) struct Answered<S: Storage> {
+    pub(crate) answer: Answer,
+    pub(crate) opened: Option<Opened<S>>,
+}
+
+impl<S: Storage> Answered<S> {
+    fn plain(answer: Answer) -> Self {
+        Self {
+            answer,
+            opened: None,
+        }
+    }
+
+    fn opened(answer: Answer, opened: Opened<S>) -> Self {
+        Self {
+            answer,
+            opened: Some(opened),
+        }
+    }
+}
+
+fn err<S: Storage>(e: &StorageError) -> Answered<S> {
+    if let StorageError::Io(io) = e {
+        tracing::warn!(error = %io, "storage failure");
+    }
+    Answered::plain(Answer::Error(e.fs_error()))
+}
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return err(&e),
+        }
+    };
+}
+
+/// Answers a file-system request with `storage` (every request but
+/// `Login`/`Account`, which the session handles).
+pub(crate) fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S> {
+    let done = |r: Result<(), StorageError>| match r {
+        Ok(()) => Answered::plain(Answer::Done),
+        Err(e) => err(&e),
+    };
+    match kind {
+        RequestKind::ChangeDir { path } => done(storage.check_dir(path.as_bytes())),
+        RequestKind::MakeDir { path } => done(storage.make_dir(path.as_bytes())),
+        RequestKind::RemoveDir { path } => done(storage.remove_dir(path.as_bytes())),
+        RequestKind::Delete { path } => done(storage.remove_file(path.as_bytes())),
+        RequestKind::RenameFrom { path } => {
+            if storage.is_read_only() {
+                return err(&StorageError::PermissionDenied);
+            }
+            done(storage.metadata(path.as_bytes()).map(drop))
+        }
+        RequestKind::Rename { from, to } => done(storage.rename(from.as_bytes(), to.as_bytes())),
+        RequestKind::Size {
+            path,
+            representation,
+        } => {
+            let meta = tri!(storage.metadata(path.as_bytes()));
+            if !meta.is_file() {
+                return err(&StorageError::NotAFile);
+            }
+            let size = match representation {
+                Representation::Binary => meta.size,
+                _ => tri!(ascii_size(storage, path)),
+            };
+            Answered::plain(Answer::Size(size))
+        }
+        RequestKind::ModifiedTime { path } => {
+            let meta = tri!(storage.metadata(path.as_bytes()));
+            match meta.modified {
+                Some(t) => Answered::plain(Answer::Modified(t)),
+                None => err(&StorageError::Unsupported),
+            }
+        }
+        RequestKind::SetModifiedTime { path, time } => {
+            tri!(storage.set_modified(path.as_bytes(), *time));
+            let meta = tri!(storage.metadata(path.as_bytes()));
+            Answered::plain(Answer::Modified(meta.modified.unwrap_or(*time)))
+        }
+        RequestKind::Retrieve {
+            path,
+            offset,
+            representation,
+        } => {
+            let meta = tri!(storage.metadata(path.as_bytes()));
+            if !meta.is_file() {
+                return err(&StorageError::NotAFile);
+            }
+            let reader = tri!(storage.open_read(path.as_bytes(), *offset));
+            let size = matches!(representation, Representation::Binary)
+                .then(|| meta.size.saturating_sub(*offset));
+            Answered::opened(Answer::Ready { size }, Opened::Reader(reader))
+        }
+        RequestKind::Store { path, offset, .. } => {
+            let mode = if *offset == 0 {
+                WriteMode::Truncate
+            } else {
+                WriteMode::Resume(*offset)
+            };
+            let writer = tri!(storage.open_write(path.as_bytes(), mode));
+            Answered::opened(Answer::Ready { size: None }, Opened::Writer(writer))
+        }
+        RequestKind::Append { path, .. } => {
+            let writer = tri!(storage.open_write(path.as_bytes(), WriteMode::Append));
+            Answered::opened(Answer::Ready { size: None }, Opened::Writer(writer))
+        }
+        RequestKind::StoreUnique { dir, hint, .. } => {
+            let created = tri!(storage.create_unique(dir.as_bytes(), hint.as_deref()));
+            let Ok(path) = VirtualPath::new(&created.path) else {
+                return err(&StorageError::InvalidName);
+            };
+            Answered::opened(Answer::Unique(path), Opened::Writer(created.writer))
+        }
+        RequestKind::List { path, format } => {
+            let entries = tri!(list(storage, path, *format != ListFormat::Machine));
+            Answered::plain(Answer::Listing {
+                entries,
+                now: wall_clock(),
+            })
+        }
+        RequestKind::Stat { path } => {
+            let entries = tri!(list(storage, path, true));
+            Answered::plain(Answer::Listing {
+                entries,
+                now: wall_clock(),
+            })
+        }
+        RequestKind::MachineListOne { path } => {
+            let meta = tri!(storage.metadata(path.as_bytes()));
+            let mut info = FileInfo::from(meta);
+            info.name = path.to_bytes();
+            Answered::plain(Answer::Entry(Box::new(info)))
+        }
+        RequestKind::Host { .. } => Answered::plain(Answer::Done),
+        // SITE commands: none are offered.
+        _ => Answered::plain(Answer::Error(FsError::NotSupported)),
+    }
+}
+
+/// The entries of a directory, or (when `file_ok`) the one file `path` names.
+fn list<S: Storage>(
+    storage: &S,
+    path: &VirtualPath,
+    file_ok: bool,
+) -> Result<Vec<FileInfo>, StorageError> {
+    match storage.list(path.as_bytes()) {
+        Ok(listing) => {
+            if listing.truncated {
+                tracing::warn!(path = %String::from_utf8_lossy(path.as_bytes()), "listing truncated");
+            }
+            Ok(listing.entries.into_iter().map(FileInfo::from).collect())
+        }
+        Err(StorageError::NotADirectory) if file_ok => {
+            let mut info = FileInfo::from(storage.metadata(path.as_bytes())?);
+            info.name = path
+                .file_name()
+                .map_or_else(|| path.to_bytes(), |n| n.to_vec().into());
+            Ok(vec![info])
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The size of a file in TYPE A (reads the whole file).
+fn ascii_size<S: Storage>(storage: &S, path: &VirtualPath) -> Result<u64, StorageError> {
+    let mut reader = storage.open_read(path.as_bytes(), 0)?;
+    let mut size = ftp_proto::ascii::AsciiSize::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        size.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(size.total())
+}

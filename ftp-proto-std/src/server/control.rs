@@ -1,0 +1,260 @@
+//! The control connection of one session: a reader thread that moves raw
+//! socket bytes into the session's channel one chunk at a time, and the
+//! write half with the TLS state (a rustls `ServerConnection` driven by
+//! hand, so the handshake bytes also travel through the channel).
+//!
+//! Backpressure: the reader sends a chunk, then waits for a go-ahead that
+//! the session gives once the engine took the whole chunk. So at most one
+//! chunk ([`READ_CHUNK`] bytes) waits outside the engine.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
+use std::time::Duration;
+
+use ftp_proto::{Instant, Session};
+use rustls::ServerConnection;
+
+use super::session::Msg;
+
+/// Most bytes one control read takes.
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
+/// Stack of the reader thread (it only reads and sends).
+const READER_STACK: usize = 64 * 1024;
+
+/// Starts the reader thread on a clone of `stream`.
+pub(crate) fn spawn_reader(stream: &TcpStream, tx: Sender<Msg>) -> io::Result<SyncSender<()>> {
+    let mut stream = stream.try_clone()?;
+    let (go_tx, go_rx): (SyncSender<()>, Receiver<()>) = sync_channel(1);
+    std::thread::Builder::new()
+        .name("ftp-control-read".into())
+        .stack_size(READER_STACK)
+        .spawn(move || {
+            let mut buf = vec![0u8; READ_CHUNK];
+            loop {
+                let n = match stream.read(&mut buf) {
+                    Ok(0) => 0,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => 0,
+                };
+                if n == 0 {
+                    let _ = tx.send(Msg::Eof);
+                    return;
+                }
+                let chunk = buf.get(..n).unwrap_or_default().to_vec();
+                if tx.send(Msg::Input(chunk)).is_err() || go_rx.recv().is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(go_tx)
+}
+
+/// What feeding input found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Fed {
+    /// Nothing could move.
+    Idle,
+    /// Bytes moved (into the engine or the TLS layer).
+    Progressed,
+    /// The TLS handshake just completed.
+    Secured,
+    /// The TLS layer failed (bad record, failed handshake).
+    TlsFailed,
+}
+
+/// The session's side of the control connection.
+pub(crate) struct Control {
+    tcp: TcpStream,
+    tls: Option<ServerConnection>,
+    go: Option<SyncSender<()>>,
+    /// A chunk from the reader not yet (fully) handed on, and how much of
+    /// it was.
+    stash: Option<(Vec<u8>, usize)>,
+    /// The reader saw the end of the stream.
+    pub(crate) eof: bool,
+    /// A write failed or the connection was closed: nothing more is sent.
+    pub(crate) broken: bool,
+}
+
+impl Control {
+    /// `tls` is an already secured connection (implicit FTPS).
+    pub(crate) fn new(tcp: TcpStream, tls: Option<ServerConnection>, go: SyncSender<()>) -> Self {
+        Self {
+            tcp,
+            tls,
+            go: Some(go),
+            stash: None,
+            eof: false,
+            broken: false,
+        }
+    }
+
+    pub(crate) fn set_write_timeout(&self, timeout: Duration) {
+        let _ = self.tcp.set_write_timeout(Some(timeout));
+    }
+
+    /// Starts the server side of a TLS handshake (after `AUTH TLS`); the
+    /// client's bytes arrive through [`feed`](Self::feed).
+    pub(crate) fn start_tls(&mut self, config: &Arc<rustls::ServerConfig>) -> bool {
+        match ServerConnection::new(Arc::clone(config)) {
+            Ok(conn) => {
+                self.tls = Some(conn);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Takes a chunk from the reader.
+    pub(crate) fn push(&mut self, chunk: Vec<u8>) {
+        self.stash = Some((chunk, 0));
+    }
+
+    /// Moves what can be moved from the stash (through TLS) into the engine.
+    pub(crate) fn feed<S: Session>(&mut self, engine: &mut S, now: Instant) -> Fed {
+        let mut any = false;
+        loop {
+            let mut progressed = false;
+            // Decrypted bytes first, while the engine wants them.
+            if let Some(conn) = self.tls.as_mut().filter(|c| !c.is_handshaking()) {
+                while engine.wants_input() {
+                    let buffer = engine.input_buffer();
+                    let start = buffer.len();
+                    buffer.resize(start + READ_CHUNK, 0);
+                    // WouldBlock: nothing decrypted yet.
+                    let n = conn
+                        .reader()
+                        .read(buffer.get_mut(start..).unwrap_or_default())
+                        .unwrap_or(0);
+                    buffer.truncate(start + n);
+                    if n == 0 {
+                        break;
+                    }
+                    progressed = true;
+                    engine.process_input(now);
+                }
+            }
+            any |= progressed;
+            let idle = if any { Fed::Progressed } else { Fed::Idle };
+            let Some((chunk, used)) = self.stash.as_mut() else {
+                return idle;
+            };
+            let mut secured = false;
+            match self.tls.as_mut() {
+                None => {
+                    if !engine.wants_input() {
+                        return idle;
+                    }
+                    engine.handle_input(now, chunk.get(*used..).unwrap_or_default());
+                    *used = chunk.len();
+                    progressed = true;
+                }
+                Some(conn) => {
+                    let handshaking = conn.is_handshaking();
+                    if !handshaking && !engine.wants_input() {
+                        // rustls would buffer plaintext the engine cannot take.
+                        return idle;
+                    }
+                    let mut rest = chunk.get(*used..).unwrap_or_default();
+                    let before = rest.len();
+                    if conn.read_tls(&mut rest).is_err() {
+                        return Fed::TlsFailed;
+                    }
+                    let taken = before - rest.len();
+                    *used += taken;
+                    progressed |= taken > 0;
+                    let state = conn.process_new_packets();
+                    let flushed = self.flush_tls();
+                    if state.is_err() || flushed.is_err() {
+                        return Fed::TlsFailed;
+                    }
+                    secured = handshaking && self.tls.as_ref().is_some_and(|c| !c.is_handshaking());
+                }
+            }
+            if self.stash.as_ref().is_some_and(|(c, u)| *u >= c.len()) {
+                self.stash = None;
+                if let Some(go) = &self.go {
+                    let _ = go.send(());
+                }
+            }
+            if secured {
+                return Fed::Secured;
+            }
+            any |= progressed;
+            if !progressed {
+                return if any { Fed::Progressed } else { Fed::Idle };
+            }
+        }
+    }
+
+    /// Whether a chunk from the reader still waits.
+    pub(crate) fn has_stash(&self) -> bool {
+        self.stash.is_some()
+    }
+
+    /// Writes one frame of the engine.
+    pub(crate) fn write(&mut self, frame: &[u8]) -> io::Result<()> {
+        if self.broken {
+            return Err(io::ErrorKind::NotConnected.into());
+        }
+        let result = match self.tls.as_mut() {
+            None => self.tcp.write_all(frame),
+            Some(conn) => conn
+                .writer()
+                .write_all(frame)
+                .and_then(|()| self.flush_tls()),
+        };
+        if result.is_err() {
+            self.broken = true;
+        }
+        result
+    }
+
+    /// Sends every pending TLS record.
+    fn flush_tls(&mut self) -> io::Result<()> {
+        if let Some(conn) = self.tls.as_mut() {
+            while conn.wants_write() {
+                conn.write_tls(&mut self.tcp)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the connection: TLS `close_notify`, FIN, and the reader stops.
+    pub(crate) fn close(&mut self) {
+        if let Some(conn) = self.tls.as_mut().filter(|_| !self.broken) {
+            conn.send_close_notify();
+            let _ = self.flush_tls();
+        }
+        self.broken = true;
+        self.go = None;
+        let _ = self.tcp.shutdown(Shutdown::Both);
+    }
+}
+
+impl Drop for Control {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Runs an implicit-FTPS handshake on a fresh connection (before any
+/// reader thread exists), within `timeout`.
+pub(crate) fn accept_tls(
+    tcp: &mut TcpStream,
+    config: &Arc<rustls::ServerConfig>,
+    timeout: Duration,
+) -> io::Result<ServerConnection> {
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
+    let mut conn = ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
+    while conn.is_handshaking() {
+        conn.complete_io(tcp)?;
+    }
+    let _ = tcp.set_read_timeout(None);
+    Ok(conn)
+}

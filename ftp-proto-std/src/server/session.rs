@@ -1,0 +1,672 @@
+//! One control connection: the session thread drives a [`ServerSession`]
+//! and answers its requests with the authenticator and the storage.
+//!
+//! # Threads of a session (the bound)
+//! - the **session thread** (this module): owns the engine, writes replies,
+//!   answers requests (storage and login calls run here; the engine reads
+//!   no further command while one is outstanding, so nothing waits on it
+//!   but the engine's own timers, which it checks after the call);
+//! - the **reader thread** ([`control`](super::control)): reads the control
+//!   socket, one chunk at a time, into the session's channel;
+//! - at most one **transfer thread** for the running transfer, and at most
+//!   one short-lived **data helper** (a passive accept or an active
+//!   connect). An aborted transfer thread is not waited for: its socket is
+//!   shut down so it ends at once, unless it is blocked in the storage.
+//!
+//! So a session runs 2 threads idle and 3 or 4 during a transfer. The
+//! session thread blocks on one channel with `recv_timeout` up to the
+//! engine's next deadline (clamped to at least 1 ms), so ABOR, STAT, QUIT,
+//! idle timeouts and the server's shutdown are all seen during a transfer.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ftp_proto::data::{DataId, DataProtection, Representation};
+use ftp_proto::server::{
+    Answer, CloseReason, DataAction, Denial, FsError, Request, RequestKind, ServerEvent,
+    ServerSession, TransferKind, TransferOutcome, TransferStart,
+};
+use ftp_proto::{Instant, Session};
+
+use super::Shared;
+use super::backend::{self, Opened, StorageFactory};
+use super::control::{Control, Fed};
+use super::data::{self, Job};
+use crate::auth::{AuthError, Authenticator};
+
+/// What wakes the session thread.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    /// Raw control bytes from the reader thread.
+    Input(Vec<u8>),
+    /// The control connection's reading side ended.
+    Eof,
+    /// The passive listener of a setup accepted (or failed).
+    Accepted(DataId, io::Result<(TcpStream, SocketAddr)>),
+    /// The active connect of a setup finished.
+    Connected(DataId, io::Result<TcpStream>),
+    /// The transfer thread of a setup ended (its outcome is in its handle).
+    TransferEnded(DataId),
+    /// The server is shutting down.
+    Shutdown,
+}
+
+/// Shared between the session thread and a transfer thread, to stop it.
+#[derive(Debug, Default)]
+struct AbortSlot {
+    aborted: bool,
+    socket: Option<TcpStream>,
+}
+
+/// The transfer thread of the session (at most one).
+struct Running {
+    id: DataId,
+    handle: JoinHandle<TransferOutcome>,
+    stream_tx: Option<SyncSender<TcpStream>>,
+    abort: Arc<Mutex<AbortSlot>>,
+    progress: Arc<AtomicU64>,
+    what: &'static str,
+    path: String,
+}
+
+impl Running {
+    /// Stops the transfer thread without waiting for it.
+    fn stop(&mut self) {
+        self.stream_tx = None;
+        let mut slot = self.abort.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.aborted = true;
+        if let Some(s) = slot.socket.take() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// A passive listener whose accept thread is running.
+struct Listening {
+    id: DataId,
+    addr: SocketAddr,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Listening {
+    /// Ends the accept thread: flag, then a connection to wake `accept`.
+    fn cancel(self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+    }
+}
+
+pub(crate) struct Driver<A: Authenticator, F: StorageFactory> {
+    shared: Arc<Shared<A, F>>,
+    engine: ServerSession,
+    control: Control,
+    rx: Receiver<Msg>,
+    tx: Sender<Msg>,
+    origin: std::time::Instant,
+    shutdown_seen: bool,
+    grace_until: Option<std::time::Instant>,
+    handshake_until: Option<std::time::Instant>,
+    eof_delivered: bool,
+
+    storage: Option<Arc<F::Storage>>,
+    opened: Option<Opened<F::Storage>>,
+
+    listener: Option<Listening>,
+    connecting: Option<DataId>,
+    data_conn: Option<(DataId, TcpStream)>,
+    running: Option<Running>,
+}
+
+impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
+    pub(crate) fn new(
+        shared: Arc<Shared<A, F>>,
+        control: Control,
+        (tx, rx): (Sender<Msg>, Receiver<Msg>),
+        peer: SocketAddr,
+        local: SocketAddr,
+        origin: std::time::Instant,
+    ) -> Self {
+        let now = Instant::from_duration(origin.elapsed());
+        let engine = ServerSession::new(Arc::clone(&shared.engine), peer, local, now);
+        control.set_write_timeout(shared.write_timeout);
+        Self {
+            shared,
+            engine,
+            control,
+            rx,
+            tx,
+            origin,
+            shutdown_seen: false,
+            grace_until: None,
+            handshake_until: None,
+            eof_delivered: false,
+            storage: None,
+            opened: None,
+            listener: None,
+            connecting: None,
+            data_conn: None,
+            running: None,
+        }
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_duration(self.origin.elapsed())
+    }
+
+    /// Runs the session to its end.
+    pub(crate) fn run(mut self, shutting_down: bool) {
+        tracing::info!("connected");
+        if shutting_down {
+            self.begin_shutdown();
+        }
+        loop {
+            if let Some(r) = &self.running {
+                let moved = r.progress.load(Ordering::Relaxed);
+                let _ = self.engine.transfer_progress(r.id, moved);
+            }
+            // 1. frames, 2. events (each may produce more frames).
+            if !self.flush() {
+                let now = self.now();
+                self.engine.handle_eof(now);
+            }
+            if let Some(event) = self.engine.poll_event() {
+                self.on_event(event);
+                continue;
+            }
+            if self.engine.is_closed() {
+                break;
+            }
+            self.deliver_data_connection();
+            // Input already here that the engine can take now.
+            let now = self.now();
+            match self.control.feed(&mut self.engine, now) {
+                Fed::Idle => {}
+                Fed::Progressed => continue,
+                Fed::Secured => {
+                    self.handshake_until = None;
+                    tracing::debug!("control connection secured");
+                    let _ = self.engine.tls_established(now);
+                    continue;
+                }
+                Fed::TlsFailed => {
+                    self.tls_failed();
+                    continue;
+                }
+            }
+            if self.control.eof && !self.eof_delivered && !self.control.has_stash() {
+                self.eof_delivered = true;
+                self.engine.handle_eof(now);
+                continue;
+            }
+            // 3. the deadline, 4. wait.
+            let msg = self.wait();
+            self.on_msg(msg);
+        }
+        self.finish();
+    }
+
+    /// Writes every queued frame; `false` when the control connection failed.
+    fn flush(&mut self) -> bool {
+        let mut ok = true;
+        while let Some(frame) = self.engine.poll_transmit() {
+            if ok && !self.control.broken && self.control.write(&frame).is_err() {
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// The earliest of the engine's deadline, the TLS handshake's and the
+    /// shutdown grace, as a wait from now (at least 1 ms).
+    fn wait(&mut self) -> Option<Msg> {
+        let origin = self.origin;
+        let deadlines = [
+            self.engine.poll_timeout().map(|d| origin + d.as_duration()),
+            self.grace_until,
+            self.handshake_until,
+        ];
+        match deadlines.into_iter().flatten().min() {
+            None => self.rx.recv().ok(),
+            Some(deadline) => {
+                let wait = deadline
+                    .saturating_duration_since(std::time::Instant::now())
+                    .max(Duration::from_millis(1));
+                self.rx.recv_timeout(wait).ok()
+            }
+        }
+    }
+
+    /// Handles one message (`None`: a deadline passed).
+    fn on_msg(&mut self, msg: Option<Msg>) {
+        let now = self.now();
+        let Some(msg) = msg else {
+            let wall = std::time::Instant::now();
+            if self.handshake_until.is_some_and(|d| d <= wall) {
+                tracing::info!("control TLS handshake timed out");
+                self.tls_failed();
+            }
+            if self.grace_until.is_some_and(|d| d <= wall) {
+                self.grace_until = None;
+                self.engine.shutdown(now);
+            }
+            self.engine.handle_timeout(now);
+            return;
+        };
+        match msg {
+            Msg::Input(chunk) => self.control.push(chunk),
+            Msg::Eof => self.control.eof = true,
+            Msg::Accepted(id, result) => {
+                if self.listener.as_ref().is_none_or(|l| l.id != id) {
+                    return;
+                }
+                self.listener = None;
+                match result {
+                    Ok((stream, remote)) => {
+                        if self.engine.data_connected(id, remote, now).is_ok() {
+                            let _ = stream.set_nodelay(true);
+                            self.data_conn = Some((id, stream));
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "passive accept failed"),
+                }
+            }
+            Msg::Connected(id, result) => {
+                if self.connecting != Some(id) {
+                    return;
+                }
+                self.connecting = None;
+                match result.and_then(|s| Ok((s.peer_addr()?, s))) {
+                    Ok((remote, stream)) if self.engine.data_connected(id, remote, now).is_ok() => {
+                        self.data_conn = Some((id, stream));
+                    }
+                    Ok(_) => self.fail_transfer(id, TransferOutcome::NeverConnected),
+                    Err(e) => {
+                        tracing::info!(error = %e, "active data connection failed");
+                        self.fail_transfer(id, TransferOutcome::NeverConnected);
+                    }
+                }
+            }
+            Msg::TransferEnded(id) => {
+                let Some(r) = self.running.take_if(|r| r.id == id) else {
+                    return;
+                };
+                let outcome = r.handle.join().unwrap_or(TransferOutcome::LocalError);
+                log_transfer(r.what, &r.path, &r.progress, outcome);
+                let now = self.now();
+                let _ = self.engine.transfer_done(id, outcome, now);
+            }
+            Msg::Shutdown => {
+                if !self.shutdown_seen {
+                    self.begin_shutdown();
+                }
+            }
+        }
+    }
+
+    pub(crate) fn begin_shutdown(&mut self) {
+        self.shutdown_seen = true;
+        self.grace_until = Some(std::time::Instant::now() + self.shared.grace);
+        let now = self.now();
+        self.engine.shutdown(now);
+    }
+
+    fn tls_failed(&mut self) {
+        tracing::info!("control TLS handshake failed");
+        self.handshake_until = None;
+        self.control.close();
+        let now = self.now();
+        let _ = self.engine.tls_failed(now);
+    }
+
+    /// Ends a transfer that never got its data connection.
+    fn fail_transfer(&mut self, id: DataId, outcome: TransferOutcome) {
+        if let Some(mut r) = self.running.take_if(|r| r.id == id) {
+            r.stop();
+            log_transfer(r.what, &r.path, &r.progress, outcome);
+            let now = self.now();
+            let _ = self.engine.transfer_done(id, outcome, now);
+        }
+    }
+
+    /// Hands an established data connection to the transfer waiting for it.
+    fn deliver_data_connection(&mut self) {
+        let Some(r) = self.running.as_mut() else {
+            return;
+        };
+        if r.stream_tx.is_none() || self.data_conn.as_ref().is_none_or(|(id, _)| *id != r.id) {
+            return;
+        }
+        if let (Some(tx), Some((_, stream))) = (r.stream_tx.take(), self.data_conn.take()) {
+            let _ = tx.send(stream);
+        }
+    }
+
+    fn on_event(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::Request(request) => self.answer(request),
+            ServerEvent::Data(action) => self.on_data_action(action),
+            ServerEvent::Transfer(start) => self.start_transfer(start),
+            ServerEvent::Abort { id, .. } => {
+                self.drop_data(id);
+                if let Some(mut r) = self.running.take_if(|r| r.id == id) {
+                    let outcome = if r.handle.is_finished() {
+                        r.handle.join().unwrap_or(TransferOutcome::Aborted)
+                    } else {
+                        r.stop();
+                        TransferOutcome::Aborted
+                    };
+                    log_transfer(r.what, &r.path, &r.progress, outcome);
+                    if !self.engine.is_closed() {
+                        let now = self.now();
+                        let _ = self.engine.transfer_done(id, outcome, now);
+                    }
+                }
+            }
+            ServerEvent::UpgradeTls {
+                discarded_plaintext,
+            } => {
+                if discarded_plaintext > 0 {
+                    tracing::warn!(
+                        bytes = discarded_plaintext,
+                        "plaintext after AUTH TLS dropped"
+                    );
+                }
+                let started = self
+                    .shared
+                    .tls
+                    .as_ref()
+                    .is_some_and(|tls| self.control.start_tls(tls.rustls_config()));
+                if started {
+                    self.handshake_until =
+                        Some(std::time::Instant::now() + self.shared.handshake_timeout);
+                } else {
+                    self.tls_failed();
+                }
+            }
+            ServerEvent::InputDiscarded { bytes } => {
+                tracing::debug!(bytes, "input during the TLS handshake dropped");
+            }
+            ServerEvent::Closed(reason) => {
+                tracing::info!(reason = close_reason(reason), "disconnected");
+            }
+            _ => {}
+        }
+    }
+
+    fn answer(&mut self, request: Request) {
+        let answer = if let RequestKind::Login { .. } = request.kind() {
+            self.login(&request)
+        } else if let Some(storage) = &self.storage {
+            let answered = backend::answer(&**storage, request.kind());
+            self.opened = answered.opened;
+            answered.answer
+        } else {
+            // Only HOST and ACCT come before a storage exists.
+            match request.kind() {
+                RequestKind::Host { .. } => Answer::Done,
+                RequestKind::Account { .. } => Answer::Denied(Denial::NotAllowed),
+                _ => Answer::Error(FsError::PermissionDenied),
+            }
+        };
+        let now = self.now();
+        if let Err(e) = self.engine.answer(request, answer, now) {
+            tracing::error!(error = ?e.kind, "the engine refused an answer");
+        }
+    }
+
+    fn login(&mut self, request: &Request) -> Answer {
+        let RequestKind::Login { user, password, .. } = request.kind() else {
+            return Answer::Denied(Denial::NotAllowed);
+        };
+        let name = String::from_utf8_lossy(user).into_owned();
+        let identity = match self.shared.auth.authenticate(user, password.expose()) {
+            Ok(identity) => identity,
+            Err(e) => {
+                tracing::info!(user = %name, "login failed");
+                return Answer::Denied(match e {
+                    AuthError::UnknownUser | AuthError::WrongPassword => Denial::BadCredentials,
+                    other => {
+                        tracing::warn!(error = %other, "authenticator refused or failed");
+                        Denial::NotAllowed
+                    }
+                });
+            }
+        };
+        match self.shared.factory.storage_for(&identity) {
+            Ok(storage) => {
+                tracing::info!(
+                    user = %name,
+                    anonymous = identity.anonymous,
+                    write = identity.permissions.write,
+                    "login ok"
+                );
+                self.storage = Some(Arc::new(storage));
+                Answer::LoggedIn { home: None }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, user = %identity.user, "cannot open the user's storage");
+                Answer::Denied(Denial::NotAllowed)
+            }
+        }
+    }
+
+    fn on_data_action(&mut self, action: DataAction) {
+        let now = self.now();
+        match action {
+            DataAction::Listen { id, ip } => {
+                self.drop_data(id);
+                let bound = data::bind_passive(ip, self.shared.passive_ports.as_ref())
+                    .and_then(|l| Ok((l.local_addr()?, l)));
+                match bound.and_then(|(addr, l)| self.spawn_accept(id, addr, l).map(|()| addr)) {
+                    Ok(addr) => {
+                        let _ = self.engine.data_listening(id, Ok(addr), now);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, %ip, "cannot bind a passive port");
+                        let _ = self.engine.data_listening(id, Err(()), now);
+                    }
+                }
+            }
+            DataAction::Connect { id, addr } => {
+                let local = self.engine.local().ip();
+                let tx = self.tx.clone();
+                let timeout = self.shared.data_connect_timeout;
+                self.connecting = Some(id);
+                let spawned = std::thread::Builder::new()
+                    .name("ftp-data-connect".into())
+                    .spawn(move || {
+                        let r = data::connect_active(local, addr, timeout);
+                        let _ = tx.send(Msg::Connected(id, r));
+                    });
+                if let Err(e) = spawned {
+                    self.connecting = None;
+                    tracing::warn!(error = %e, "cannot start a data thread");
+                    self.fail_transfer(id, TransferOutcome::LocalError);
+                }
+            }
+            DataAction::Close { id } => self.drop_data(id),
+            _ => {}
+        }
+    }
+
+    fn spawn_accept(&mut self, id: DataId, addr: SocketAddr, l: TcpListener) -> io::Result<()> {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancelled);
+        let tx = self.tx.clone();
+        std::thread::Builder::new()
+            .name("ftp-data-accept".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                let accepted = l.accept();
+                if !flag.load(Ordering::SeqCst) {
+                    let _ = tx.send(Msg::Accepted(id, accepted));
+                }
+            })?;
+        self.listener = Some(Listening {
+            id,
+            addr,
+            cancelled,
+        });
+        Ok(())
+    }
+
+    /// Drops the listener, connect or idle connection of setup `id`.
+    fn drop_data(&mut self, id: DataId) {
+        if let Some(l) = self.listener.take_if(|l| l.id == id) {
+            l.cancel();
+        }
+        if self.connecting == Some(id) {
+            self.connecting = None;
+        }
+        if self.data_conn.as_ref().is_some_and(|(c, _)| *c == id) {
+            self.data_conn = None;
+        }
+    }
+
+    fn start_transfer(&mut self, start: TransferStart) {
+        let TransferStart {
+            id,
+            kind,
+            representation,
+            protection,
+            ..
+        } = start;
+        let ascii = representation == Representation::Ascii;
+        let (what, path, job) = match (kind, self.opened.take()) {
+            (TransferKind::Retrieve { path, .. }, Some(Opened::Reader(reader))) => {
+                ("retrieve", path, Some(Job::Send { reader, ascii }))
+            }
+            (TransferKind::Store { path, .. }, Some(Opened::Writer(writer))) => {
+                ("store", path, Some(Job::Receive { writer, ascii }))
+            }
+            (TransferKind::Append { path }, Some(Opened::Writer(writer))) => {
+                ("append", path, Some(Job::Receive { writer, ascii }))
+            }
+            (TransferKind::Listing(bytes), _) => (
+                "listing",
+                self.engine.cwd().clone(),
+                Some(Job::Listing(bytes)),
+            ),
+            (_, _) => ("transfer", self.engine.cwd().clone(), None),
+        };
+        let path = String::from_utf8_lossy(path.as_bytes()).into_owned();
+        let tls = match protection {
+            DataProtection::Private => self.shared.tls.clone(),
+            _ => None,
+        };
+        let (Some(job), true) = (job, protection != DataProtection::Private || tls.is_some())
+        else {
+            tracing::error!(what, "transfer without an open file or TLS configuration");
+            let now = self.now();
+            let _ = self
+                .engine
+                .transfer_done(id, TransferOutcome::LocalError, now);
+            return;
+        };
+        let (stream_tx, stream_rx) = sync_channel::<TcpStream>(1);
+        let progress = Arc::new(AtomicU64::new(0));
+        let abort = Arc::new(Mutex::new(AbortSlot::default()));
+        let (counter, slot, tx) = (Arc::clone(&progress), Arc::clone(&abort), self.tx.clone());
+        let limits = data::Limits {
+            handshake: self.shared.handshake_timeout,
+            stall: self.shared.write_timeout,
+        };
+        let span = tracing::info_span!("transfer", id = id.get(), what, %path);
+        let spawned = std::thread::Builder::new()
+            .name("ftp-transfer".into())
+            .spawn(move || {
+                let _span = span.entered();
+                let outcome = transfer(&stream_rx, &slot, tls.as_ref(), job, &counter, limits);
+                let _ = tx.send(Msg::TransferEnded(id));
+                outcome
+            });
+        match spawned {
+            Ok(handle) => {
+                self.running = Some(Running {
+                    id,
+                    handle,
+                    stream_tx: Some(stream_tx),
+                    abort,
+                    progress,
+                    what,
+                    path,
+                });
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start a transfer thread");
+                let now = self.now();
+                let _ = self
+                    .engine
+                    .transfer_done(id, TransferOutcome::LocalError, now);
+            }
+        }
+    }
+
+    /// After the engine closed: last frames, TLS close, every data thread stopped.
+    fn finish(mut self) {
+        let _ = self.flush();
+        if let Some(mut r) = self.running.take() {
+            r.stop();
+        }
+        if let Some(l) = self.listener.take() {
+            l.cancel();
+        }
+        self.control.close();
+    }
+}
+
+/// The body of a transfer thread.
+fn transfer<R: io::Read, W: io::Write>(
+    stream_rx: &Receiver<TcpStream>,
+    slot: &Mutex<AbortSlot>,
+    tls: Option<&crate::tls::TlsConfig>,
+    job: Job<R, W>,
+    progress: &AtomicU64,
+    limits: data::Limits,
+) -> TransferOutcome {
+    let Ok(stream) = stream_rx.recv() else {
+        return TransferOutcome::NeverConnected;
+    };
+    {
+        let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.aborted {
+            return TransferOutcome::Aborted;
+        }
+        slot.socket = stream.try_clone().ok();
+    }
+    data::run(stream, tls, job, progress, limits)
+}
+
+fn log_transfer(what: &str, path: &str, progress: &AtomicU64, outcome: TransferOutcome) {
+    match outcome {
+        TransferOutcome::Complete { bytes } => {
+            tracing::info!(what, path, bytes, "transfer complete");
+        }
+        other => {
+            let bytes = progress.load(Ordering::Relaxed);
+            tracing::info!(what, path, bytes, outcome = ?other, "transfer failed");
+        }
+    }
+}
+
+/// A short text for the log line of a closed session.
+#[must_use]
+pub fn close_reason(reason: CloseReason) -> &'static str {
+    match reason {
+        CloseReason::Quit => "quit",
+        CloseReason::ConnectionLost => "connection lost",
+        CloseReason::IdleTimeout => "idle timeout",
+        CloseReason::LoginTimeout => "login timeout",
+        CloseReason::TooManyFailedLogins => "too many failed logins",
+        CloseReason::Shutdown => "server shutdown",
+        CloseReason::InputOverflow => "input overflow",
+        CloseReason::TlsFailed => "TLS failed",
+        CloseReason::Refused => "refused",
+        _ => "closed",
+    }
+}

@@ -1,0 +1,314 @@
+//! Our own servers, in-process, for interop tests that run the same bodies
+//! against the tokio server and the blocking (std) server: [`TestServer`]
+//! starts either ([`Flavor`]) on `127.0.0.1:0` with a temporary root.
+//!
+//! The root holds `hello.txt`, `data.bin` (3 MiB + 17 bytes of
+//! [`pattern`]), `sub dir/nested.txt`; beside it `outside/secret` must
+//! stay unreachable. Users: [`USER`]/[`PASSWORD`] (read+write) and
+//! anonymous (read-only).
+#![allow(clippy::print_stderr, reason = "skips say why")]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ftp_proto_std::auth::{AnonymousOnly, FirstOf, UserList};
+
+use crate::peers::RawControl;
+
+/// The read+write user of a [`TestServer`].
+pub const USER: &str = "alice";
+/// [`USER`]'s password.
+pub const PASSWORD: &str = "wonderland";
+
+/// Which of our servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `ftp_proto_tokio::server`.
+    Tokio,
+    /// `ftp_proto_std::server` (threads).
+    Std,
+}
+
+/// Settings of one test server.
+#[derive(Debug, Default, Clone)]
+pub struct Setup {
+    /// Listen here instead of `127.0.0.1:0`.
+    pub listen: Option<SocketAddr>,
+    /// Offer FTPS (a fresh self-signed certificate for localhost/127.0.0.1).
+    pub tls: bool,
+    /// Implicit FTPS.
+    pub implicit_tls: bool,
+    /// Refuse `PROT P` data connections that do not resume the session.
+    pub require_session_reuse: bool,
+    /// Connection limit.
+    pub max_connections: Option<usize>,
+    /// Per-client-address connection limit.
+    pub max_per_ip: Option<usize>,
+    /// Shutdown grace (default 2 s).
+    pub grace: Option<Duration>,
+    /// Passive port range.
+    pub passive_ports: Option<std::ops::RangeInclusive<u16>>,
+}
+
+/// The pattern file contents of length `len`.
+#[must_use]
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| u8::try_from(i * 7 % 251).unwrap_or(0))
+        .collect()
+}
+
+enum Running {
+    Tokio {
+        handle: ftp_proto_tokio::server::ServerHandle,
+        runtime: Option<tokio::runtime::Runtime>,
+    },
+    Std {
+        handle: ftp_proto_std::server::ServerHandle,
+        thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    },
+}
+
+/// A running server with its temporary folders; stopped when dropped.
+pub struct TestServer {
+    /// The listen address.
+    pub addr: SocketAddr,
+    /// Holds `root/` (served) and `outside/` (must stay unreachable).
+    pub dir: tempfile::TempDir,
+    /// The certificate (PEM) clients should trust, with [`Setup::tls`].
+    pub cert: Option<PathBuf>,
+    /// Which server this is.
+    pub flavor: Flavor,
+    running: Running,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("addr", &self.addr)
+            .field("flavor", &self.flavor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Applies the [`Setup`] to either builder (they have the same methods).
+macro_rules! configure {
+    ($builder:expr, $setup:expr, $tls:expr) => {{
+        let mut b = $builder
+            .allow_anonymous(true)
+            .failed_login_delay(Some(Duration::from_millis(50)))
+            .shutdown_grace($setup.grace.unwrap_or(Duration::from_secs(2)))
+            .implicit_tls($setup.implicit_tls)
+            .listen(
+                $setup
+                    .listen
+                    .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
+            );
+        if let Some(max) = $setup.max_connections {
+            b = b.max_connections(max);
+        }
+        if let Some(max) = $setup.max_per_ip {
+            b = b.max_connections_per_ip(max);
+        }
+        if let Some(range) = $setup.passive_ports.clone() {
+            b = b.passive_ports(range);
+        }
+        if let Some(tls) = $tls {
+            b = b.tls(tls);
+        }
+        b
+    }};
+}
+
+impl TestServer {
+    /// Starts a server; `None` (with a message) when `setup.listen` cannot be bound.
+    ///
+    /// # Panics
+    /// On any other failure (a test setup problem).
+    #[must_use]
+    pub fn start(flavor: Flavor, setup: &Setup) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("sub dir")).unwrap();
+        std::fs::write(root.join("hello.txt"), b"hello from ftp-proto\n").unwrap();
+        std::fs::write(root.join("data.bin"), pattern(3 * 1024 * 1024 + 17)).unwrap();
+        std::fs::write(root.join("sub dir/nested.txt"), b"nested\n").unwrap();
+        std::fs::create_dir(dir.path().join("outside")).unwrap();
+        std::fs::write(dir.path().join("outside/secret"), b"top secret").unwrap();
+        let users = || {
+            FirstOf::new(
+                AnonymousOnly::new(),
+                UserList::new().with_user(USER, PASSWORD),
+            )
+        };
+        let mut cert = None;
+        let mut key = None;
+        if setup.tls {
+            let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+            let certified = rcgen::generate_simple_self_signed(names).unwrap();
+            let cert_path = dir.path().join("cert.pem");
+            let key_path = dir.path().join("key.pem");
+            std::fs::write(&cert_path, certified.cert.pem()).unwrap();
+            std::fs::write(&key_path, certified.signing_key.serialize_pem()).unwrap();
+            cert = Some(cert_path);
+            key = Some(key_path);
+        }
+        let skip = |e: std::io::Error| {
+            if setup.listen.is_some() {
+                eprintln!("SKIPPED: cannot listen on {:?}: {e}", setup.listen);
+                None
+            } else {
+                panic!("bind: {e}")
+            }
+        };
+        let (addr, running) = match flavor {
+            Flavor::Tokio => {
+                use ftp_proto_tokio::server::{FilesystemRoots, Server, TlsConfig};
+                let tls = cert.as_ref().zip(key.as_ref()).map(|(c, k)| {
+                    TlsConfig::from_pem_files(c, k)
+                        .unwrap()
+                        .require_session_reuse(setup.require_session_reuse)
+                });
+                let auth = ftp_proto_tokio::auth::Blocking::new(users());
+                let builder = configure!(
+                    Server::builder(auth, FilesystemRoots::new(&root)),
+                    setup,
+                    tls
+                );
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let server = match runtime.block_on(builder.bind()) {
+                    Ok(s) => s,
+                    Err(e) => return skip(e),
+                };
+                let addr = *server.local_addrs().first().unwrap();
+                let handle = server.handle();
+                runtime.spawn(server.serve());
+                (
+                    addr,
+                    Running::Tokio {
+                        handle,
+                        runtime: Some(runtime),
+                    },
+                )
+            }
+            Flavor::Std => {
+                use ftp_proto_std::server::{FilesystemRoots, Server, TlsConfig};
+                let tls = cert.as_ref().zip(key.as_ref()).map(|(c, k)| {
+                    TlsConfig::from_pem_files(c, k)
+                        .unwrap()
+                        .require_session_reuse(setup.require_session_reuse)
+                });
+                let builder = configure!(
+                    Server::builder(users(), FilesystemRoots::new(&root)),
+                    setup,
+                    tls
+                );
+                let server = match builder.bind() {
+                    Ok(s) => s,
+                    Err(e) => return skip(e),
+                };
+                let addr = *server.local_addrs().first().unwrap();
+                let handle = server.handle();
+                let thread = std::thread::spawn(move || server.serve());
+                (
+                    addr,
+                    Running::Std {
+                        handle,
+                        thread: Some(thread),
+                    },
+                )
+            }
+        };
+        Some(Self {
+            addr,
+            dir,
+            cert,
+            flavor,
+            running,
+        })
+    }
+
+    /// Graceful shutdown (returns at once; the server winds down).
+    pub fn shutdown(&self) {
+        match &self.running {
+            Running::Tokio { handle, .. } => handle.shutdown(),
+            Running::Std { handle, .. } => handle.shutdown(),
+        }
+    }
+
+    /// The served folder.
+    #[must_use]
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    /// `ftp://{user}@addr{path}`.
+    #[must_use]
+    pub fn url(&self, user: &str, path: &str) -> String {
+        format!("ftp://{user}@{}{path}", self.addr)
+    }
+
+    /// A raw control connection that has read the greeting.
+    ///
+    /// # Panics
+    /// When the server does not greet with 220.
+    #[must_use]
+    pub fn raw(&self) -> RawControl {
+        let mut c = RawControl::connect(self.addr).unwrap();
+        assert_eq!(c.read_reply().unwrap().code, 220);
+        c
+    }
+
+    /// [`raw`](Self::raw), logged in as [`USER`].
+    ///
+    /// # Panics
+    /// When the login fails.
+    #[must_use]
+    pub fn raw_login(&self) -> RawControl {
+        let mut c = self.raw();
+        assert_eq!(c.login(USER, PASSWORD).unwrap().code, 230);
+        c
+    }
+
+    /// The server still serves: a new session logs in and downloads.
+    ///
+    /// # Panics
+    /// When it does not.
+    pub fn assert_healthy(&self) {
+        let mut c = self.raw_login();
+        assert_eq!(c.command("TYPE I").unwrap().code, 200);
+        let (_, data) = c.epsv().unwrap();
+        let (first, bytes, last) = c.transfer_in(data.unwrap(), "RETR hello.txt").unwrap();
+        assert_eq!(first.class(), 1, "{first:?}");
+        assert_eq!(bytes, b"hello from ftp-proto\n");
+        assert_eq!(last.unwrap().code, 226);
+        assert_eq!(c.command("QUIT").unwrap().code, 221);
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown();
+        match &mut self.running {
+            Running::Tokio { runtime, .. } => {
+                if let Some(rt) = runtime.take() {
+                    rt.shutdown_timeout(Duration::from_secs(3));
+                }
+            }
+            Running::Std { thread, .. } => {
+                // Sessions end within the grace period; don't wait longer.
+                if let Some(t) = thread.take() {
+                    let until = std::time::Instant::now() + Duration::from_secs(3);
+                    while !t.is_finished() && std::time::Instant::now() < until {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
+            }
+        }
+    }
+}
