@@ -1228,6 +1228,10 @@ impl ServerSession {
             );
             return;
         }
+        // A copy: the parsed name is a slice of the input buffer, and the
+        // session keeps the name for its whole life; the slice would pin
+        // the whole read buffer (a few KiB per idle session).
+        let user = Bytes::copy_from_slice(&user);
         self.login = Login::NeedPass { user };
         if self.login_deadline.is_none() {
             self.login_deadline = self.config.timeouts.login.map(|d| self.now + d);
