@@ -40,6 +40,8 @@ Options:
   --require-tls            refuse login before AUTH TLS and transfers without PROT P
   --idle-timeout SECONDS   close idle sessions after this long (default 300; 0: never)
   --max-connections N      most simultaneous connections (default 1024)
+  --inline-lookups         tokio server: SIZE/MDTM/CWD lookups on the session's task
+                           instead of the blocking pool (for a root on a local disk)
   -h, --help               show this help
 "
     )
@@ -73,6 +75,9 @@ pub struct ServerOptions {
     pub idle_timeout: u64,
     /// `--max-connections N` (default 1024).
     pub max_connections: usize,
+    /// `--inline-lookups`: the tokio server answers metadata lookups on the
+    /// session's task (the blocking server always does).
+    pub inline_lookups: bool,
 }
 
 /// What a server command line asks for.
@@ -103,6 +108,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         require_tls: false,
         idle_timeout: 300,
         max_connections: 1024,
+        inline_lookups: false,
     };
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -134,6 +140,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
                 o.users.push((user.to_owned(), password.to_owned()));
             }
             "--anonymous" => o.anonymous = true,
+            "--inline-lookups" => o.inline_lookups = true,
             "--passive-ports" => {
                 let v = value()?;
                 let range = v
@@ -173,7 +180,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         if inline.is_some()
             && matches!(
                 name.as_str(),
-                "--anonymous" | "--implicit-tls" | "--require-tls"
+                "--anonymous" | "--implicit-tls" | "--require-tls" | "--inline-lookups"
             )
         {
             return Err(format!("{name} takes no value"));

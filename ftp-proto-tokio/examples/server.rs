@@ -81,12 +81,15 @@ async fn run(o: ServerOptions) -> Result<(), String> {
         (true, false) => Box::new(FirstOf::new(AnonymousOnly::new(), users)),
         (false, _) => Box::new(users),
     };
-    let mut builder = Server::builder(Blocking::new(auth), FilesystemRoots::new(&root))
-        .allow_anonymous(o.anonymous)
-        .max_connections(o.max_connections)
-        .idle_timeout((o.idle_timeout > 0).then(|| Duration::from_secs(o.idle_timeout)))
-        .implicit_tls(o.implicit_tls)
-        .require_tls(o.require_tls);
+    let mut builder = Server::builder(
+        Blocking::new(auth),
+        FilesystemRoots::new(&root).inline_lookups(o.inline_lookups),
+    )
+    .allow_anonymous(o.anonymous)
+    .max_connections(o.max_connections)
+    .idle_timeout((o.idle_timeout > 0).then(|| Duration::from_secs(o.idle_timeout)))
+    .implicit_tls(o.implicit_tls)
+    .require_tls(o.require_tls);
     for addr in &o.listen {
         builder = builder.listen(*addr);
     }

@@ -43,6 +43,8 @@ pub struct Setup {
     pub require_session_reuse: bool,
     /// Connection limit.
     pub max_connections: Option<usize>,
+    /// Per-client-address connection limit.
+    pub max_per_ip: Option<usize>,
     /// Shutdown grace (default 2 s).
     pub grace: Option<Duration>,
     /// Passive port range.
@@ -105,6 +107,9 @@ macro_rules! configure {
             );
         if let Some(max) = $setup.max_connections {
             b = b.max_connections(max);
+        }
+        if let Some(max) = $setup.max_per_ip {
+            b = b.max_connections_per_ip(max);
         }
         if let Some(range) = $setup.passive_ports.clone() {
             b = b.passive_ports(range);

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ftp_proto::client::{
-    ClientConfig, ClientError, ClientEvent, ClientSession, CloseReason, ConformancePolicy,
-    DataConnectionMode, DataRequest, Direction, OpId, Outcome, PassiveAddressPolicy, ProtocolError,
-    Secret,
+    AcceptedPeer, ClientConfig, ClientError, ClientEvent, ClientSession, CloseReason,
+    ConformancePolicy, DataConnectionMode, DataRequest, Direction, MAX_FOREIGN_DATA_PEERS, OpId,
+    Outcome, PassiveAddressPolicy, ProtocolError, Secret,
 };
 use ftp_proto::data::{DataId, DataProtection};
 use ftp_proto::{Instant, Session, UsageErrorKind};
@@ -609,6 +609,151 @@ fn auth_tls_pauses_and_protects_data() {
     s.drain();
     assert!(matches!(s.finished(op), Some(Ok(Outcome::ControlCleared))));
     assert!(!s.c.control_protected());
+}
+
+#[test]
+fn explicit_tls_setting_secures_the_greeting_and_protects_data_after_login() {
+    let config = ClientConfig {
+        explicit_tls: true,
+        ..ClientConfig::default()
+    };
+    let mut s = Script {
+        c: ClientSession::new(
+            config.clone(),
+            "203.0.113.5:21".parse().unwrap(),
+            Instant::ZERO,
+        ),
+        now: Instant::ZERO,
+        sent: Vec::new(),
+        events: Vec::new(),
+    };
+    // A login queued early waits behind AUTH TLS.
+    let login = s.c.login(s.now, "u", Secret::new("p"), None).unwrap();
+    s.feed(b"220 hello\r\n");
+    assert!(s.finished(OpId::GREETING).is_none());
+    assert_eq!(s.sent(), "AUTH TLS\r\n");
+    s.feed(b"234 go ahead\r\n");
+    assert!(
+        s.events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::UpgradeTls))
+    );
+    s.c.tls_established(s.now).unwrap();
+    assert_eq!(s.sent(), "PBSZ 0\r\n");
+    // This server wants PBSZ/PROT after login.
+    s.feed(b"503 login first\r\n");
+    assert!(matches!(
+        s.finished(OpId::GREETING),
+        Some(Ok(Outcome::Connected(_)))
+    ));
+    assert_eq!(s.c.data_protection(), DataProtection::Clear);
+    assert_eq!(s.sent(), "USER u\r\n");
+    s.feed(b"331 pass\r\n");
+    assert_eq!(s.sent(), "PASS p\r\n");
+    s.feed(b"230 in\r\n");
+    assert!(s.finished(login).is_none(), "login waits for PROT P");
+    assert_eq!(s.sent(), "PBSZ 0\r\n");
+    s.feed(b"200 PBSZ=0\r\n");
+    assert_eq!(s.sent(), "PROT P\r\n");
+    s.feed(b"200 Private\r\n");
+    assert!(matches!(s.finished(login), Some(Ok(Outcome::LoggedIn(_)))));
+    assert_eq!(s.c.data_protection(), DataProtection::Private);
+
+    // PBSZ/PROT accepted before login: nothing is re-sent after it.
+    let mut s = Script {
+        c: ClientSession::new(
+            config.clone(),
+            "203.0.113.5:21".parse().unwrap(),
+            Instant::ZERO,
+        ),
+        now: Instant::ZERO,
+        sent: Vec::new(),
+        events: Vec::new(),
+    };
+    s.feed(b"220 hello\r\n234 ok\r\n");
+    s.c.tls_established(s.now).unwrap();
+    s.feed(b"200 PBSZ=0\r\n200 Private\r\n");
+    assert!(matches!(
+        s.finished(OpId::GREETING),
+        Some(Ok(Outcome::Connected(_)))
+    ));
+    let login = s.c.login(s.now, "u", Secret::new("p"), None).unwrap();
+    s.feed(b"331 pass\r\n230 in\r\n");
+    assert_eq!(
+        s.sent(),
+        "AUTH TLS\r\nPBSZ 0\r\nPROT P\r\nUSER u\r\nPASS p\r\n"
+    );
+    assert!(matches!(s.finished(login), Some(Ok(Outcome::LoggedIn(_)))));
+
+    // AUTH TLS refused: the greeting operation fails, nothing in clear.
+    let mut s = Script {
+        c: ClientSession::new(config, "203.0.113.5:21".parse().unwrap(), Instant::ZERO),
+        now: Instant::ZERO,
+        sent: Vec::new(),
+        events: Vec::new(),
+    };
+    s.feed(b"220 hello\r\n502 no TLS here\r\n");
+    assert!(matches!(s.finished(OpId::GREETING), Some(Err(_))));
+}
+
+#[test]
+fn active_mode_accepts_only_the_server_and_bounds_foreign_peers() {
+    let cfg = ClientConfig {
+        data_mode: DataConnectionMode::Active { always_eprt: false },
+        ..ClientConfig::default()
+    };
+    let mut s = Script::new(cfg.clone());
+    let op = s.c.retrieve(s.now, "f", 0).unwrap();
+    s.feed(b"200 ok\r\n");
+    let id = s.data_id();
+    s.c.data_listening(s.now, id, "192.0.2.9:51210".parse().unwrap())
+        .unwrap();
+    s.feed(b"200 PORT ok\r\n");
+    assert_eq!(s.sent(), "TYPE I\r\nPORT 192,0,2,9,200,10\r\nRETR f\r\n");
+    let foreign: SocketAddr = "198.51.100.7:20".parse().unwrap();
+    assert_eq!(
+        s.c.data_accepted(s.now, id, foreign).unwrap(),
+        AcceptedPeer::Refused
+    );
+    // The server's address, also in its IPv4-mapped IPv6 form, is accepted.
+    let mapped: SocketAddr = "[::ffff:203.0.113.5]:20".parse().unwrap();
+    assert_eq!(
+        s.c.data_accepted(s.now, id, mapped).unwrap(),
+        AcceptedPeer::Accepted
+    );
+    s.feed(b"150 ok\r\n226 ok\r\n");
+    s.c.data_finished(s.now, id).unwrap();
+    s.drain();
+    assert!(ok_reply(&s.finished(op)));
+
+    // A flood of foreign peers: the data connection fails after the bound.
+    let mut s = Script::new(cfg);
+    let op = s.c.retrieve(s.now, "f", 0).unwrap();
+    s.feed(b"200 ok\r\n");
+    let id = s.data_id();
+    s.c.data_listening(s.now, id, "192.0.2.9:51210".parse().unwrap())
+        .unwrap();
+    s.feed(b"200 PORT ok\r\n");
+    for _ in 1..MAX_FOREIGN_DATA_PEERS {
+        assert_eq!(
+            s.c.data_accepted(s.now, id, foreign).unwrap(),
+            AcceptedPeer::Refused
+        );
+    }
+    assert_eq!(
+        s.c.data_accepted(s.now, id, foreign).unwrap(),
+        AcceptedPeer::GaveUp
+    );
+    assert_eq!(
+        s.c.data_accepted(s.now, id, foreign).unwrap_err().kind,
+        UsageErrorKind::UnknownId
+    );
+    s.feed(b"425 no data connection\r\n");
+    assert!(
+        matches!(s.finished(op), Some(Err(_))),
+        "{:?}",
+        s.finished(op)
+    );
 }
 
 #[test]

@@ -552,6 +552,29 @@ fn connections_over_the_limit_get_421(flavor: Flavor) {
     }
 }
 
+fn the_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550(flavor: Flavor) {
+    let server = TestServer::start(
+        flavor,
+        &Setup {
+            max_per_ip: Some(1),
+            ..Setup::default()
+        },
+    )
+    .unwrap();
+    let mut a = server.raw_login();
+    let mut b = RawControl::connect(server.addr).unwrap();
+    let refused = b.read_reply().unwrap();
+    assert_eq!(refused.code, 421);
+    assert!(
+        format!("{refused:?}").contains("from your address"),
+        "{refused:?}"
+    );
+    // The storage's "directory not empty" reaches the client as such.
+    let rmd = a.command("RMD sub dir").unwrap();
+    assert_eq!(rmd.code, 550);
+    assert!(format!("{rmd:?}").contains("not empty"), "{rmd:?}");
+}
+
 fn ipv6_loopback_smoke(flavor: Flavor) {
     let Ok(probe) = std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0)) else {
         eprintln!("SKIPPED: ::1 is not available on this machine");
@@ -693,6 +716,28 @@ fn graceful_shutdown_lets_a_transfer_finish_and_says_421(flavor: Flavor) {
     assert_eq!(busy.read_reply().unwrap().code, 421);
 }
 
+fn a_transfer_still_running_when_the_grace_ends_gets_426_then_421(flavor: Flavor) {
+    let server = TestServer::start(
+        flavor,
+        &Setup {
+            grace: Some(Duration::from_millis(200)),
+            ..Setup::default()
+        },
+    )
+    .unwrap();
+    let mut busy = server.raw_login();
+    assert_eq!(busy.command("TYPE I").unwrap().code, 200);
+    let (_, data) = busy.epsv().unwrap();
+    let mut stream = TcpStream::connect(data.unwrap()).unwrap();
+    assert_eq!(busy.command("STOR stalled.bin").unwrap().class(), 1);
+    // The upload never ends: the data connection stays open and quiet.
+    stream.write_all(&pattern(1000)).unwrap();
+    server.shutdown();
+    assert_eq!(busy.read_reply().unwrap().code, 426);
+    assert_eq!(busy.read_reply().unwrap().code, 421);
+    drop(stream);
+}
+
 /// Runs every test body against both servers.
 macro_rules! for_both_servers {
     ($($name:ident),* $(,)?) => {
@@ -722,4 +767,13 @@ for_both_servers!(
     implicit_tls_with_curl,
     required_session_reuse_admits_resuming_clients_and_refuses_others,
     graceful_shutdown_lets_a_transfer_finish_and_says_421,
+    a_transfer_still_running_when_the_grace_ends_gets_426_then_421,
 );
+
+/// Tokio only for now: the std server does not refuse with the engine's
+/// `Refusal::TooManyFromAddress` yet (move it into `for_both_servers!`
+/// once it does).
+#[test]
+fn tokio_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550() {
+    the_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550(Flavor::Tokio);
+}

@@ -117,8 +117,19 @@ impl Client {
                 .map_err(|_| Error::ConnectTimeout)?
                 .map_err(error::from_io)?;
         }
+        #[allow(unused_mut, reason = "only changed with TLS")]
+        let mut engine = options.engine.clone();
+        #[cfg(feature = "tls")]
+        if options.security == Security::ExplicitTls {
+            if options.tls.is_none() {
+                return Err(Error::TlsNotConfigured);
+            }
+            // The engine runs AUTH TLS, PBSZ 0 and PROT P as part of the
+            // greeting, and again PBSZ/PROT after login when refused before.
+            engine.explicit_tls = true;
+        }
         let clock = Clock::new();
-        let session = ClientSession::new(options.engine.clone(), peer, clock.now());
+        let session = ClientSession::new(engine, peer, clock.now());
         let mut client = Self {
             driver: Driver::new(session, transport, clock),
             options,
@@ -133,14 +144,6 @@ impl Client {
             buf: vec![0; DATA_BUFFER_SIZE].into_boxed_slice(),
         };
         client.run(OpId::GREETING).await?;
-        #[cfg(feature = "tls")]
-        if client.options.security == Security::ExplicitTls {
-            if client.options.tls.is_none() {
-                return Err(Error::TlsNotConfigured);
-            }
-            let op = client.engine(ClientSession::auth_tls)?;
-            client.run(op).await?;
-        }
         Ok(client)
     }
 
@@ -176,12 +179,6 @@ impl Client {
         let Outcome::LoggedIn(reply) = self.run(op).await? else {
             return Err(Error::UnexpectedOutcome);
         };
-        if self.options.security != Security::Plain
-            && self.session().data_protection() == ftp_proto::data::DataProtection::Clear
-        {
-            let op = self.engine(ClientSession::protect_data)?;
-            self.run(op).await?;
-        }
         Ok(reply)
     }
 
@@ -794,15 +791,17 @@ impl Client {
         let opened = match std::mem::replace(&mut self.data, DataConn::None) {
             DataConn::Connected(i, stream) if i == id => Ok(stream),
             DataConn::Listening(i, listener) if i == id => {
-                let accepted =
-                    data::accept_from(&listener, self.peer.ip(), self.options.engine.data_timeout)
-                        .await;
-                if let Ok(stream) = &accepted {
-                    let now = self.driver.now();
-                    let _ = self.driver.session_mut().data_connected(now, id);
-                    let _ = stream.set_nodelay(true);
+                let timeout = self.options.engine.data_timeout;
+                match tokio::time::timeout(timeout, self.accept_data(id, &listener)).await {
+                    Ok(Ok(Some(stream))) => {
+                        let _ = stream.set_nodelay(true);
+                        Ok(stream)
+                    }
+                    // The engine gave up (and failed the transfer itself).
+                    Ok(Ok(None)) => return,
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(io::Error::from(io::ErrorKind::TimedOut)),
                 }
-                accepted
             }
             DataConn::Open(i, stream) if i == id => {
                 self.data = DataConn::Open(i, stream);
@@ -823,6 +822,26 @@ impl Client {
             Err(_) => {
                 let now = self.driver.now();
                 let _ = self.driver.session_mut().data_failed(now, id);
+            }
+        }
+    }
+
+    /// Active mode: accepts connections until the engine takes one (it
+    /// admits only the server, bounce protection) or gives up (`None`).
+    async fn accept_data(
+        &mut self,
+        id: ftp_proto::data::DataId,
+        listener: &tokio::net::TcpListener,
+    ) -> io::Result<Option<TcpStream>> {
+        loop {
+            let (stream, from) = listener.accept().await?;
+            let now = self.driver.now();
+            match self.driver.session_mut().data_accepted(now, id, from) {
+                Ok(ftp_proto::client::AcceptedPeer::Accepted) => return Ok(Some(stream)),
+                Ok(ftp_proto::client::AcceptedPeer::Refused) => {
+                    tracing::debug!(%from, "data connection from a foreign host dropped");
+                }
+                _ => return Ok(None),
             }
         }
     }

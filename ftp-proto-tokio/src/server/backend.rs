@@ -3,10 +3,12 @@
 //! requests become storage calls and typed answers. The one place where the
 //! storage's [`EntryInfo`] becomes the engine's [`FileInfo`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ftp_proto::data::Representation;
 use ftp_proto::listing::FileInfo;
@@ -33,10 +35,22 @@ pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
 /// The usual factory: a [`Filesystem`] rooted at the identity's own root
 /// or, without one, at the server's default root; read-only unless the
 /// identity may write (so anonymous users are read-only).
+///
+/// Each root folder is opened once (for the first login that needs it) and
+/// shared by every later session with the same root and access, so a
+/// logged-in session costs no file descriptor of its own (up to
+/// 256 distinct roots; beyond them each login opens its
+/// own). A root folder replaced while the server runs keeps being served
+/// from the folder that was opened.
 #[derive(Debug, Clone)]
 pub struct FilesystemRoots {
     default_root: PathBuf,
+    opened: Arc<Mutex<HashMap<(PathBuf, bool), Filesystem>>>,
+    inline_lookups: bool,
 }
+
+/// How many distinct (root, read-only) storages [`FilesystemRoots`] keeps open.
+const MAX_SHARED_ROOTS: usize = 256;
 
 impl FilesystemRoots {
     /// Users without a root of their own get `default_root`.
@@ -44,6 +58,28 @@ impl FilesystemRoots {
     pub fn new(default_root: impl Into<PathBuf>) -> Self {
         Self {
             default_root: default_root.into(),
+            opened: Arc::default(),
+            inline_lookups: false,
+        }
+    }
+
+    /// Gives the storages [`Filesystem::inline_lookups`] (off by default):
+    /// for roots on a local disk.
+    #[must_use]
+    pub fn inline_lookups(mut self, inline: bool) -> Self {
+        self.inline_lookups = inline;
+        self
+    }
+
+    fn shared(&self, key: &(PathBuf, bool)) -> Option<Filesystem> {
+        let opened = self.opened.lock().unwrap_or_else(PoisonError::into_inner);
+        opened.get(key).cloned()
+    }
+
+    fn remember(&self, key: (PathBuf, bool), fs: &Filesystem) {
+        let mut opened = self.opened.lock().unwrap_or_else(PoisonError::into_inner);
+        if opened.len() < MAX_SHARED_ROOTS {
+            opened.entry(key).or_insert_with(|| fs.clone());
         }
     }
 }
@@ -57,12 +93,19 @@ impl StorageFactory for FilesystemRoots {
             .clone()
             .unwrap_or_else(|| self.default_root.clone());
         let read_only = !identity.permissions.write;
+        let key = (root, read_only);
+        if let Some(fs) = self.shared(&key) {
+            return Ok(fs);
+        }
+        let path = key.0.clone();
         let inner = tokio::task::spawn_blocking(move || {
-            ftp_proto_std::storage::Filesystem::open(root).map(|fs| fs.with_read_only(read_only))
+            ftp_proto_std::storage::Filesystem::open(path).map(|fs| fs.with_read_only(read_only))
         })
         .await
         .map_err(|join| StorageError::Io(io::Error::other(join)))??;
-        Ok(Filesystem::new(inner))
+        let fs = Filesystem::new(inner).inline_lookups(self.inline_lookups);
+        self.remember(key, &fs);
+        Ok(fs)
     }
 }
 
@@ -130,7 +173,7 @@ macro_rules! tri {
 }
 
 /// Answers a file-system request with `storage` (every request but
-/// `Login`/`Account`, which the session handles).
+/// `Login`/`Account`/`Host`, which the session handles).
 pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S> {
     match kind {
         RequestKind::ChangeDir { path } => {
@@ -252,7 +295,6 @@ pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answe
             info.name = path.to_bytes();
             Answered::plain(Answer::Entry(Box::new(info)))
         }
-        RequestKind::Host { .. } => Answered::plain(Answer::Done),
         // SITE commands: none are offered.
         _ => Answered::plain(Answer::Error(FsError::NotSupported)),
     }

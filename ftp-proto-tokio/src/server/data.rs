@@ -11,6 +11,7 @@ use ftp_proto::ascii::{AsciiDecoder, AsciiEncoder};
 use ftp_proto::server::TransferOutcome;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::oneshot;
 #[cfg(feature = "tls")]
 use tokio_rustls::rustls::HandshakeKind;
 
@@ -65,12 +66,26 @@ pub(crate) enum Job<R, W> {
     Listing(Bytes),
 }
 
+/// How a `PROT P` transfer asks the session whether its TLS handshake is
+/// acceptable: it reports whether the handshake resumed the control
+/// connection's session, and waits for the engine's verdict
+/// ([`ServerSession::data_secured`](ftp_proto::server::ServerSession::data_secured)).
+#[cfg_attr(
+    not(feature = "tls"),
+    allow(dead_code, reason = "no TLS transfer exists without the feature")
+)]
+pub(crate) struct TlsCheck {
+    pub(crate) resumed: oneshot::Sender<bool>,
+    pub(crate) verdict: oneshot::Receiver<bool>,
+}
+
 /// Runs one transfer on an established data connection: TLS first when
-/// `tls` is given, then the bytes, then the close (TLS `close_notify`
-/// included) so the final reply follows the close.
+/// `tls` is given (with `check` asking the engine about the handshake),
+/// then the bytes, then the close (TLS `close_notify` included) so the
+/// final reply follows the close.
 pub(crate) async fn run<R, W>(
     stream: TcpStream,
-    tls: Option<&ServerTls>,
+    tls: Option<(&ServerTls, TlsCheck)>,
     job: Job<R, W>,
     progress: &AtomicU64,
 ) -> TransferOutcome
@@ -78,7 +93,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let Some(tls) = tls else {
+    let Some((tls, check)) = tls else {
         return pump(stream, job, progress, false).await;
     };
     #[cfg(feature = "tls")]
@@ -94,15 +109,19 @@ where
         };
         let resumed = stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
         tracing::debug!(resumed, "data connection secured");
-        if tls.session_reuse_required() && !resumed {
-            tracing::info!("data connection refused: TLS session not resumed");
+        let _ = check.resumed.send(resumed);
+        if !check.verdict.await.unwrap_or(false) {
+            tracing::info!(resumed, "data connection refused after the TLS handshake");
             close_politely(stream).await;
             return TransferOutcome::TlsFailed;
         }
         pump(stream, job, progress, true).await
     }
     #[cfg(not(feature = "tls"))]
-    match *tls {}
+    {
+        let _ = check;
+        match *tls {}
+    }
 }
 
 /// Closes a TLS data connection that carries no data: `close_notify`, then
@@ -164,7 +183,11 @@ where
     T: AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
 {
-    let mut buf = vec![0u8; TRANSFER_BUFFER];
+    // Two buffers: the next chunk is read from the file while the current
+    // one is written to the socket (a file read is a trip to the blocking
+    // pool; done one after the other they halve the throughput).
+    let mut current = vec![0u8; TRANSFER_BUFFER];
+    let mut next = vec![0u8; TRANSFER_BUFFER];
     let mut encoded = if ascii {
         BytesMut::with_capacity(ftp_proto::ascii::max_encoded_len(TRANSFER_BUFFER))
     } else {
@@ -172,16 +195,13 @@ where
     };
     let mut encoder = AsciiEncoder::new();
     let mut total = 0u64;
-    loop {
-        let n = match reader.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading the file failed");
-                return Err(TransferOutcome::LocalError);
-            }
-        };
-        let chunk = buf.get(..n).unwrap_or_default();
+    let read_error = |e: io::Error| {
+        tracing::warn!(error = %e, "reading the file failed");
+        TransferOutcome::LocalError
+    };
+    let mut n = reader.read(&mut current).await.map_err(read_error)?;
+    while n > 0 {
+        let chunk = current.get(..n).unwrap_or_default();
         let out: &[u8] = if ascii {
             encoded.clear();
             encoder.encode(chunk, &mut encoded);
@@ -189,11 +209,14 @@ where
         } else {
             chunk
         };
-        if stream.write_all(out).await.is_err() {
+        let (read, written) = tokio::join!(reader.read(&mut next), stream.write_all(out));
+        if written.is_err() {
             return Err(TransferOutcome::ConnectionLost);
         }
         total = total.saturating_add(out.len() as u64);
         progress.store(total, Ordering::Relaxed);
+        n = read.map_err(read_error)?;
+        std::mem::swap(&mut current, &mut next);
     }
     Ok(total)
 }
@@ -228,19 +251,35 @@ where
             TransferOutcome::LocalError
         }
     };
-    loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            // A TLS peer that closes TCP without close_notify: accepted, as
-            // vsftpd does by default (many clients never send it).
-            Err(e) if tls && e.kind() == io::ErrorKind::UnexpectedEof => {
-                tracing::debug!("data connection closed without TLS close_notify");
-                break;
+    let mut eof = false;
+    while !eof {
+        // Fill the buffer before handing it to the file: socket reads return
+        // a few tens of KiB at a time, and each file write is a trip to the
+        // blocking pool (while it runs, the next chunk is read).
+        let mut n = 0;
+        while let Some(free) = buf.get_mut(n..).filter(|free| !free.is_empty()) {
+            match stream.read(free).await {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(read) => {
+                    n += read;
+                    total = total.saturating_add(read as u64);
+                }
+                // A TLS peer that closes TCP without close_notify: accepted,
+                // as vsftpd does by default (many clients never send it).
+                Err(e) if tls && e.kind() == io::ErrorKind::UnexpectedEof => {
+                    tracing::debug!("data connection closed without TLS close_notify");
+                    eof = true;
+                    break;
+                }
+                Err(_) => return Err(TransferOutcome::ConnectionLost),
             }
-            Err(_) => return Err(TransferOutcome::ConnectionLost),
-        };
-        total = total.saturating_add(n as u64);
+        }
+        if n == 0 {
+            break;
+        }
         progress.store(total, Ordering::Relaxed);
         let chunk = buf.get(..n).unwrap_or_default();
         let result = if ascii {

@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ftp_proto::Session;
-use ftp_proto::server::{ServerConfig, ServerSession, ShutdownPolicy, TlsPolicy};
+use ftp_proto::server::{Refusal, ServerConfig, ServerSession, ShutdownPolicy, TlsPolicy};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -75,7 +75,6 @@ pub(crate) struct Shared<A, F> {
     pub(crate) engine: Arc<ServerConfig>,
     pub(crate) tls: Option<ServerTls>,
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
-    pub(crate) grace: Duration,
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
 }
@@ -263,7 +262,15 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
             (Some(_), true) => TlsPolicy::RequiredForLoginAndData,
         };
         config.implicit_tls = implicit_tls;
+        #[cfg(feature = "tls")]
+        {
+            config.require_tls_session_reuse =
+                tls.as_ref().is_some_and(TlsConfig::session_reuse_required);
+        }
+        // The engine lets transfers finish after `shutdown`, and aborts them
+        // at the end of the grace period itself.
         config.shutdown_policy = ShutdownPolicy::LetTransfersFinish;
+        config.timeouts.shutdown_grace = Some(grace);
         let mut listeners = Vec::with_capacity(listen.len());
         for addr in listen {
             listeners.push(TcpListener::bind(addr).await?);
@@ -277,7 +284,6 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
                 engine: Arc::new(config),
                 tls,
                 passive_ports,
-                grace,
                 handshake_timeout,
                 write_timeout,
             }),
@@ -449,20 +455,23 @@ impl<A: Authenticator, F: StorageFactory> Acceptor<A, F> {
         tracing::info!(?local, "stopped listening");
     }
 
-    /// Counts the connection in, or `None` when it is over a limit.
-    fn take_slot(&self, ip: IpAddr) -> Option<Slot> {
+    /// Counts the connection in, or says which limit it is over.
+    fn take_slot(&self, ip: IpAddr) -> Result<Slot, Refusal> {
         let ip = ip.to_canonical();
         let mut c = self
             .counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let from_ip = c.per_ip.get(&ip).copied().unwrap_or(0);
-        if c.total >= self.max_connections || self.max_per_ip.is_some_and(|m| from_ip >= m) {
-            return None;
+        if c.total >= self.max_connections {
+            return Err(Refusal::TooManyConnections);
+        }
+        if self.max_per_ip.is_some_and(|m| from_ip >= m) {
+            return Err(Refusal::TooManyFromAddress);
         }
         c.total += 1;
         *c.per_ip.entry(ip).or_insert(0) += 1;
-        Some(Slot {
+        Ok(Slot {
             counts: Arc::clone(&self.counts),
             ip,
         })
@@ -474,7 +483,7 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
     stream: TcpStream,
     peer: SocketAddr,
     implicit_tls: bool,
-    slot: Option<Slot>,
+    slot: Result<Slot, Refusal>,
     shutdown: watch::Receiver<bool>,
 ) {
     let Ok(local) = stream.local_addr() else {
@@ -501,21 +510,42 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
         match tls {}
     }
     let clock = Clock::new();
-    let Some(_slot) = slot else {
-        tracing::info!("refused: too many connections");
-        let mut engine =
-            ServerSession::refuse(Arc::clone(&shared.engine), peer, local, clock.now());
-        while let Some(frame) = engine.poll_transmit() {
-            let write = tokio::time::timeout(Duration::from_secs(5), control.write_all(&frame));
-            if !matches!(write.await, Ok(Ok(()))) {
-                return;
-            }
+    // A connection accepted as the shutdown began is refused outright.
+    let slot = slot.and_then(|s| {
+        if *shutdown.borrow() {
+            Err(Refusal::ShuttingDown)
+        } else {
+            Ok(s)
         }
-        let _ = tokio::time::timeout(Duration::from_secs(5), control.shutdown()).await;
-        return;
+    });
+    let _slot = match slot {
+        Ok(slot) => slot,
+        Err(why) => {
+            tracing::info!(?why, "refused");
+            let engine = ServerSession::refuse_because(
+                Arc::clone(&shared.engine),
+                peer,
+                local,
+                clock.now(),
+                why,
+            );
+            write_refusal(engine, control).await;
+            return;
+        }
     };
     let engine = ServerSession::new(Arc::clone(&shared.engine), peer, local, clock.now());
     session::SessionTask::new(shared, engine, control, clock, shutdown)
         .run()
         .await;
+}
+
+/// Sends a refusing session's `421` and closes the connection.
+async fn write_refusal(mut engine: ServerSession, mut control: Transport) {
+    while let Some(frame) = engine.poll_transmit() {
+        let write = tokio::time::timeout(Duration::from_secs(5), control.write_all(&frame));
+        if !matches!(write.await, Ok(Ok(()))) {
+            return;
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), control.shutdown()).await;
 }

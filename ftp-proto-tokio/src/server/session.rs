@@ -51,6 +51,10 @@ struct Running {
     id: DataId,
     handle: JoinHandle<TransferOutcome>,
     stream_tx: Option<oneshot::Sender<TcpStream>>,
+    /// A `PROT P` transfer's TLS handshake report (resumed or not).
+    tls_report: Option<oneshot::Receiver<bool>>,
+    /// Where the engine's verdict on that handshake goes.
+    tls_verdict: Option<oneshot::Sender<bool>>,
     progress: Arc<AtomicU64>,
     what: &'static str,
     path: String,
@@ -63,8 +67,8 @@ enum Wake<S: Storage> {
     Accepted(io::Result<(TcpStream, SocketAddr)>),
     Connected(io::Result<TcpStream>),
     TransferEnded(Result<TransferOutcome, tokio::task::JoinError>),
+    TlsHandshake(Result<bool, oneshot::error::RecvError>),
     Shutdown,
-    GraceOver,
 }
 
 /// Awaits `f` if there is one, else never completes.
@@ -89,7 +93,6 @@ pub(crate) struct SessionTask<A: Authenticator, F: StorageFactory> {
     driver: Driver<ServerSession, Transport>,
     shutdown: watch::Receiver<bool>,
     shutdown_seen: bool,
-    grace_until: Option<tokio::time::Instant>,
 
     storage: Option<Arc<F::Storage>>,
     pending: Option<BoxFuture<Reply<F::Storage>>>,
@@ -115,7 +118,6 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             driver: Driver::new(engine, control, clock),
             shutdown,
             shutdown_seen: false,
-            grace_until: None,
             storage: None,
             pending: None,
             opened: None,
@@ -187,17 +189,20 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             running,
             shutdown,
             shutdown_seen,
-            grace_until,
             ..
         } = self;
+        let (transfer, tls_report) = match running.as_mut() {
+            Some(r) => (Some(&mut r.handle), r.tls_report.as_mut()),
+            None => (None, None),
+        };
         tokio::select! {
             r = driver.input() => Wake::Control(r),
             r = maybe(pending.as_mut()) => Wake::Answer(r),
             r = maybe_accept(listener.as_ref().map(|(_, l)| l)) => Wake::Accepted(r),
             r = maybe(connecting.as_mut().map(|(_, f)| f)) => Wake::Connected(r),
-            r = maybe(running.as_mut().map(|r| &mut r.handle)) => Wake::TransferEnded(r),
+            r = maybe(transfer) => Wake::TransferEnded(r),
+            r = maybe(tls_report) => Wake::TlsHandshake(r),
             _ = shutdown.changed(), if !*shutdown_seen => Wake::Shutdown,
-            () = sleep_until(*grace_until) => Wake::GraceOver,
         }
     }
 
@@ -260,17 +265,33 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 log_transfer(&r, outcome);
                 let _ = self.engine().transfer_done(r.id, outcome, now);
             }
-            Wake::Shutdown => self.begin_shutdown(),
-            Wake::GraceOver => {
-                self.grace_until = None;
-                self.engine().shutdown(now);
+            Wake::TlsHandshake(report) => {
+                let Some(r) = self.running.as_mut() else {
+                    return;
+                };
+                r.tls_report = None;
+                let (id, verdict) = (r.id, r.tls_verdict.take());
+                // The engine decides (session reuse policy); a transfer it
+                // no longer knows is refused.
+                let go = match report {
+                    Ok(resumed) => self
+                        .engine()
+                        .data_secured(id, resumed, now)
+                        .unwrap_or(false),
+                    Err(_) => false,
+                };
+                if let Some(v) = verdict {
+                    let _ = v.send(go);
+                }
             }
+            Wake::Shutdown => self.begin_shutdown(),
         }
     }
 
+    /// The engine lets a running transfer finish and aborts it at the end
+    /// of the grace period (its `shutdown_grace` timer).
     fn begin_shutdown(&mut self) {
         self.shutdown_seen = true;
-        self.grace_until = Some(tokio::time::Instant::now() + self.shared.grace);
         let now = self.now();
         self.engine().shutdown(now);
     }
@@ -401,18 +422,27 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     }
 
     fn start_request(&mut self, request: Request) {
-        let shared = Arc::clone(&self.shared);
-        if matches!(request.kind(), RequestKind::Login { .. }) {
-            self.pending = Some(Box::pin(login(shared, request)));
-            return;
-        }
-        let Some(storage) = self.storage.clone() else {
-            // Only HOST and ACCT come before a storage exists.
-            let answer = match request.kind() {
-                RequestKind::Host { .. } => Answer::Done,
-                RequestKind::Account { .. } => Answer::Denied(Denial::NotAllowed),
-                _ => Answer::Error(ftp_proto::server::FsError::PermissionDenied),
-            };
+        // The login-stage requests are the embedder's decisions: the
+        // authenticator, and this server's fixed policy for the others.
+        let now_answer = match request.kind() {
+            RequestKind::Login { .. } => {
+                let shared = Arc::clone(&self.shared);
+                self.pending = Some(Box::pin(login(shared, request)));
+                return;
+            }
+            // Only with `validate_hosts` (set through `configure`): this
+            // server has no virtual hosts, so every name is welcome.
+            RequestKind::Host { .. } => Some(Answer::Done),
+            // The authenticator knows no accounts.
+            RequestKind::Account { .. } => Some(Answer::Denied(Denial::NotAllowed)),
+            _ => None,
+        };
+        // The engine asks about files only after a login, which gave a
+        // storage; the refusal below is a defence, not a path in use.
+        let storage = self.storage.clone();
+        let (Some(storage), None) = (storage, &now_answer) else {
+            let answer =
+                now_answer.unwrap_or(Answer::Error(ftp_proto::server::FsError::PermissionDenied));
             let answered = Answered {
                 answer,
                 opened: None,
@@ -507,6 +537,19 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 .transfer_done(id, TransferOutcome::LocalError, now);
             return;
         };
+        // A `PROT P` transfer reports its handshake and waits for the verdict.
+        let (tls, tls_report, tls_verdict) = match tls {
+            Some(tls) => {
+                let (report_tx, report_rx) = oneshot::channel::<bool>();
+                let (verdict_tx, verdict_rx) = oneshot::channel::<bool>();
+                let check = data::TlsCheck {
+                    resumed: report_tx,
+                    verdict: verdict_rx,
+                };
+                (Some((tls, check)), Some(report_rx), Some(verdict_tx))
+            }
+            None => (None, None, None),
+        };
         let (tx, rx) = oneshot::channel::<TcpStream>();
         let progress = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&progress);
@@ -516,7 +559,8 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 let Ok(stream) = rx.await else {
                     return TransferOutcome::NeverConnected;
                 };
-                data::run(stream, tls.as_ref(), job, &counter).await
+                let (tls, check) = tls.unzip();
+                data::run(stream, tls.as_ref().zip(check), job, &counter).await
             }
             .instrument(span),
         );
@@ -524,6 +568,8 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             id,
             handle,
             stream_tx: Some(tx),
+            tls_report,
+            tls_verdict,
             progress,
             what,
             path,
@@ -541,13 +587,6 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     }
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
-}
-
 async fn login<A: Authenticator, F: StorageFactory>(
     shared: Arc<Shared<A, F>>,
     request: Request,
@@ -558,14 +597,24 @@ async fn login<A: Authenticator, F: StorageFactory>(
     let identity = match shared.auth.authenticate(user, password.expose()).await {
         Ok(identity) => identity,
         Err(e) => {
-            let denial = match e {
-                AuthError::UnknownUser | AuthError::WrongPassword => Denial::BadCredentials,
+            let answer = match e {
+                AuthError::UnknownUser | AuthError::WrongPassword => {
+                    Answer::Denied(Denial::BadCredentials)
+                }
+                AuthError::Unavailable(why) => {
+                    // The engine answers 421 and closes the session.
+                    tracing::warn!(%why, "authenticator unavailable");
+                    Answer::Reply(ftp_proto::reply::Reply::new(
+                        ftp_proto::reply::ReplyCode::SERVICE_NOT_AVAILABLE,
+                        "Authentication service unavailable.",
+                    ))
+                }
                 other => {
-                    tracing::warn!(error = %other, "authenticator refused or failed");
-                    Denial::NotAllowed
+                    tracing::info!(error = %other, "authenticator refused");
+                    Answer::Denied(Denial::NotAllowed)
                 }
             };
-            return Reply::Login(request, Answer::Denied(denial), None);
+            return Reply::Login(request, answer, None);
         }
     };
     match shared.factory.storage_for(&identity).await {

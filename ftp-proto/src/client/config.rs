@@ -101,6 +101,12 @@ pub struct ClientConfig {
     /// The control connection is TLS from the first byte (implicit FTPS,
     /// port 990): no `AUTH`, and data connections start protected.
     pub implicit_tls: bool,
+    /// Explicit FTPS (RFC 4217): `AUTH TLS` right after the greeting (the
+    /// greeting operation ends only once the control connection is secured,
+    /// and fails if the server refuses `AUTH TLS`), then `PBSZ 0` and
+    /// `PROT P`. If the server refused those before login, a successful
+    /// login sends them again before it ends. Default off.
+    pub explicit_tls: bool,
     /// Accept multi-line replies ended by any `ddd SP` line (glftpd), not only
     /// the same code (RFC 959's rule, the default). Risky: it mis-frames
     /// replies that quote other codes in their body. Off by default.
@@ -126,6 +132,7 @@ impl Default for ClientConfig {
             conformance: ConformancePolicy::Report,
             utf8: true,
             implicit_tls: false,
+            explicit_tls: false,
             lenient_multiline: false,
         }
     }

@@ -152,5 +152,5 @@ pub use event::{ClientEvent, DataRequest, Direction, OpId, Outcome, TransferStar
 pub use features::Features;
 pub use listing::ListFormat;
 pub use ops::Secret;
-pub use session::ClientSession;
+pub use session::{AcceptedPeer, ClientSession, MAX_FOREIGN_DATA_PEERS};
 pub use wire::Reply;

@@ -94,9 +94,15 @@ pub(crate) enum OpKind {
     },
     AuthTls {
         stage: TlsStage,
+        /// Explicit TLS set up for the greeting operation: it ends with
+        /// this greeting's `Connected` outcome.
+        greeting: Option<Reply>,
     },
     ProtectData {
         stage: TlsStage,
+        /// Data protection requested after a login: the login operation
+        /// ends with this reply's `LoggedIn` outcome.
+        login: Option<Reply>,
     },
     Ccc,
     Rename {
@@ -192,6 +198,15 @@ impl Transfer {
             TransferKind::List(_) => Command::List(p),
             TransferKind::Nlst => Command::Nlst(p),
         }
+    }
+}
+
+/// How a finished `AUTH TLS` operation ends: the greeting's outcome when
+/// it secured the greeting (explicit TLS), else `Secured`.
+fn secured(greeting: Option<Reply>) -> Outcome {
+    match greeting {
+        Some(reply) => Outcome::Connected(reply),
+        None => Outcome::Secured,
     }
 }
 
@@ -453,6 +468,7 @@ impl ClientSession {
             now,
             OpKind::AuthTls {
                 stage: TlsStage::Auth,
+                greeting: None,
             },
             (),
         ))
@@ -467,6 +483,7 @@ impl ClientSession {
             now,
             OpKind::ProtectData {
                 stage: TlsStage::Pbsz,
+                login: None,
             },
             (),
         ))
@@ -668,6 +685,26 @@ impl ClientSession {
 
     /// The final (or, for some, preliminary) reply to the active operation's command.
     pub(crate) fn op_reply(&mut self, op: &mut Op, verb: &'static str, reply: Reply) -> Step {
+        let step = self.op_reply_inner(op, verb, reply);
+        // Explicit/implicit FTPS whose data protection was refused before
+        // login: ask again now, and end the login after it.
+        if matches!(op.kind, OpKind::Login { .. })
+            && matches!(step, Step::Finish(Ok(Outcome::LoggedIn(_))))
+            && (self.config.explicit_tls || self.config.implicit_tls)
+            && self.control_tls
+            && self.protection == DataProtection::Clear
+            && let Step::Finish(Ok(Outcome::LoggedIn(reply))) = step
+        {
+            op.kind = OpKind::ProtectData {
+                stage: TlsStage::Pbsz,
+                login: Some(reply),
+            };
+            return Step::Send(Command::Pbsz(0));
+        }
+        step
+    }
+
+    fn op_reply_inner(&mut self, op: &mut Op, verb: &'static str, reply: Reply) -> Step {
         let c = class(&reply);
         let code = reply.code().as_u16();
         let id = op.id;
@@ -736,7 +773,7 @@ impl ClientSession {
                 // OPTS UTF8 ON: never fatal.
                 Step::Finish(Ok(Outcome::Features(features.take().unwrap_or_default())))
             }
-            OpKind::AuthTls { stage } => match (*stage, c) {
+            OpKind::AuthTls { stage, greeting } => match (*stage, c) {
                 (TlsStage::Auth, 2) => {
                     *stage = TlsStage::Handshake;
                     self.representation = None;
@@ -754,20 +791,23 @@ impl ClientSession {
                 }
                 (TlsStage::Prot, 2) => {
                     self.protection = DataProtection::Private;
-                    Step::Finish(Ok(Outcome::Secured))
+                    Step::Finish(Ok(secured(greeting.take())))
                 }
                 // PBSZ/PROT refused (often: "log in first"): the control
                 // connection is still secured.
-                _ => Step::Finish(Ok(Outcome::Secured)),
+                _ => Step::Finish(Ok(secured(greeting.take()))),
             },
-            OpKind::ProtectData { stage } => match (*stage, c) {
+            OpKind::ProtectData { stage, login } => match (*stage, c) {
                 (TlsStage::Pbsz, 2) => {
                     *stage = TlsStage::Prot;
                     Step::Send(Command::Prot(ProtectionLevel::Private))
                 }
                 (_, 2) => {
                     self.protection = DataProtection::Private;
-                    Step::Finish(Ok(Outcome::DataProtected))
+                    Step::Finish(Ok(match login.take() {
+                        Some(reply) => Outcome::LoggedIn(reply),
+                        None => Outcome::DataProtected,
+                    }))
                 }
                 _ => Step::Finish(Err(if c == 3 {
                     unexpected(verb, &reply)
@@ -825,7 +865,7 @@ impl ClientSession {
     /// The adapter finished the TLS switch the active operation waited for.
     pub(crate) fn op_resumed(&mut self, op: &mut Op) -> Step {
         match &mut op.kind {
-            OpKind::AuthTls { stage } if *stage == TlsStage::Handshake => {
+            OpKind::AuthTls { stage, .. } if *stage == TlsStage::Handshake => {
                 *stage = TlsStage::Pbsz;
                 Step::Send(Command::Pbsz(0))
             }
@@ -846,6 +886,7 @@ impl ClientSession {
                     finished: None,
                     awaiting_listen: true,
                     activity: self.now,
+                    foreign_peers: 0,
                 });
                 t.stage = Stage::Listen;
                 self.events
@@ -884,6 +925,7 @@ impl ClientSession {
             finished: None,
             awaiting_listen: false,
             activity: self.now,
+            foreign_peers: 0,
         });
         self.events
             .push_back(ClientEvent::Data(DataRequest::Connect {

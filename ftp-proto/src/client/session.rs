@@ -65,6 +65,31 @@ pub(crate) struct DataState {
     pub(crate) awaiting_listen: bool,
     /// Last reported activity (data deadline base).
     pub(crate) activity: Instant,
+    /// Active mode: connections from hosts other than the server refused
+    /// so far (see [`ClientSession::data_accepted`]).
+    pub(crate) foreign_peers: u32,
+}
+
+/// Most connections from hosts other than the server that an active-mode
+/// listener refuses before its data connection fails
+/// ([`ClientSession::data_accepted`]).
+pub const MAX_FOREIGN_DATA_PEERS: u32 = 16;
+
+/// What the engine makes of a connection accepted on an active-mode
+/// listener ([`ClientSession::data_accepted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AcceptedPeer {
+    /// It comes from the server: it is the data connection (as
+    /// [`ClientSession::data_connected`]); stop listening.
+    Accepted,
+    /// It comes from another host (a hijack or bounce attempt): close it
+    /// and keep listening.
+    Refused,
+    /// Too many foreign connections ([`MAX_FOREIGN_DATA_PEERS`]): the data
+    /// connection failed (as [`ClientSession::data_failed`]); stop
+    /// listening.
+    GaveUp,
 }
 
 /// A Sans-IO FTP client: one control connection.
@@ -517,10 +542,22 @@ impl ClientSession {
                 self.ops.pop_front();
                 self.front_started = false;
                 self.phase = Phase::Ready;
-                self.events.push_back(ClientEvent::Finished {
-                    op: OpId::GREETING,
-                    result: Ok(Outcome::Connected(reply)),
-                });
+                if self.config.explicit_tls && !self.control_tls {
+                    // The greeting operation goes on with AUTH TLS, ahead
+                    // of anything queued (nothing goes out in clear).
+                    self.ops.push_front(Op {
+                        id: OpId::GREETING,
+                        kind: OpKind::AuthTls {
+                            stage: super::ops::TlsStage::Auth,
+                            greeting: Some(reply),
+                        },
+                    });
+                } else {
+                    self.events.push_back(ClientEvent::Finished {
+                        op: OpId::GREETING,
+                        result: Ok(Outcome::Connected(reply)),
+                    });
+                }
                 let now = self.now;
                 self.advance(now);
             }
@@ -547,6 +584,40 @@ impl ClientSession {
         let d = self.data_mut(id)?;
         d.activity = now;
         Ok(())
+    }
+
+    /// Active mode: the listener of data connection `id` accepted a
+    /// connection from `remote`. Only the server (the control connection's
+    /// peer address, IPv4-mapped forms included) may connect; see
+    /// [`AcceptedPeer`] for what to do with the connection.
+    ///
+    /// # Errors
+    /// `UnknownId` if `id` is not the current data connection (or already
+    /// ended).
+    pub fn data_accepted(
+        &mut self,
+        now: Instant,
+        id: DataId,
+        remote: SocketAddr,
+    ) -> Result<AcceptedPeer, UsageError> {
+        self.now = now;
+        let server = self.peer.ip().to_canonical();
+        let d = self.data_mut(id)?;
+        if d.finished.is_some() {
+            return Err(UsageError::new(UsageErrorKind::UnknownId, ()));
+        }
+        if remote.ip().to_canonical() == server {
+            d.activity = now;
+            return Ok(AcceptedPeer::Accepted);
+        }
+        // A refused peer does not count as activity: a flood cannot keep
+        // the data timer from firing.
+        d.foreign_peers = d.foreign_peers.saturating_add(1);
+        if d.foreign_peers < MAX_FOREIGN_DATA_PEERS {
+            return Ok(AcceptedPeer::Refused);
+        }
+        self.data_end(now, id, false)?;
+        Ok(AcceptedPeer::GaveUp)
     }
 
     /// Bytes moved on data connection `id` (optional; resets the data timeout).

@@ -61,8 +61,9 @@ pub enum ShutdownPolicy {
     /// Abort the transfer at once (`426`), then `421` and close.
     #[default]
     AbortTransfers,
-    /// Let the transfer finish (the adapter bounds the grace period and calls
-    /// `shutdown` again to abort), then `421` and close.
+    /// Let the transfer finish, then `421` and close. The grace period is
+    /// [`Timeouts::shutdown_grace`]; without one, the adapter bounds it and
+    /// calls `shutdown` again to abort.
     LetTransfersFinish,
 }
 
@@ -155,6 +156,12 @@ pub struct Timeouts {
     pub data_connect: Option<Duration>,
     /// Pause before answering a failed `PASS` (RFC 2577 §5). Default 3 s.
     pub failed_login_delay: Option<Duration>,
+    /// With [`ShutdownPolicy::LetTransfersFinish`]: how long a running
+    /// transfer may go on after [`shutdown`](super::ServerSession::shutdown);
+    /// at this deadline (through `poll_timeout`) it is aborted (`426`) and
+    /// the session closes with `421`. Default `None`: no deadline of the
+    /// engine's (the adapter may call `shutdown` again to abort).
+    pub shutdown_grace: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -164,6 +171,7 @@ impl Default for Timeouts {
             login: Some(Duration::from_secs(60)),
             data_connect: Some(Duration::from_secs(60)),
             failed_login_delay: Some(Duration::from_secs(3)),
+            shutdown_grace: None,
         }
     }
 }
@@ -223,6 +231,12 @@ pub struct ServerConfig {
     pub security: SecurityPolicy,
     /// TLS on the control connection.
     pub tls: TlsPolicy,
+    /// Refuse `PROT P` data connections whose TLS handshake did not resume
+    /// the control connection's TLS session (RFC 4217 §10.2; what vsftpd and
+    /// ProFTPD can require): the adapter reports each handshake with
+    /// [`data_secured`](super::ServerSession::data_secured) and the transfer
+    /// is answered `522`. Default `false` (Python's ftplib never resumes).
+    pub require_tls_session_reuse: bool,
     /// The session starts secured (implicit FTPS, port 990): the adapter did
     /// the handshake before creating the session. `PROT` then starts at `P`.
     pub implicit_tls: bool,

@@ -110,6 +110,9 @@ struct Transfer {
     shutdown: bool,
     /// The data connection was refused or never came: the reply is `425`.
     failed_connect: bool,
+    /// The data connection's TLS handshake did not resume the session
+    /// while that is required: the reply is `522`.
+    tls_refused: bool,
 }
 
 /// A line held back while a transfer runs.
@@ -195,6 +198,8 @@ pub struct ServerSession {
     last_activity: Instant,
     login_deadline: Option<Instant>,
     data_deadline: Option<Instant>,
+    /// When a transfer let to finish by `shutdown` is aborted.
+    grace_deadline: Option<Instant>,
     shutting_down: bool,
 }
 
@@ -315,6 +320,7 @@ impl ServerSession {
             last_activity: now,
             login_deadline,
             data_deadline: None,
+            grace_deadline: None,
             shutting_down: false,
             config,
         }
@@ -566,6 +572,32 @@ impl ServerSession {
         }
     }
 
+    /// The TLS handshake on the data connection of the running transfer
+    /// `id` finished (`PROT P`); `resumed` says whether it resumed the
+    /// control connection's TLS session. `Ok(true)`: go on with the
+    /// transfer. `Ok(false)`: the session refuses it
+    /// ([`ServerConfig::require_tls_session_reuse`](super::ServerConfig::require_tls_session_reuse)):
+    /// close the data connection without moving bytes and report
+    /// [`transfer_done`](Self::transfer_done) (any outcome); the reply is `522`.
+    pub fn data_secured(
+        &mut self,
+        id: DataId,
+        resumed: bool,
+        now: Instant,
+    ) -> Result<bool, UsageError> {
+        self.check_open(())?;
+        let require = self.config.require_tls_session_reuse;
+        let Some(t) = self.transfer.as_mut().filter(|t| t.id == id) else {
+            return Err(UsageError::new(UsageErrorKind::UnknownId, ()));
+        };
+        self.now = now;
+        if require && !resumed {
+            t.tls_refused = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
     /// Reports how many bytes the transfer on `id` has moved so far (shown by
     /// `STAT` during the transfer). Optional.
     pub fn transfer_progress(&mut self, id: DataId, bytes: u64) -> Result<(), UsageError> {
@@ -644,11 +676,13 @@ impl ServerSession {
             if self.config.shutdown_policy == ShutdownPolicy::LetTransfersFinish && !t.shutdown {
                 t.shutdown = true;
                 self.shutting_down = true;
+                self.grace_deadline = self.config.timeouts.shutdown_grace.map(|d| now + d);
                 return;
             }
             let t = *t;
             self.abort_running(t);
         }
+        self.grace_deadline = None;
         self.reply(ReplyCode::SERVICE_NOT_AVAILABLE, b"Server shutting down.");
         self.close(CloseReason::Shutdown);
     }
@@ -1194,6 +1228,10 @@ impl ServerSession {
             );
             return;
         }
+        // A copy: the parsed name is a slice of the input buffer, and the
+        // session keeps the name for its whole life; the slice would pin
+        // the whole read buffer (a few KiB per idle session).
+        let user = Bytes::copy_from_slice(&user);
         self.login = Login::NeedPass { user };
         if self.login_deadline.is_none() {
             self.login_deadline = self.config.timeouts.login.map(|d| self.now + d);
@@ -1347,7 +1385,12 @@ impl ServerSession {
     }
 
     fn finish_transfer(&mut self, t: Transfer, outcome: TransferOutcome) {
-        let (code, text): (ReplyCode, &[u8]) = if t.failed_connect {
+        let (code, text): (ReplyCode, &[u8]) = if t.tls_refused {
+            (
+                ReplyCode::PROTOCOL_NOT_SUPPORTED,
+                b"TLS session resumption required on the data connection.",
+            )
+        } else if t.failed_connect {
             (
                 ReplyCode::CANT_OPEN_DATA,
                 b"Data connection refused or timed out.",
@@ -1386,6 +1429,7 @@ impl ServerSession {
             self.reply(ReplyCode::CLOSING_CONTROL, b"Goodbye.");
             self.close(CloseReason::Quit);
         } else if t.shutdown {
+            self.grace_deadline = None;
             self.reply(ReplyCode::SERVICE_NOT_AVAILABLE, b"Server shutting down.");
             self.close(CloseReason::Shutdown);
         }
@@ -1925,6 +1969,7 @@ impl ServerSession {
             quit: false,
             shutdown: false,
             failed_connect: false,
+            tls_refused: false,
         });
         self.events.push_back(ServerEvent::Transfer(TransferStart {
             id,
@@ -2158,15 +2203,27 @@ impl Session for ServerSession {
         } else {
             self.login_deadline
         };
-        [delay, self.data_deadline, login, self.idle_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            delay,
+            self.data_deadline,
+            login,
+            self.idle_deadline(),
+            self.grace_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         if self.closed {
+            return;
+        }
+        if self.grace_deadline.is_some_and(|d| now >= d) {
+            // The grace period after `shutdown` is over: abort and close.
+            self.grace_deadline = None;
+            self.shutdown(now);
             return;
         }
         if let Wait::LoginDelay { until, last } = self.wait

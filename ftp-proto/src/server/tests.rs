@@ -1088,3 +1088,172 @@ fn rmd_of_a_non_empty_directory_is_550() {
         "550 Directory not empty.\r\n"
     );
 }
+
+#[test]
+fn data_tls_session_reuse_is_the_engines_decision() {
+    // Not required: either handshake goes on.
+    let mut c = config();
+    c.tls = TlsPolicy::Available;
+    c.implicit_tls = true;
+    let mut h = H::with(c.clone());
+    h.login();
+    let id = h.pasv();
+    h.send("RETR f");
+    h.answer(Answer::Ready { size: None });
+    h.s.data_connected(id, "192.0.2.9:50001".parse().unwrap(), h.now)
+        .unwrap();
+    assert_eq!(h.s.data_secured(id, false, h.now).ok(), Some(true));
+    // Required: a fresh handshake is refused with 522, a resumed one is not.
+    c.require_tls_session_reuse = true;
+    let mut h = H::with(c);
+    h.login();
+    let id = h.pasv();
+    h.send("RETR f");
+    h.answer(Answer::Ready { size: None });
+    assert!(
+        h.s.data_secured(DataId::new(99), true, h.now).is_err(),
+        "unknown transfer"
+    );
+    assert_eq!(h.s.data_secured(id, true, h.now).ok(), Some(true));
+    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 3 }, h.now)
+        .unwrap();
+    assert_eq!(h.drain(), "226 Transfer complete.\r\n");
+    let id = h.pasv();
+    h.send("RETR f");
+    h.answer(Answer::Ready { size: None });
+    assert_eq!(h.s.data_secured(id, false, h.now).ok(), Some(false));
+    h.s.transfer_done(id, TransferOutcome::TlsFailed, h.now)
+        .unwrap();
+    assert_eq!(
+        h.drain(),
+        "522 TLS session resumption required on the data connection.\r\n"
+    );
+    assert_eq!(code(&h.send("NOOP")), "200");
+}
+
+#[test]
+fn shutdown_grace_deadline_aborts_the_transfer() {
+    let mut c = config();
+    c.shutdown_policy = ShutdownPolicy::LetTransfersFinish;
+    c.timeouts.shutdown_grace = Some(Duration::from_secs(30));
+    c.timeouts.idle = None;
+    c.timeouts.data_connect = None;
+    let mut h = H::with(c);
+    h.login();
+    let id = h.pasv();
+    h.send("RETR f");
+    h.answer(Answer::Ready { size: None });
+    h.s.data_connected(id, "192.0.2.9:50001".parse().unwrap(), h.now)
+        .unwrap();
+    h.s.shutdown(h.now);
+    assert_eq!(h.drain(), "");
+    let deadline = h.s.poll_timeout().expect("the grace deadline");
+    assert_eq!(deadline, h.now + Duration::from_secs(30));
+    // Early wake-ups change nothing.
+    h.s.handle_timeout(h.now + Duration::from_secs(10));
+    assert_eq!(h.drain(), "");
+    assert!(!h.s.is_closed());
+    h.s.handle_timeout(deadline);
+    assert_eq!(
+        h.drain(),
+        "426 Transfer aborted: server shutting down.\r\n421 Server shutting down.\r\n"
+    );
+    assert!(h.s.is_closed());
+    assert!(
+        h.events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Abort { id: i, .. } if *i == id))
+    );
+    assert!(
+        h.events
+            .contains(&ServerEvent::Closed(CloseReason::Shutdown))
+    );
+}
+
+#[test]
+fn shutdown_grace_is_moot_when_the_transfer_ends_in_time() {
+    let mut c = config();
+    c.shutdown_policy = ShutdownPolicy::LetTransfersFinish;
+    c.timeouts.shutdown_grace = Some(Duration::from_secs(30));
+    let mut h = H::with(c);
+    h.login();
+    let id = h.pasv();
+    h.send("RETR f");
+    h.answer(Answer::Ready { size: None });
+    h.s.shutdown(h.now);
+    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 1 }, h.now)
+        .unwrap();
+    assert_eq!(
+        h.drain(),
+        "226 Transfer complete.\r\n421 Server shutting down.\r\n"
+    );
+    assert_eq!(h.s.poll_timeout(), None);
+}
+
+#[test]
+fn no_file_system_request_before_login() {
+    // Every command, before login, either gets a reply from the engine or
+    // asks only about the login (and HOST when validate_hosts is on).
+    let lines = [
+        "CWD /",
+        "CDUP",
+        "PWD",
+        "LIST",
+        "NLST",
+        "MLSD",
+        "MLST x",
+        "STAT /",
+        "RETR f",
+        "STOR f",
+        "APPE f",
+        "STOU",
+        "DELE f",
+        "RMD d",
+        "MKD d",
+        "RNFR a",
+        "RNTO b",
+        "SIZE f",
+        "MDTM f",
+        "MFMT 20200101000000 f",
+        "SITE CHMOD 644 f",
+        "PASV",
+        "EPSV",
+        "PORT 192,0,2,9,200,1",
+        "HOST ftp.example.com",
+        "ACCT x",
+        "PASS x",
+        "NOOP",
+        "FEAT",
+        "SYST",
+        "STAT",
+    ];
+    for validate_hosts in [false, true] {
+        let mut c = config();
+        c.validate_hosts = validate_hosts;
+        for line in lines {
+            let mut h = H::with(c.clone());
+            let out = h.send(line);
+            let requests: Vec<&RequestKind> = h
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    ServerEvent::Request(r) => Some(r.kind()),
+                    _ => None,
+                })
+                .collect();
+            match requests.as_slice() {
+                [] => assert!(!out.is_empty(), "{line}: no reply"),
+                [RequestKind::Host { .. }] => {
+                    assert!(validate_hosts, "{line}: HOST asked without validate_hosts");
+                }
+                other => panic!("{line}: {other:?}"),
+            }
+            assert!(
+                !h.events
+                    .iter()
+                    .any(|e| matches!(e, ServerEvent::Data(_) | ServerEvent::Transfer(_))),
+                "{line}: data action before login"
+            );
+        }
+    }
+}

@@ -141,6 +141,10 @@ pub struct PeerOptions {
     /// Number of passive ports to give the server (pure-ftpd admits half as
     /// many clients as it has passive ports).
     pub passive_ports: u16,
+    /// Most simultaneous sessions where the server has a setting for it
+    /// (pyftpdlib's `max_cons`, vsftpd's `max_per_ip`; pure-ftpd's follows
+    /// `passive_ports`).
+    pub max_clients: u32,
 }
 
 impl Default for PeerOptions {
@@ -149,6 +153,7 @@ impl Default for PeerOptions {
             tls: false,
             anonymous: true,
             passive_ports: 16,
+            max_clients: 64,
         }
     }
 }

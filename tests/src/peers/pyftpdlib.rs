@@ -21,7 +21,7 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import FTPServer
 
-port, root, user, password, low, high, anonymous, cert, key = sys.argv[1:10]
+port, root, user, password, low, high, anonymous, cert, key, max_cons = sys.argv[1:11]
 logging.basicConfig(level=logging.WARNING)
 authorizer = DummyAuthorizer()
 authorizer.add_user(user, password, root, perm="elradfmwMT")
@@ -43,7 +43,7 @@ Handler.passive_ports = range(int(low), int(high) + 1)
 Handler.permit_foreign_addresses = False
 Handler.permit_privileged_ports = False
 server = FTPServer(("127.0.0.1", int(port)), Handler)
-server.max_cons = 64
+server.max_cons = int(max_cons)
 server.serve_forever()
 "#;
 
@@ -102,7 +102,8 @@ impl ServerLauncher for Pyftpdlib {
             .arg(prepared.passive.start().to_string())
             .arg(prepared.passive.end().to_string())
             .arg(if options.anonymous { "1" } else { "0" })
-            .args([cert, key]);
+            .args([cert, key])
+            .arg(options.max_clients.to_string());
         let process = ServerProcess::spawn(peer, command, &dir.join("pyftpdlib.log"))?;
         prepared.finish(Self::KIND, process, options.anonymous)
     }

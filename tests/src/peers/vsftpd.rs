@@ -65,6 +65,8 @@ impl ServerLauncher for Vsftpd {
         line("listen_port", &prepared.port);
         line("background", &"NO");
         line("max_clients", &0);
+        // Its per-address limit otherwise refuses the 51st session with 421.
+        line("max_per_ip", &options.max_clients);
         line("local_enable", &"YES");
         line("write_enable", &"YES");
         line("local_umask", &"022");
