@@ -777,3 +777,48 @@ for_both_servers!(
 fn tokio_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550() {
     the_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550(Flavor::Tokio);
 }
+
+/// An authenticator whose back end is down.
+#[derive(Debug)]
+struct Down;
+
+impl ftp_proto_tokio::auth::Authenticator for Down {
+    async fn authenticate(
+        &self,
+        _user: &[u8],
+        _password: &[u8],
+    ) -> Result<ftp_proto_tokio::auth::Identity, ftp_proto_tokio::auth::AuthError> {
+        Err(ftp_proto_tokio::auth::AuthError::Unavailable(
+            "directory offline".to_owned(),
+        ))
+    }
+}
+
+#[test]
+fn tokio_unavailable_authenticator_gets_421_and_the_session_ends() {
+    let root = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime
+        .block_on(
+            ftp_proto_tokio::server::Server::builder(
+                Down,
+                ftp_proto_tokio::server::FilesystemRoots::new(root.path()),
+            )
+            .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .failed_login_delay(None)
+            .bind(),
+        )
+        .unwrap();
+    let addr = server.local_addrs()[0];
+    runtime.spawn(server.serve());
+    let mut c = RawControl::connect(addr).unwrap();
+    assert_eq!(c.read_reply().unwrap().code, 220);
+    assert_eq!(c.command(&format!("USER {USER}")).unwrap().code, 331);
+    assert_eq!(c.command(&format!("PASS {PASSWORD}")).unwrap().code, 421);
+    // The server closed the session: no reply follows.
+    assert!(c.command("NOOP").is_err());
+}
