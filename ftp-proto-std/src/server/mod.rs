@@ -44,11 +44,10 @@ use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use ftp_proto::server::{ServerConfig, ServerSession, ShutdownPolicy, TlsPolicy};
+use ftp_proto::server::{Refusal, ServerConfig, ServerSession, ShutdownPolicy, TlsPolicy};
 use ftp_proto::{Instant, Session};
 
 pub use backend::{FilesystemRoots, StorageFactory};
-pub use session::close_reason;
 
 pub use crate::tls::{TlsConfig, TlsConfigError};
 
@@ -99,14 +98,15 @@ struct Slot {
     state: Arc<State>,
     ip: IpAddr,
     id: u64,
-    counted: bool,
+    /// Over a limit: not counted in, the connection gets `421`.
+    refusal: Option<Refusal>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut r = self.state.lock();
         r.sessions.remove(&self.id);
-        if self.counted {
+        if self.refusal.is_none() {
             r.total = r.total.saturating_sub(1);
             if let Some(n) = r.per_ip.get_mut(&self.ip) {
                 *n = n.saturating_sub(1);
@@ -468,8 +468,14 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
         let (tx, rx) = channel();
         let mut r = self.state.lock();
         let from_ip = r.per_ip.get(&ip).copied().unwrap_or(0);
-        let counted = r.total < self.max_connections && self.max_per_ip.is_none_or(|m| from_ip < m);
-        if counted {
+        let refusal = if r.total >= self.max_connections {
+            Some(Refusal::TooManyConnections)
+        } else if self.max_per_ip.is_some_and(|m| from_ip >= m) {
+            Some(Refusal::TooManyFromAddress)
+        } else {
+            None
+        };
+        if refusal.is_none() {
             r.total += 1;
             *r.per_ip.entry(ip).or_insert(0) += 1;
         }
@@ -479,7 +485,7 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
             state: Arc::clone(&self.state),
             ip,
             id,
-            counted,
+            refusal,
         };
         (slot, tx, rx)
     }
@@ -512,10 +518,22 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
                 }
             }
         }
-        if !slot.counted {
-            tracing::info!("refused: too many connections");
-            let mut engine =
-                ServerSession::refuse(Arc::clone(&self.shared.engine), peer, local, Instant::ZERO);
+        // A connection accepted as the shutdown began is refused outright.
+        let refusal = slot.refusal.or_else(|| {
+            self.state
+                .shutdown
+                .load(Ordering::SeqCst)
+                .then_some(Refusal::ShuttingDown)
+        });
+        if let Some(why) = refusal {
+            tracing::info!(?why, "refused");
+            let mut engine = ServerSession::refuse_because(
+                Arc::clone(&self.shared.engine),
+                peer,
+                local,
+                Instant::ZERO,
+                why,
+            );
             let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
             let mut conn = tls;
             while let Some(frame) = engine.poll_transmit() {

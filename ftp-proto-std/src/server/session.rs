@@ -28,8 +28,8 @@ use std::time::Duration;
 
 use ftp_proto::data::{DataId, DataProtection, Representation};
 use ftp_proto::server::{
-    Answer, CloseReason, DataAction, Denial, FsError, Request, RequestKind, ServerEvent,
-    ServerSession, TransferKind, TransferOutcome, TransferStart,
+    Answer, DataAction, Denial, FsError, Request, RequestKind, ServerEvent, ServerSession,
+    TransferKind, TransferOutcome, TransferStart,
 };
 use ftp_proto::{Instant, Session};
 
@@ -392,7 +392,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 tracing::debug!(bytes, "input during the TLS handshake dropped");
             }
             ServerEvent::Closed(reason) => {
-                tracing::info!(reason = close_reason(reason), "disconnected");
+                tracing::info!(reason = reason.as_str(), "disconnected");
             }
             _ => {}
         }
@@ -651,22 +651,5 @@ fn log_transfer(what: &str, path: &str, progress: &AtomicU64, outcome: TransferO
             let bytes = progress.load(Ordering::Relaxed);
             tracing::info!(what, path, bytes, outcome = ?other, "transfer failed");
         }
-    }
-}
-
-/// A short text for the log line of a closed session.
-#[must_use]
-pub fn close_reason(reason: CloseReason) -> &'static str {
-    match reason {
-        CloseReason::Quit => "quit",
-        CloseReason::ConnectionLost => "connection lost",
-        CloseReason::IdleTimeout => "idle timeout",
-        CloseReason::LoginTimeout => "login timeout",
-        CloseReason::TooManyFailedLogins => "too many failed logins",
-        CloseReason::Shutdown => "server shutdown",
-        CloseReason::InputOverflow => "input overflow",
-        CloseReason::TlsFailed => "TLS failed",
-        CloseReason::Refused => "refused",
-        _ => "closed",
     }
 }

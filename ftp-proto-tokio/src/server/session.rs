@@ -22,8 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ftp_proto::data::{DataId, DataProtection, Representation};
 use ftp_proto::server::{
-    Answer, CloseReason, DataAction, Denial, Request, RequestKind, ServerEvent, ServerSession,
-    TransferKind, TransferOutcome, TransferStart,
+    Answer, DataAction, Denial, Request, RequestKind, ServerEvent, ServerSession, TransferKind,
+    TransferOutcome, TransferStart,
 };
 use ftp_proto::{Instant, Session};
 use tokio::net::{TcpListener, TcpStream};
@@ -384,8 +384,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 tracing::debug!(bytes, "input during the TLS handshake dropped");
             }
             ServerEvent::Closed(reason) => {
-                let reason = close_reason(reason);
-                tracing::info!(reason, "disconnected");
+                tracing::info!(reason = reason.as_str(), "disconnected");
             }
             _ => {}
         }
@@ -639,20 +638,5 @@ fn log_transfer(r: &Running, outcome: TransferOutcome) {
             let bytes = r.progress.load(Ordering::Relaxed);
             tracing::info!(what = r.what, path = %r.path, bytes, outcome = ?other, "transfer failed");
         }
-    }
-}
-
-fn close_reason(reason: CloseReason) -> &'static str {
-    match reason {
-        CloseReason::Quit => "quit",
-        CloseReason::ConnectionLost => "connection lost",
-        CloseReason::IdleTimeout => "idle timeout",
-        CloseReason::LoginTimeout => "login timeout",
-        CloseReason::TooManyFailedLogins => "too many failed logins",
-        CloseReason::Shutdown => "server shutdown",
-        CloseReason::InputOverflow => "input overflow",
-        CloseReason::TlsFailed => "TLS failed",
-        CloseReason::Refused => "refused",
-        _ => "closed",
     }
 }

@@ -502,6 +502,30 @@ pub enum CloseReason {
     Refused,
 }
 
+impl CloseReason {
+    /// A short lower-case text for logs (`"quit"`, `"idle timeout"`, ...).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Quit => "quit",
+            Self::ConnectionLost => "connection lost",
+            Self::IdleTimeout => "idle timeout",
+            Self::LoginTimeout => "login timeout",
+            Self::TooManyFailedLogins => "too many failed logins",
+            Self::Shutdown => "server shutdown",
+            Self::InputOverflow => "input overflow",
+            Self::TlsFailed => "TLS failed",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What the engine tells its embedder.
 #[derive(Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -541,4 +565,34 @@ pub enum ServerEvent {
     /// The session is over. Write out what `poll_transmit` still has, then
     /// close the control connection and every data connection.
     Closed(CloseReason),
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+
+    use super::CloseReason;
+
+    #[test]
+    fn close_reasons_read_as_short_distinct_texts() {
+        let all = [
+            CloseReason::Quit,
+            CloseReason::ConnectionLost,
+            CloseReason::IdleTimeout,
+            CloseReason::LoginTimeout,
+            CloseReason::TooManyFailedLogins,
+            CloseReason::Shutdown,
+            CloseReason::InputOverflow,
+            CloseReason::TlsFailed,
+            CloseReason::Refused,
+        ];
+        for (i, a) in all.iter().enumerate() {
+            assert_eq!(a.to_string(), a.as_str());
+            assert!(!a.as_str().is_empty());
+            for b in all.get(i + 1..).unwrap_or_default() {
+                assert_ne!(a.as_str(), b.as_str());
+            }
+        }
+        assert_eq!(CloseReason::IdleTimeout.to_string(), "idle timeout");
+    }
 }
