@@ -768,15 +768,8 @@ for_both_servers!(
     required_session_reuse_admits_resuming_clients_and_refuses_others,
     graceful_shutdown_lets_a_transfer_finish_and_says_421,
     a_transfer_still_running_when_the_grace_ends_gets_426_then_421,
+    the_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550,
 );
-
-/// Tokio only for now: the std server does not refuse with the engine's
-/// `Refusal::TooManyFromAddress` yet (move it into `for_both_servers!`
-/// once it does).
-#[test]
-fn tokio_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550() {
-    the_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550(Flavor::Tokio);
-}
 
 /// An authenticator whose back end is down.
 #[derive(Debug)]

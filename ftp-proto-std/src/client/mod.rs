@@ -37,13 +37,14 @@ mod transfer;
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use bytes::Bytes;
 use ftp_proto::client::{
-    ClientConfig, ClientError, ClientEvent, ClientSession, CloseReason, DataConnectionMode,
-    DataRequest, Direction, Features, FileInfo, OpId, Outcome, Reply, Secret, TransferStart,
+    AcceptedPeer, ClientConfig, ClientError, ClientEvent, ClientSession, CloseReason,
+    DataConnectionMode, DataRequest, Direction, Features, FileInfo, OpId, Outcome, Reply, Secret,
+    TransferStart,
 };
 use ftp_proto::data::{DataId, DataProtection};
 use ftp_proto::timestamp::Timestamp;
@@ -59,9 +60,6 @@ const BUFFER_SIZE: usize = 256 * 1024;
 
 /// Most finished results kept for operations nobody waits for.
 const MAX_UNCLAIMED: usize = 64;
-
-/// Most data connections from foreign addresses dropped in active mode.
-const MAX_FOREIGN: usize = 16;
 
 /// How the control connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,6 +122,7 @@ impl ClientOptions {
     #[must_use]
     pub fn explicit_tls(mut self, tls: TlsClient) -> Self {
         self.security = Security::ExplicitTls;
+        self.engine.implicit_tls = false;
         self.tls = Some(tls);
         self
     }
@@ -132,6 +131,7 @@ impl ClientOptions {
     #[must_use]
     pub fn implicit_tls(mut self, tls: TlsClient) -> Self {
         self.security = Security::ImplicitTls;
+        self.engine.implicit_tls = true;
         self.tls = Some(tls);
         self
     }
@@ -276,8 +276,18 @@ impl Client {
                 .upgrade(tls, peer.ip(), options.connect_timeout)
                 .map_err(from_io)?;
         }
+        let mut engine = options.engine.clone();
+        engine.implicit_tls = options.security == Security::ImplicitTls;
+        if options.security == Security::ExplicitTls {
+            if options.tls.is_none() {
+                return Err(Error::TlsNotConfigured);
+            }
+            // The engine runs AUTH TLS, PBSZ 0 and PROT P as part of the
+            // greeting, and again PBSZ/PROT after login when refused before.
+            engine.explicit_tls = true;
+        }
         let origin = std::time::Instant::now();
-        let session = ClientSession::new(options.engine.clone(), peer, Instant::ZERO);
+        let session = ClientSession::new(engine, peer, Instant::ZERO);
         let mut client = Self {
             session,
             control,
@@ -293,13 +303,6 @@ impl Client {
             buf: vec![0; BUFFER_SIZE].into_boxed_slice(),
         };
         client.run(OpId::GREETING)?;
-        if client.options.security == Security::ExplicitTls {
-            if client.options.tls.is_none() {
-                return Err(Error::TlsNotConfigured);
-            }
-            let op = client.engine(ClientSession::auth_tls)?;
-            client.run(op)?;
-        }
         Ok(client)
     }
 
@@ -322,7 +325,8 @@ impl Client {
     }
 
     /// Logs in (`USER`, `PASS`). With FTPS, data protection (`PBSZ 0`,
-    /// `PROT P`) is requested afterwards if it is not on yet.
+    /// `PROT P`) is (re)requested afterwards if the server refused it
+    /// before login (the engine does it).
     ///
     /// # Errors
     /// The server's refusal ([`Error::reply`] has it), or a session failure.
@@ -332,11 +336,6 @@ impl Client {
         let Outcome::LoggedIn(reply) = self.op(|s, now| s.login(now, user, pass, None))? else {
             return Err(Error::UnexpectedOutcome);
         };
-        if self.options.security != Security::Plain
-            && self.session.data_protection() == DataProtection::Clear
-        {
-            self.op(ClientSession::protect_data)?;
-        }
         Ok(reply)
     }
 
@@ -929,14 +928,16 @@ impl Client {
         let opened = match std::mem::take(&mut self.data) {
             DataConn::Connected(i, stream) if i == id => Ok(stream),
             DataConn::Listening(i, listener) if i == id => {
-                let accepted =
-                    accept_from(&listener, self.peer.ip(), self.options.engine.data_timeout);
-                if let Ok(stream) = &accepted {
-                    let now = self.now();
-                    let _ = self.session.data_connected(now, id);
-                    let _ = stream.set_nodelay(true);
+                let timeout = self.options.engine.data_timeout;
+                match self.accept_data(id, &listener, timeout) {
+                    Ok(Some(stream)) => {
+                        let _ = stream.set_nodelay(true);
+                        Ok(stream)
+                    }
+                    // The engine gave up (and failed the transfer itself).
+                    Ok(None) => return,
+                    Err(e) => Err(e),
                 }
-                accepted
             }
             other => {
                 self.data = other;
@@ -961,6 +962,44 @@ impl Client {
             Err(_) => {
                 let now = self.now();
                 let _ = self.session.data_failed(now, id);
+            }
+        }
+    }
+
+    /// Active mode: accepts connections until the engine takes one (it
+    /// admits only the server, bounce protection) or gives up (`None`),
+    /// within `timeout`.
+    fn accept_data(
+        &mut self,
+        id: DataId,
+        listener: &TcpListener,
+        timeout: Duration,
+    ) -> io::Result<Option<TcpStream>> {
+        listener.set_nonblocking(true)?;
+        let until = std::time::Instant::now() + timeout;
+        loop {
+            match listener.accept() {
+                Ok((stream, from)) => {
+                    let now = self.now();
+                    match self.session.data_accepted(now, id, from) {
+                        Ok(AcceptedPeer::Accepted) => {
+                            stream.set_nonblocking(false)?;
+                            return Ok(Some(stream));
+                        }
+                        Ok(AcceptedPeer::Refused) => {
+                            tracing::debug!(%from, "data connection from a foreign host dropped");
+                        }
+                        _ => return Ok(None),
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if std::time::Instant::now() >= until {
+                        return Err(io::ErrorKind::TimedOut.into());
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
     }
@@ -1023,43 +1062,6 @@ fn copy_into(
         total += n as u64;
     }
     upload.finish().map(|r| (total, r))
-}
-
-/// Accepts the server's data connection: only one coming from `server_ip`
-/// (others are dropped: bounce protection), within `timeout`.
-fn accept_from(
-    listener: &TcpListener,
-    server_ip: IpAddr,
-    timeout: Duration,
-) -> io::Result<TcpStream> {
-    listener.set_nonblocking(true)?;
-    let until = std::time::Instant::now() + timeout;
-    let mut foreign = 0;
-    loop {
-        match listener.accept() {
-            Ok((stream, from)) => {
-                if from.ip().to_canonical() == server_ip.to_canonical() {
-                    stream.set_nonblocking(false)?;
-                    return Ok(stream);
-                }
-                foreign += 1;
-                if foreign >= MAX_FOREIGN {
-                    return Err(io::Error::new(
-                        io::ErrorKind::PermissionDenied,
-                        "data connections from foreign addresses only",
-                    ));
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if std::time::Instant::now() >= until {
-                    return Err(io::ErrorKind::TimedOut.into());
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 fn bytes_of(value: impl AsRef<[u8]>) -> Bytes {

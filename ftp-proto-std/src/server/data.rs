@@ -80,9 +80,14 @@ pub(crate) struct Limits {
 /// Runs one transfer on an established data connection: TLS first when
 /// `tls` is given, then the bytes, then the close (TLS `close_notify`
 /// included) so the final reply follows the close.
+///
+/// With TLS, the check is told whether the handshake resumed the control
+/// connection's session and answers whether the transfer may go on: the
+/// engine's verdict
+/// ([`ServerSession::data_secured`](ftp_proto::server::ServerSession::data_secured)).
 pub(crate) fn run<R: Read, W: Write>(
     stream: TcpStream,
-    tls: Option<&TlsConfig>,
+    tls: Option<(&TlsConfig, &dyn Fn(bool) -> bool)>,
     job: Job<R, W>,
     progress: &AtomicU64,
     limits: Limits,
@@ -91,7 +96,7 @@ pub(crate) fn run<R: Read, W: Write>(
         let _ = stream.set_read_timeout(Some(d));
         let _ = stream.set_write_timeout(Some(d));
     };
-    let Some(tls) = tls else {
+    let Some((tls, check)) = tls else {
         timeouts(&stream, limits.stall);
         return pump(Plain(stream), job, progress);
     };
@@ -113,8 +118,8 @@ pub(crate) fn run<R: Read, W: Write>(
     }
     let resumed = secured.conn.handshake_kind() == Some(HandshakeKind::Resumed);
     tracing::debug!(resumed, "data connection secured");
-    if tls.session_reuse_required() && !resumed {
-        tracing::info!("data connection refused: TLS session not resumed");
+    if !check(resumed) {
+        tracing::info!(resumed, "data connection refused after the TLS handshake");
         close_politely(secured, limits.handshake);
         return TransferOutcome::TlsFailed;
     }

@@ -62,7 +62,6 @@ pub(crate) struct Shared<A, F> {
     pub(crate) engine: Arc<ServerConfig>,
     pub(crate) tls: Option<TlsConfig>,
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
-    pub(crate) grace: Duration,
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
     pub(crate) data_connect_timeout: Duration,
@@ -273,7 +272,12 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
             (Some(_), true) => TlsPolicy::RequiredForLoginAndData,
         };
         config.implicit_tls = implicit_tls;
+        config.require_tls_session_reuse =
+            tls.as_ref().is_some_and(TlsConfig::session_reuse_required);
+        // The engine lets transfers finish after `shutdown`, and aborts them
+        // at the end of the grace period itself.
         config.shutdown_policy = ShutdownPolicy::LetTransfersFinish;
+        config.timeouts.shutdown_grace = Some(grace);
         let data_connect_timeout = config
             .timeouts
             .data_connect
@@ -290,7 +294,6 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
                 engine: Arc::new(config),
                 tls,
                 passive_ports,
-                grace,
                 handshake_timeout,
                 write_timeout,
                 data_connect_timeout,

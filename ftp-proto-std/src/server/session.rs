@@ -52,6 +52,10 @@ pub(crate) enum Msg {
     Connected(DataId, io::Result<TcpStream>),
     /// The transfer thread of a setup ended (its outcome is in its handle).
     TransferEnded(DataId),
+    /// The TLS handshake of transfer `DataId`'s data connection finished
+    /// (`bool`: it resumed the control connection's session); the engine's
+    /// verdict goes back on the sender (`true`: go on).
+    Secured(DataId, bool, SyncSender<bool>),
     /// The server is shutting down.
     Shutdown,
 }
@@ -109,7 +113,6 @@ pub(crate) struct Driver<A: Authenticator, F: StorageFactory> {
     tx: Sender<Msg>,
     origin: std::time::Instant,
     shutdown_seen: bool,
-    grace_until: Option<std::time::Instant>,
     handshake_until: Option<std::time::Instant>,
     eof_delivered: bool,
 
@@ -142,7 +145,6 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             tx,
             origin,
             shutdown_seen: false,
-            grace_until: None,
             handshake_until: None,
             eof_delivered: false,
             storage: None,
@@ -221,13 +223,12 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         ok
     }
 
-    /// The earliest of the engine's deadline, the TLS handshake's and the
-    /// shutdown grace, as a wait from now (at least 1 ms).
+    /// The earliest of the engine's deadline (the shutdown grace included)
+    /// and the TLS handshake's, as a wait from now (at least 1 ms).
     fn wait(&mut self) -> Option<Msg> {
         let origin = self.origin;
         let deadlines = [
             self.engine.poll_timeout().map(|d| origin + d.as_duration()),
-            self.grace_until,
             self.handshake_until,
         ];
         match deadlines.into_iter().flatten().min() {
@@ -249,10 +250,6 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             if self.handshake_until.is_some_and(|d| d <= wall) {
                 tracing::info!("control TLS handshake timed out");
                 self.tls_failed();
-            }
-            if self.grace_until.is_some_and(|d| d <= wall) {
-                self.grace_until = None;
-                self.engine.shutdown(now);
             }
             self.engine.handle_timeout(now);
             return;
@@ -300,6 +297,13 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 let now = self.now();
                 let _ = self.engine.transfer_done(id, outcome, now);
             }
+            Msg::Secured(id, resumed, verdict) => {
+                // The engine decides (session reuse policy); a transfer it
+                // no longer knows is refused.
+                let go = self.running.as_ref().is_some_and(|r| r.id == id)
+                    && self.engine.data_secured(id, resumed, now).unwrap_or(false);
+                let _ = verdict.send(go);
+            }
             Msg::Shutdown => {
                 if !self.shutdown_seen {
                     self.begin_shutdown();
@@ -308,9 +312,10 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         }
     }
 
+    /// The engine lets a running transfer finish and aborts it at the end
+    /// of the grace period (its `shutdown_grace` deadline).
     pub(crate) fn begin_shutdown(&mut self) {
         self.shutdown_seen = true;
-        self.grace_until = Some(std::time::Instant::now() + self.shared.grace);
         let now = self.now();
         self.engine.shutdown(now);
     }
@@ -581,7 +586,13 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             .name("ftp-transfer".into())
             .spawn(move || {
                 let _span = span.entered();
-                let outcome = transfer(&stream_rx, &slot, tls.as_ref(), job, &counter, limits);
+                let check = |resumed: bool| {
+                    let (verdict_tx, verdict_rx) = sync_channel(1);
+                    tx.send(Msg::Secured(id, resumed, verdict_tx)).is_ok()
+                        && verdict_rx.recv().unwrap_or(false)
+                };
+                let tls = tls.as_ref().map(|t| (t, &check as &dyn Fn(bool) -> bool));
+                let outcome = transfer(&stream_rx, &slot, tls, job, &counter, limits);
                 let _ = tx.send(Msg::TransferEnded(id));
                 outcome
             });
@@ -624,7 +635,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
 fn transfer<R: io::Read, W: io::Write>(
     stream_rx: &Receiver<TcpStream>,
     slot: &Mutex<AbortSlot>,
-    tls: Option<&crate::tls::TlsConfig>,
+    tls: Option<(&crate::tls::TlsConfig, &dyn Fn(bool) -> bool)>,
     job: Job<R, W>,
     progress: &AtomicU64,
     limits: data::Limits,
