@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client_example;
 pub mod client_interop;
 pub mod ours;
 pub mod pair;
