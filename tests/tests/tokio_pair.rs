@@ -485,6 +485,18 @@ async fn large_file_both_ways_explicit_tls_active() {
     large(Security::Explicit, true).await;
 }
 
+/// Sends NOOPs until the session reports an error (its close after a server
+/// shutdown), at most 200 times, 25 ms apart.
+async fn closed_after_shutdown(client: &mut Client) -> Error {
+    for _ in 0..200 {
+        match client.noop().await {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(25)).await,
+            Err(err) => return err,
+        }
+    }
+    panic!("the session was not closed within 200 NOOPs after the shutdown");
+}
+
 /// Shutdown while a download runs: an idle session gets 421 at once, the
 /// transfer completes within the grace period (226), then that session
 /// gets 421 too, and `serve` returns.
@@ -500,7 +512,10 @@ async fn graceful_shutdown_while_a_transfer_runs() {
     download.read_exact(&mut first).await.unwrap();
 
     server.handle.shutdown();
-    let err = idle.noop().await.expect_err("idle session closed");
+    // The shutdown signal reaches each session task asynchronously: a NOOP
+    // sent before it arrives is still answered, so poll (bounded) until the
+    // session reports its close.
+    let err = closed_after_shutdown(&mut idle).await;
     assert!(matches!(err, Error::Closed(_)), "{err:?}");
 
     let mut rest = Vec::new();
@@ -509,7 +524,7 @@ async fn graceful_shutdown_while_a_transfer_runs() {
     assert_eq!(reply.code().as_u16(), 226);
     first.extend_from_slice(&rest);
     assert!(first == pattern(DATA_LEN), "download differs");
-    let err = busy.noop().await.expect_err("busy session closed after");
+    let err = closed_after_shutdown(&mut busy).await;
     assert!(matches!(err, Error::Closed(_)), "{err:?}");
 
     let served = tokio::time::timeout(Duration::from_secs(30), server.served);
