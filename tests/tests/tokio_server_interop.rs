@@ -56,6 +56,19 @@ fn run(program: &Path, args: &[&str], stdin: Option<&str>) -> Output {
 
 /// lftp retries a failed transfer and then succeeds, hiding the failure:
 /// its debug log (`debug -t 5`) must show no transient (4xx) reply.
+/// Runs an lftp script as the named user against our server on
+/// 127.0.0.1:`port` and fails on any transient (4xx) reply in its debug log.
+fn run_lftp(lftp: &Path, port: u16, script: &str) {
+    let port = port.to_string();
+    let login = format!("{USER},{PASSWORD}");
+    let out = run(
+        lftp,
+        &["-u", &login, "-p", &port, "-e", script, "127.0.0.1"],
+        None,
+    );
+    assert_lftp_had_no_transient_failure(&out);
+}
+
 fn assert_lftp_had_no_transient_failure(out: &Output) {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -204,21 +217,7 @@ fn lftp_mirrors_a_tree_of_200_files_both_ways(flavor: Flavor) {
         src = source.display(),
         back = back.display()
     );
-    let port = server.addr.port().to_string();
-    let out = run(
-        &lftp,
-        &[
-            "-u",
-            &format!("{USER},{PASSWORD}"),
-            "-p",
-            &port,
-            "-e",
-            &script,
-            "127.0.0.1",
-        ],
-        None,
-    );
-    assert_lftp_had_no_transient_failure(&out);
+    run_lftp(&lftp, server.addr.port(), &script);
     let original = tree(&source);
     assert_eq!(original.len(), 200);
     assert!(
@@ -345,21 +344,7 @@ fn curl_and_lftp_over_explicit_tls(flavor: Flavor) {
              set net:max-retries 1; set cmd:fail-exit yes; get data.bin -o {dst}; put {dst} -o tls-up.bin; quit",
             dst = local.path().join("d.bin").display()
         );
-        let port = server.addr.port().to_string();
-        let out = run(
-            &lftp,
-            &[
-                "-u",
-                &format!("{USER},{PASSWORD}"),
-                "-p",
-                &port,
-                "-e",
-                &script,
-                "127.0.0.1",
-            ],
-            None,
-        );
-        assert_lftp_had_no_transient_failure(&out);
+        run_lftp(&lftp, server.addr.port(), &script);
         assert!(std::fs::read(local.path().join("d.bin")).unwrap() == expected);
         assert!(std::fs::read(server.root().join("tls-up.bin")).unwrap() == expected);
     }
@@ -645,21 +630,7 @@ fn required_session_reuse_admits_resuming_clients_and_refuses_others(flavor: Fla
              set net:max-retries 1; set cmd:fail-exit yes; get data.bin -o {dst}; quit",
             dst = local.path().join("d.bin").display()
         );
-        let port = server.addr.port().to_string();
-        let out = run(
-            &lftp,
-            &[
-                "-u",
-                &format!("{USER},{PASSWORD}"),
-                "-p",
-                &port,
-                "-e",
-                &script,
-                "127.0.0.1",
-            ],
-            None,
-        );
-        assert_lftp_had_no_transient_failure(&out);
+        run_lftp(&lftp, server.addr.port(), &script);
         assert!(
             std::fs::read(local.path().join("d.bin")).unwrap() == expected,
             "lftp resumes"
