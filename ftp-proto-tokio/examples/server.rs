@@ -83,7 +83,7 @@ async fn run(o: ServerOptions) -> Result<(), String> {
     };
     let mut builder = Server::builder(
         Blocking::new(auth),
-        FilesystemRoots::new(&root).inline_lookups(o.inline_lookups),
+        FilesystemRoots::new(&root).offload_lookups(o.offload_lookups),
     )
     .allow_anonymous(o.anonymous)
     .max_connections(o.max_connections)
