@@ -6,8 +6,9 @@
 //! - [`server`]: the blocking FTP server (threads per session, FTPS with rustls).
 //! - [`client`]: the blocking FTP client (`Read`/`Write` transfer streams).
 //! - [`storage`], [`auth`]: what the server serves and who may log in.
-//! - [`tls`], [`net`]: pieces every adapter shares (rustls settings,
-//!   passive-port selection, the wall clock).
+//! - [`tls`], [`net`], [`transfer`]: pieces every adapter shares (rustls
+//!   settings, passive-port selection, the wall clock, the blocking data
+//!   path of a transfer).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -18,5 +19,6 @@ pub mod net;
 pub mod server;
 pub mod storage;
 pub mod tls;
+pub mod transfer;
 
 pub use ftp_proto;

@@ -20,9 +20,9 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -36,8 +36,9 @@ use ftp_proto::{Instant, Session};
 use super::Shared;
 use super::backend::{self, Opened, StorageFactory};
 use super::control::{Control, Fed};
-use super::data::{self, Job};
+use super::data;
 use crate::auth::{AuthError, Authenticator};
+use crate::transfer::{self, Job, Stopper};
 
 /// What wakes the session thread.
 #[derive(Debug)]
@@ -60,19 +61,12 @@ pub(crate) enum Msg {
     Shutdown,
 }
 
-/// Shared between the session thread and a transfer thread, to stop it.
-#[derive(Debug, Default)]
-struct AbortSlot {
-    aborted: bool,
-    socket: Option<TcpStream>,
-}
-
 /// The transfer thread of the session (at most one).
 struct Running {
     id: DataId,
     handle: JoinHandle<TransferOutcome>,
     stream_tx: Option<SyncSender<TcpStream>>,
-    abort: Arc<Mutex<AbortSlot>>,
+    stopper: Arc<Stopper>,
     progress: Arc<AtomicU64>,
     what: &'static str,
     path: String,
@@ -82,11 +76,7 @@ impl Running {
     /// Stops the transfer thread without waiting for it.
     fn stop(&mut self) {
         self.stream_tx = None;
-        let mut slot = self.abort.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.aborted = true;
-        if let Some(s) = slot.socket.take() {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
+        self.stopper.stop();
     }
 }
 
@@ -575,9 +565,9 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         };
         let (stream_tx, stream_rx) = sync_channel::<TcpStream>(1);
         let progress = Arc::new(AtomicU64::new(0));
-        let abort = Arc::new(Mutex::new(AbortSlot::default()));
-        let (counter, slot, tx) = (Arc::clone(&progress), Arc::clone(&abort), self.tx.clone());
-        let limits = data::Limits {
+        let stopper = Arc::new(Stopper::new());
+        let (counter, stop, tx) = (Arc::clone(&progress), Arc::clone(&stopper), self.tx.clone());
+        let limits = transfer::Limits {
             handshake: self.shared.handshake_timeout,
             stall: self.shared.write_timeout,
         };
@@ -591,8 +581,11 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     tx.send(Msg::Secured(id, resumed, verdict_tx)).is_ok()
                         && verdict_rx.recv().unwrap_or(false)
                 };
-                let tls = tls.as_ref().map(|t| (t, &check as &dyn Fn(bool) -> bool));
-                let outcome = transfer(&stream_rx, &slot, tls, job, &counter, limits);
+                let tls = tls.as_ref().map(|t| (t, check));
+                let outcome = match stream_rx.recv() {
+                    Ok(stream) => transfer::run(stream, &stop, tls, job, &counter, limits),
+                    Err(_) => TransferOutcome::NeverConnected,
+                };
                 let _ = tx.send(Msg::TransferEnded(id));
                 outcome
             });
@@ -602,7 +595,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     id,
                     handle,
                     stream_tx: Some(stream_tx),
-                    abort,
+                    stopper,
                     progress,
                     what,
                     path,
@@ -629,28 +622,6 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         }
         self.control.close();
     }
-}
-
-/// The body of a transfer thread.
-fn transfer<R: io::Read, W: io::Write>(
-    stream_rx: &Receiver<TcpStream>,
-    slot: &Mutex<AbortSlot>,
-    tls: Option<(&crate::tls::TlsConfig, &dyn Fn(bool) -> bool)>,
-    job: Job<R, W>,
-    progress: &AtomicU64,
-    limits: data::Limits,
-) -> TransferOutcome {
-    let Ok(stream) = stream_rx.recv() else {
-        return TransferOutcome::NeverConnected;
-    };
-    {
-        let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.aborted {
-            return TransferOutcome::Aborted;
-        }
-        slot.socket = stream.try_clone().ok();
-    }
-    data::run(stream, tls, job, progress, limits)
 }
 
 fn log_transfer(what: &str, path: &str, progress: &AtomicU64, outcome: TransferOutcome) {

@@ -1,5 +1,7 @@
 //! Data connections: passive listeners within a port range, active
-//! connects, TLS for `PROT P`, and the byte pumps of a transfer.
+//! connects, TLS for `PROT P`, and the async byte pumps of a transfer that
+//! runs as a task (listings, storages without blocking file handles, and
+//! transfers beyond the thread limit; see [`super::transfer`]).
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};

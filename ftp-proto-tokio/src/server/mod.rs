@@ -34,6 +34,7 @@ mod data;
 mod session;
 #[cfg(feature = "tls")]
 mod tls;
+mod transfer;
 
 use std::collections::HashMap;
 use std::io;
@@ -46,7 +47,7 @@ use ftp_proto::Session;
 use ftp_proto::server::{Refusal, ServerConfig, ServerSession, ShutdownPolicy, TlsPolicy};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 
 pub use backend::{FilesystemRoots, StorageFactory, file_info, fs_error};
@@ -77,6 +78,8 @@ pub(crate) struct Shared<A, F> {
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
+    /// Permits for transfers on threads of their own.
+    pub(crate) transfer_threads: Arc<Semaphore>,
 }
 
 /// Connection counters for the limits.
@@ -126,6 +129,7 @@ pub struct ServerBuilder<A, F> {
     grace: Duration,
     handshake_timeout: Duration,
     write_timeout: Duration,
+    max_transfer_threads: usize,
 }
 
 impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
@@ -223,6 +227,21 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
         self
     }
 
+    /// Most transfers that run on threads of their own at once (default
+    /// 256; 0: none).
+    ///
+    /// A file whose storage hands it over as a blocking handle
+    /// ([`Storage::into_blocking_reader`](crate::storage::Storage::into_blocking_reader),
+    /// as [`Filesystem`](crate::storage::Filesystem) does) is moved by a
+    /// dedicated thread with blocking reads and writes, about twice as fast
+    /// as async file I/O for local files. Beyond this many, transfers run
+    /// as tasks on the runtime, as listings and other storages' files
+    /// always do.
+    pub fn max_transfer_threads(mut self, max: usize) -> Self {
+        self.max_transfer_threads = max;
+        self
+    }
+
     /// Any other engine setting (features, limits, security policy, texts).
     /// The builder's own settings are applied over it at [`bind`](Self::bind).
     pub fn configure(mut self, change: impl FnOnce(&mut ServerConfig)) -> Self {
@@ -246,6 +265,7 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
             grace,
             handshake_timeout,
             write_timeout,
+            max_transfer_threads,
         } = self;
         if implicit_tls && tls.is_none() {
             return Err(io::Error::new(
@@ -286,6 +306,9 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
                 passive_ports,
                 handshake_timeout,
                 write_timeout,
+                transfer_threads: Arc::new(Semaphore::new(
+                    max_transfer_threads.min(Semaphore::MAX_PERMITS),
+                )),
             }),
             implicit_tls,
             max_connections,
@@ -341,6 +364,7 @@ impl Server<(), ()> {
             grace: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(120),
+            max_transfer_threads: 256,
         }
     }
 }

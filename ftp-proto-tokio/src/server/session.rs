@@ -28,12 +28,12 @@ use ftp_proto::server::{
 use ftp_proto::{Instant, Session};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
-use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::Shared;
 use super::backend::{self, Answered, Opened, StorageFactory};
 use super::data::{self, Job};
+use super::transfer::{self, ThreadTransfer, TransferHandle};
 use crate::auth::{AuthError, Authenticator, Identity};
 use crate::driver::{Clock, Driver, Input, Transport};
 use crate::storage::Storage;
@@ -46,10 +46,10 @@ enum Reply<S: Storage> {
     Login(Request, Answer, Option<(Arc<S>, Identity)>),
 }
 
-/// The transfer task of the session (at most one).
+/// The running transfer of the session (at most one).
 struct Running {
     id: DataId,
-    handle: JoinHandle<TransferOutcome>,
+    handle: TransferHandle,
     stream_tx: Option<oneshot::Sender<TcpStream>>,
     /// A `PROT P` transfer's TLS handshake report (resumed or not).
     tls_report: Option<oneshot::Receiver<bool>>,
@@ -66,7 +66,7 @@ enum Wake<S: Storage> {
     Answer(Reply<S>),
     Accepted(io::Result<(TcpStream, SocketAddr)>),
     Connected(io::Result<TcpStream>),
-    TransferEnded(Result<TransferOutcome, tokio::task::JoinError>),
+    TransferEnded(Option<TransferOutcome>),
     TlsHandshake(Result<bool, oneshot::error::RecvError>),
     Shutdown,
 }
@@ -299,6 +299,8 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     /// Ends a transfer that never got its data connection.
     async fn fail_transfer(&mut self, id: DataId, outcome: TransferOutcome) {
         if let Some(mut r) = self.running.take_if(|r| r.id == id) {
+            // Without its data connection a transfer thread ends at once.
+            r.stream_tx = None;
             r.handle.abort();
             let _ = (&mut r.handle).await;
             log_transfer(&r, outcome);
@@ -356,12 +358,8 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             ServerEvent::Abort { id, .. } => {
                 self.drop_data(id);
                 if let Some(mut r) = self.running.take_if(|r| r.id == id) {
-                    let outcome = if r.handle.is_finished() {
-                        (&mut r.handle).await.unwrap_or(TransferOutcome::Aborted)
-                    } else {
-                        r.handle.abort();
-                        TransferOutcome::Aborted
-                    };
+                    r.stream_tx = None;
+                    let outcome = r.handle.finish_or_abort().await;
                     log_transfer(&r, outcome);
                     if !self.engine().is_closed() {
                         let now = self.now();
@@ -551,18 +549,48 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         };
         let (tx, rx) = oneshot::channel::<TcpStream>();
         let progress = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&progress);
         let span = tracing::info_span!("transfer", id = id.get(), what, %path);
-        let handle = tokio::spawn(
-            async move {
-                let Ok(stream) = rx.await else {
-                    return TransferOutcome::NeverConnected;
-                };
-                let (tls, check) = tls.unzip();
-                data::run(stream, tls.as_ref().zip(check), job, &counter).await
+        let handle = match transfer::blocking_job::<F::Storage>(job, &self.shared.transfer_threads)
+        {
+            Ok((job, permit)) => {
+                let started = transfer::spawn_thread(ThreadTransfer {
+                    job,
+                    permit,
+                    stream: rx,
+                    tls,
+                    progress: Arc::clone(&progress),
+                    limits: ftp_proto_std::transfer::Limits {
+                        handshake: self.shared.handshake_timeout,
+                        stall: self.shared.write_timeout,
+                    },
+                    span,
+                });
+                match started {
+                    Ok(handle) => handle,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot start a transfer thread");
+                        let now = self.now();
+                        let _ = self
+                            .engine()
+                            .transfer_done(id, TransferOutcome::LocalError, now);
+                        return;
+                    }
+                }
             }
-            .instrument(span),
-        );
+            Err(job) => {
+                let counter = Arc::clone(&progress);
+                TransferHandle::Task(tokio::spawn(
+                    async move {
+                        let Ok(stream) = rx.await else {
+                            return TransferOutcome::NeverConnected;
+                        };
+                        let (tls, check) = tls.unzip();
+                        data::run(stream, tls.as_ref().zip(check), job, &counter).await
+                    }
+                    .instrument(span),
+                ))
+            }
+        };
         self.running = Some(Running {
             id,
             handle,
@@ -578,7 +606,8 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     /// After the engine closed: last frames, TLS close, every data task stopped.
     async fn finish(mut self) {
         self.flush().await;
-        if let Some(r) = self.running.take() {
+        if let Some(mut r) = self.running.take() {
+            r.stream_tx = None;
             r.handle.abort();
         }
         let close = tokio::time::timeout(self.shared.handshake_timeout, self.driver.shutdown());
