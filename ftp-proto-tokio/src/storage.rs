@@ -20,8 +20,8 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use ftp_proto::timestamp::Timestamp;
@@ -149,10 +149,13 @@ pub type BlockingWriter = Box<dyn io::Write + Send>;
 ///
 /// On a slow or network file system an inline lookup would stall the
 /// runtime thread it runs on, and every session on that thread with it. So
-/// each inline lookup is timed: the first one that takes the
-/// [`slow_lookup_threshold`](Self::slow_lookup_threshold) or longer
-/// (10 ms by default) switches this storage's lookups to the blocking pool
-/// for good, for all its clones at once, and logs one warning. That net only
+/// each inline lookup is timed against the
+/// [`slow_lookup_threshold`](Self::slow_lookup_threshold) (50 ms by
+/// default): three slow lookups within a minute, or one that takes twenty
+/// times the threshold, switch this storage's lookups to the blocking pool
+/// for good, for all its clones at once, and log one warning. (One slow
+/// lookup alone is not enough: on a busy machine a lookup that was merely
+/// preempted can take tens of milliseconds of wall time.) That net only
 /// catches a lookup after it returns: the slow lookup itself has already
 /// held its thread, and a lookup that hangs holds it until it returns. If
 /// you know in advance that the folder is on a network file system, use
@@ -170,18 +173,27 @@ pub struct Filesystem {
 pub(crate) struct Lookups {
     /// Set: lookups run on the blocking pool (forced, or after a slow one).
     offloaded: Arc<AtomicBool>,
-    /// An inline lookup this long or longer sets `offloaded`.
+    /// An inline lookup this long or longer counts as slow.
     slow_threshold: Duration,
+    /// The slow lookups of the current window: when it began, how many.
+    strikes: Arc<Mutex<Option<(Instant, u32)>>>,
 }
 
 impl Lookups {
     /// The default slow-lookup threshold.
-    const SLOW_THRESHOLD: Duration = Duration::from_millis(10);
+    const SLOW_THRESHOLD: Duration = Duration::from_millis(50);
+    /// This many slow lookups within [`Self::WINDOW`] offload the lookups.
+    const STRIKES: u32 = 3;
+    /// The window the slow lookups are counted in.
+    const WINDOW: Duration = Duration::from_secs(60);
+    /// A lookup this many times the threshold offloads them at once.
+    const AT_ONCE: u32 = 20;
 
     pub(crate) fn new() -> Self {
         Self {
             offloaded: Arc::default(),
             slow_threshold: Self::SLOW_THRESHOLD,
+            strikes: Arc::default(),
         }
     }
 
@@ -197,10 +209,31 @@ impl Lookups {
         self.offloaded.load(Ordering::Relaxed)
     }
 
-    /// Notes that an inline lookup took `took`: a slow one moves the
-    /// lookups to the blocking pool (the first one to do so says it).
-    fn took(&self, took: Duration) {
-        if took >= self.slow_threshold && !self.offloaded.swap(true, Ordering::Relaxed) {
+    /// Notes that an inline lookup that ended at `now` took `took`: the
+    /// third slow one within the window, or a very slow one, moves the
+    /// lookups to the blocking pool (the first to do so says it).
+    fn took(&self, took: Duration, now: Instant) {
+        if took < self.slow_threshold {
+            return;
+        }
+        let at_once = took >= self.slow_threshold.saturating_mul(Self::AT_ONCE);
+        let strikes = {
+            let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
+            let (since, count) = match *strikes {
+                Some((since, count)) if now.saturating_duration_since(since) < Self::WINDOW => {
+                    (since, count.saturating_add(1))
+                }
+                _ => (now, 1),
+            };
+            *strikes = Some((since, count));
+            count
+        };
+        tracing::debug!(
+            took_us = took.as_micros(),
+            strikes,
+            "slow file-system lookup"
+        );
+        if (at_once || strikes >= Self::STRIKES) && !self.offloaded.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 took_us = took.as_micros(),
                 threshold_us = self.slow_threshold.as_micros(),
@@ -241,9 +274,10 @@ impl Filesystem {
         self
     }
 
-    /// How long an inline lookup may take before the lookups move to the
-    /// blocking pool for good (10 ms by default; a lookup taking this long
-    /// or longer trips it). Clones made afterwards share the setting.
+    /// How long an inline lookup may take before it counts as slow (50 ms
+    /// by default): three slow lookups within a minute, or one of twenty
+    /// times this, move the lookups to the blocking pool for good. Clones
+    /// made afterwards share the setting.
     #[must_use]
     pub fn slow_lookup_threshold(mut self, threshold: Duration) -> Self {
         self.lookups.set_slow_threshold(threshold);
@@ -298,7 +332,9 @@ impl Filesystem {
         }
         let started = Instant::now();
         let result = operation(&self.inner, path);
-        self.lookups.took(started.elapsed());
+        let now = Instant::now();
+        self.lookups
+            .took(now.saturating_duration_since(started), now);
         result
     }
 }
@@ -573,10 +609,37 @@ mod tests {
     }
 
     #[test]
+    fn three_slow_lookups_in_a_minute_or_one_very_slow_offload() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        // Fast ones never count.
+        let lookups = Lookups::new();
+        for i in 0..10 {
+            lookups.took(ms(49), t0 + ms(i));
+        }
+        assert!(!lookups.offloaded());
+        // Two slow ones, then the window passes: the count starts again.
+        lookups.took(ms(60), t0);
+        lookups.took(ms(60), t0 + ms(10));
+        assert!(!lookups.offloaded());
+        lookups.took(ms(60), t0 + Duration::from_secs(61));
+        lookups.took(ms(60), t0 + Duration::from_secs(62));
+        assert!(!lookups.offloaded());
+        // The third within the window.
+        lookups.took(ms(60), t0 + Duration::from_secs(63));
+        assert!(lookups.offloaded());
+        // One of twenty times the threshold is enough alone.
+        let lookups = Lookups::new();
+        lookups.took(Duration::from_secs(1), t0);
+        assert!(lookups.offloaded());
+    }
+
+    #[test]
     fn a_slow_lookup_moves_every_clone_to_the_pool() {
         one_blocking_thread().block_on(async {
             let (_temp, fs) = fixture();
-            // Every lookup takes at least zero time: the first one is slow.
+            // Every lookup takes at least twenty times zero: the first one
+            // offloads at once.
             let fs = fs.slow_lookup_threshold(Duration::ZERO);
             let clone = fs.clone();
             let (inline, info) = runs_inline(fs.metadata(b"/")).await;

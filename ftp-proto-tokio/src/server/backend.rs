@@ -79,9 +79,9 @@ impl FilesystemRoots {
         self
     }
 
-    /// How long an inline lookup may take before the storages' lookups
-    /// move to the blocking pool for good (10 ms by default). See
-    /// [`Filesystem::slow_lookup_threshold`].
+    /// How long an inline lookup may take before it counts as slow (50 ms
+    /// by default); see [`Filesystem::slow_lookup_threshold`] for when the
+    /// storages' lookups then move to the blocking pool.
     #[must_use]
     pub fn slow_lookup_threshold(mut self, threshold: Duration) -> Self {
         self.lookups.set_slow_threshold(threshold);
