@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
-use ftp_proto::ascii::{AsciiDecoder, AsciiEncoder};
+use ftp_proto::ascii::{Inbound, Outbound};
+use ftp_proto::data::Representation;
 use ftp_proto::server::TransferOutcome;
 use rustls::{HandshakeKind, ServerConnection, StreamOwned};
 
@@ -37,14 +37,14 @@ pub enum Job<R, W> {
         /// The file, positioned where the transfer starts.
         reader: R,
         /// `TYPE A`: line ends converted to CRLF on the way out.
-        ascii: bool,
+        representation: Representation,
     },
     /// Socket → file.
     Receive {
         /// The file, positioned where the data goes.
         writer: W,
         /// `TYPE A`: CRLF converted to local line ends on the way in.
-        ascii: bool,
+        representation: Representation,
     },
     /// Rendered listing → socket.
     Listing(bytes::Bytes),
@@ -269,8 +269,14 @@ fn pump<T: DataStream, R: Read, W: Write>(
             Ok(()) => Ok(bytes.len() as u64),
             Err(_) => Err(TransferOutcome::ConnectionLost),
         },
-        Job::Send { reader, ascii } => send(&mut stream, reader, ascii, progress),
-        Job::Receive { writer, ascii } => receive(&mut stream, writer, ascii, progress),
+        Job::Send {
+            reader,
+            representation,
+        } => send(&mut stream, reader, representation, progress),
+        Job::Receive {
+            writer,
+            representation,
+        } => receive(&mut stream, writer, representation, progress),
     };
     match moved {
         Ok(bytes) => {
@@ -291,16 +297,11 @@ fn pump<T: DataStream, R: Read, W: Write>(
 fn send<T: Write, R: Read>(
     stream: &mut T,
     mut reader: R,
-    ascii: bool,
+    representation: Representation,
     progress: &AtomicU64,
 ) -> Result<u64, TransferOutcome> {
     let mut buf = vec![0u8; TRANSFER_BUFFER];
-    let mut encoded = if ascii {
-        BytesMut::with_capacity(ftp_proto::ascii::max_encoded_len(TRANSFER_BUFFER))
-    } else {
-        BytesMut::new()
-    };
-    let mut encoder = AsciiEncoder::new();
+    let mut outbound = Outbound::new(representation, TRANSFER_BUFFER);
     let mut total = 0u64;
     loop {
         let n = match reader.read(&mut buf) {
@@ -312,14 +313,7 @@ fn send<T: Write, R: Read>(
                 return Err(TransferOutcome::LocalError);
             }
         };
-        let chunk = buf.get(..n).unwrap_or_default();
-        let out: &[u8] = if ascii {
-            encoded.clear();
-            encoder.encode(chunk, &mut encoded);
-            &encoded
-        } else {
-            chunk
-        };
+        let out = outbound.convert(buf.get(..n).unwrap_or_default());
         if stream.write_all(out).is_err() {
             return Err(TransferOutcome::ConnectionLost);
         }
@@ -332,7 +326,10 @@ fn send<T: Write, R: Read>(
     Ok(total)
 }
 
-fn write_error(e: &io::Error) -> TransferOutcome {
+/// The outcome of a transfer whose file write failed with `e` (logged):
+/// [`TransferOutcome::StorageFull`] for a full disk, quota or file size
+/// limit, else [`TransferOutcome::LocalError`].
+pub fn write_error(e: &io::Error) -> TransferOutcome {
     tracing::warn!(error = %e, "writing the file failed");
     if matches!(
         e.kind(),
@@ -347,16 +344,11 @@ fn write_error(e: &io::Error) -> TransferOutcome {
 fn receive<T: DataStream, W: Write>(
     stream: &mut T,
     mut writer: W,
-    ascii: bool,
+    representation: Representation,
     progress: &AtomicU64,
 ) -> Result<u64, TransferOutcome> {
     let mut buf = vec![0u8; TRANSFER_BUFFER];
-    let mut decoded = if ascii {
-        BytesMut::with_capacity(ftp_proto::ascii::max_decoded_len(TRANSFER_BUFFER))
-    } else {
-        BytesMut::new()
-    };
-    let mut decoder = AsciiDecoder::new();
+    let mut inbound = Inbound::new(representation, TRANSFER_BUFFER);
     let mut total = 0u64;
     loop {
         let n = match stream.read(&mut buf) {
@@ -371,21 +363,12 @@ fn receive<T: DataStream, W: Write>(
         };
         total = total.saturating_add(n as u64);
         progress.store(total, Ordering::Relaxed);
-        let chunk = buf.get(..n).unwrap_or_default();
-        let result = if ascii {
-            decoded.clear();
-            decoder.decode(chunk, &mut decoded);
-            writer.write_all(&decoded)
-        } else {
-            writer.write_all(chunk)
-        };
-        result.map_err(|e| write_error(&e))?;
+        let out = inbound.convert(buf.get(..n).unwrap_or_default());
+        writer.write_all(out).map_err(|e| write_error(&e))?;
     }
-    if ascii {
-        decoded.clear();
-        decoder.finish(&mut decoded);
-        writer.write_all(&decoded).map_err(|e| write_error(&e))?;
-    }
+    writer
+        .write_all(inbound.finish())
+        .map_err(|e| write_error(&e))?;
     // Handed to the operating system before `226` (flushed, not fsynced:
     // the durability every common FTP server gives).
     writer.flush().map_err(|e| write_error(&e))?;
@@ -418,9 +401,12 @@ mod tests {
         stream: TcpStream,
         stopper: &Stopper,
         out: &mut Vec<u8>,
-        ascii: bool,
+        representation: Representation,
     ) -> TransferOutcome {
-        let job: Job<io::Empty, _> = Job::Receive { writer: out, ascii };
+        let job: Job<io::Empty, _> = Job::Receive {
+            writer: out,
+            representation,
+        };
         run(
             stream,
             stopper,
@@ -441,7 +427,7 @@ mod tests {
             }
         });
         let mut out = Vec::new();
-        let outcome = receive_into(ours, &Stopper::new(), &mut out, false);
+        let outcome = receive_into(ours, &Stopper::new(), &mut out, Representation::Binary);
         sender.join().unwrap();
         assert_eq!(outcome, TransferOutcome::Complete { bytes: 2_000_000 });
         assert_eq!(out.len(), 2_000_000);
@@ -457,7 +443,7 @@ mod tests {
         peer.write_all(b"one\r\ntwo\r\n").unwrap();
         drop(peer);
         let mut out = Vec::new();
-        let outcome = receive_into(ours, &Stopper::new(), &mut out, true);
+        let outcome = receive_into(ours, &Stopper::new(), &mut out, Representation::Ascii);
         assert!(matches!(outcome, TransferOutcome::Complete { .. }));
         assert_eq!(out, b"one\ntwo\n");
     }
@@ -468,7 +454,7 @@ mod tests {
         let file = vec![7u8; 300_000];
         let job: Job<&[u8], io::Sink> = Job::Send {
             reader: &file[..],
-            ascii: false,
+            representation: Representation::Binary,
         };
         let progress = AtomicU64::new(0);
         let outcome = run(
@@ -494,7 +480,7 @@ mod tests {
         assert!(stopper.is_stopped());
         let mut out = Vec::new();
         assert_eq!(
-            receive_into(ours, &stopper, &mut out, false),
+            receive_into(ours, &stopper, &mut out, Representation::Binary),
             TransferOutcome::Aborted
         );
     }
@@ -509,7 +495,7 @@ mod tests {
         let stop = Arc::clone(&stopper);
         let transfer = std::thread::spawn(move || {
             let mut out = Vec::new();
-            let outcome = receive_into(ours, &stop, &mut out, false);
+            let outcome = receive_into(ours, &stop, &mut out, Representation::Binary);
             (outcome, out)
         });
         // Wait (bounded) until the transfer has registered its connection.

@@ -101,7 +101,7 @@ async fn run(o: ServerOptions) -> Result<(), String> {
     }
     let server = Server::builder(
         Blocking::new(auth),
-        FilesystemRoots::new(&root).inline_lookups(o.inline_lookups),
+        FilesystemRoots::new(&root).offload_lookups(o.offload_lookups),
     )
     .settings(settings)
     .bind()

@@ -26,7 +26,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ftp_proto::data::{DataId, DataProtection, Representation};
+use ftp_proto::data::{DataId, DataProtection};
 use ftp_proto::server::{
     Answer, DataAction, Denial, FsError, Request, RequestKind, ServerEvent, ServerSession,
     TransferKind, TransferOutcome, TransferStart,
@@ -531,17 +531,31 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             protection,
             ..
         } = start;
-        let ascii = representation == Representation::Ascii;
         let (what, path, job) = match (kind, self.opened.take()) {
-            (TransferKind::Retrieve { path, .. }, Some(Opened::Reader(reader))) => {
-                ("retrieve", path, Some(Job::Send { reader, ascii }))
-            }
-            (TransferKind::Store { path, .. }, Some(Opened::Writer(writer))) => {
-                ("store", path, Some(Job::Receive { writer, ascii }))
-            }
-            (TransferKind::Append { path }, Some(Opened::Writer(writer))) => {
-                ("append", path, Some(Job::Receive { writer, ascii }))
-            }
+            (TransferKind::Retrieve { path, .. }, Some(Opened::Reader(reader))) => (
+                "retrieve",
+                path,
+                Some(Job::Send {
+                    reader,
+                    representation,
+                }),
+            ),
+            (TransferKind::Store { path, .. }, Some(Opened::Writer(writer))) => (
+                "store",
+                path,
+                Some(Job::Receive {
+                    writer,
+                    representation,
+                }),
+            ),
+            (TransferKind::Append { path }, Some(Opened::Writer(writer))) => (
+                "append",
+                path,
+                Some(Job::Receive {
+                    writer,
+                    representation,
+                }),
+            ),
             (TransferKind::Listing(bytes), _) => (
                 "listing",
                 self.engine.cwd().clone(),

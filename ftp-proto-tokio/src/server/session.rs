@@ -20,7 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ftp_proto::data::{DataId, DataProtection, Representation};
+use ftp_proto::data::{DataId, DataProtection};
 use ftp_proto::server::{
     Answer, DataAction, Denial, Request, RequestKind, ServerEvent, ServerSession, TransferKind,
     TransferOutcome, TransferStart,
@@ -501,18 +501,32 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             protection,
             ..
         } = start;
-        let ascii = representation == Representation::Ascii;
         let opened = self.opened.take();
         let (what, path, job) = match (kind, opened) {
-            (TransferKind::Retrieve { path, .. }, Some(Opened::Reader(reader))) => {
-                ("retrieve", path, Some(Job::Send { reader, ascii }))
-            }
-            (TransferKind::Store { path, .. }, Some(Opened::Writer(writer))) => {
-                ("store", path, Some(Job::Receive { writer, ascii }))
-            }
-            (TransferKind::Append { path }, Some(Opened::Writer(writer))) => {
-                ("append", path, Some(Job::Receive { writer, ascii }))
-            }
+            (TransferKind::Retrieve { path, .. }, Some(Opened::Reader(reader))) => (
+                "retrieve",
+                path,
+                Some(Job::Send {
+                    reader,
+                    representation,
+                }),
+            ),
+            (TransferKind::Store { path, .. }, Some(Opened::Writer(writer))) => (
+                "store",
+                path,
+                Some(Job::Receive {
+                    writer,
+                    representation,
+                }),
+            ),
+            (TransferKind::Append { path }, Some(Opened::Writer(writer))) => (
+                "append",
+                path,
+                Some(Job::Receive {
+                    writer,
+                    representation,
+                }),
+            ),
             (TransferKind::Listing(bytes), _) => (
                 "listing",
                 self.engine().cwd().clone(),

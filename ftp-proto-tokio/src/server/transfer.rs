@@ -27,7 +27,7 @@ use super::data::{Job, TlsCheck};
 use crate::storage::{BlockingReader, BlockingWriter, Storage};
 
 /// A transfer's job in its blocking form.
-pub(crate) type BlockingJob = transfer::Job<BlockingReader, BlockingWriter>;
+pub(crate) type BlockingJob = Job<BlockingReader, BlockingWriter>;
 
 /// Where a running transfer runs, and how to stop it.
 pub(crate) enum TransferHandle {
@@ -94,13 +94,35 @@ pub(crate) fn blocking_job<S: Storage>(
         return Err(job);
     };
     let blocking = match job {
-        Job::Send { reader, ascii } => match S::into_blocking_reader(reader) {
-            Ok(reader) => transfer::Job::Send { reader, ascii },
-            Err(reader) => return Err(Job::Send { reader, ascii }),
+        Job::Send {
+            reader,
+            representation,
+        } => match S::into_blocking_reader(reader) {
+            Ok(reader) => Job::Send {
+                reader,
+                representation,
+            },
+            Err(reader) => {
+                return Err(Job::Send {
+                    reader,
+                    representation,
+                });
+            }
         },
-        Job::Receive { writer, ascii } => match S::into_blocking_writer(writer) {
-            Ok(writer) => transfer::Job::Receive { writer, ascii },
-            Err(writer) => return Err(Job::Receive { writer, ascii }),
+        Job::Receive {
+            writer,
+            representation,
+        } => match S::into_blocking_writer(writer) {
+            Ok(writer) => Job::Receive {
+                writer,
+                representation,
+            },
+            Err(writer) => {
+                return Err(Job::Receive {
+                    writer,
+                    representation,
+                });
+            }
         },
         Job::Listing(bytes) => return Err(Job::Listing(bytes)),
     };
