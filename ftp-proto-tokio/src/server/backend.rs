@@ -17,6 +17,8 @@ use ftp_proto::path::VirtualPath;
 use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
 use tokio::io::AsyncReadExt;
 
+pub(crate) use ftp_proto_std::serving::Opened;
+
 use crate::auth::Identity;
 use crate::storage::{EntryInfo, Filesystem, Lookups, Storage, StorageError, WriteMode};
 
@@ -134,19 +136,7 @@ impl StorageFactory for FilesystemRoots {
 }
 
 /// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer.
-pub(crate) enum Opened<S: Storage> {
-    Reader(S::Reader),
-    Writer(S::Writer),
-}
-
-impl<S: Storage> fmt::Debug for Opened<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Reader(_) => "Opened::Reader",
-            Self::Writer(_) => "Opened::Writer",
-        })
-    }
-}
+pub(crate) type OpenedFile<S> = Opened<<S as Storage>::Reader, <S as Storage>::Writer>;
 
 /// The storage's description of an entry as the engine's listing type
 /// (the shared conversion, `impl From<EntryInfo> for FileInfo` in
@@ -168,7 +158,7 @@ pub(crate) use ftp_proto_std::net::wall_clock;
 /// What answering one request produced.
 pub(crate) struct Answered<S: Storage> {
     pub(crate) answer: Answer,
-    pub(crate) opened: Option<Opened<S>>,
+    pub(crate) opened: Option<OpenedFile<S>>,
 }
 
 impl<S: Storage> Answered<S> {
