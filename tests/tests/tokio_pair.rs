@@ -17,7 +17,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use ftp_proto_std::auth::UserList;
 use ftp_proto_tokio::auth::Blocking;
 use ftp_proto_tokio::client::{Client, ClientOptions, Error, ListFormat};
-use ftp_proto_tokio::server::{FilesystemRoots, Server, ServerHandle, TlsConfig};
+use ftp_proto_tokio::server::{FilesystemRoots, Server, ServerHandle, ServerSettings, TlsConfig};
 use ftp_proto_tokio::tls::TlsClient;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
@@ -144,14 +144,10 @@ impl TestServer {
         std::fs::write(root.join("sub dir/nested.txt"), b"nested\n").unwrap();
 
         let auth = Blocking::new(UserList::new().with_user(USER, PASSWORD));
-        let mut builder = Server::builder(auth, FilesystemRoots::new(&root))
+        let mut settings = ServerSettings::new()
             .listen(SocketAddr::new(family.ip(), 0))
             .failed_login_delay(None)
-            .shutdown_grace(grace)
-            .max_transfer_threads(match pumps {
-                Pumps::Threads => 256,
-                Pumps::Tasks => 0,
-            });
+            .shutdown_grace(grace);
         let mut cert_pem = None;
         if security != Security::Plain {
             let names = ["localhost", "127.0.0.1", "::1"]
@@ -165,11 +161,17 @@ impl TestServer {
             let tls = TlsConfig::from_pem_files(&cert_path, &key_path)
                 .unwrap()
                 .require_session_reuse(true);
-            builder = builder
+            settings = settings
                 .tls(tls)
                 .implicit_tls(security == Security::Implicit);
             cert_pem = Some(certified.cert.pem());
         }
+        let builder = Server::builder(auth, FilesystemRoots::new(&root))
+            .settings(settings)
+            .max_transfer_threads(match pumps {
+                Pumps::Threads => 256,
+                Pumps::Tasks => 0,
+            });
         let server = match builder.bind().await {
             Ok(server) => server,
             Err(e) if matches!(family, Family::V6) => {

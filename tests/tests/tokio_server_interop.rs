@@ -772,8 +772,11 @@ fn tokio_unavailable_authenticator_gets_421_and_the_session_ends() {
                 Down,
                 ftp_proto_tokio::server::FilesystemRoots::new(root.path()),
             )
-            .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .failed_login_delay(None)
+            .settings(
+                ftp_proto_tokio::server::ServerSettings::new()
+                    .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .failed_login_delay(None),
+            )
             .bind(),
         )
         .unwrap();
