@@ -12,6 +12,8 @@
 //! A transfer is stopped from another thread with a [`Stopper`]: it shuts
 //! the data connection down, and the blocked read or write returns.
 
+use std::any::Any;
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -124,7 +126,9 @@ impl Stopper {
 /// Runs one transfer on an established data connection, blocking the
 /// calling thread: TLS first when `tls` is given, then the bytes, then the
 /// close (TLS `close_notify` included) so the final reply follows the
-/// close. `progress` holds the bytes moved so far; `stopper` can end the
+/// close. A binary download of a [`File`] over a plain connection goes
+/// through `sendfile(2)` on Linux (no copy through user space). `progress` holds the bytes moved so far;
+/// `stopper` can end the
 /// transfer from another thread ([`TransferOutcome::Aborted`] when it did
 /// so before the first byte).
 ///
@@ -141,7 +145,7 @@ pub fn run<R, W, C>(
     limits: Limits,
 ) -> TransferOutcome
 where
-    R: Read,
+    R: Read + 'static,
     W: Write,
     C: FnOnce(bool) -> bool,
 {
@@ -189,6 +193,8 @@ trait DataStream: Read + Write {
     fn close(&mut self) -> io::Result<()>;
     /// Whether a TCP close without `close_notify` is a clean end here.
     fn lenient_eof(&self) -> bool;
+    /// The socket itself when the bytes go to it unchanged (no TLS).
+    fn plain_socket(&mut self) -> Option<&mut TcpStream>;
 }
 
 struct Plain(TcpStream);
@@ -214,6 +220,9 @@ impl DataStream for Plain {
     }
     fn lenient_eof(&self) -> bool {
         false
+    }
+    fn plain_socket(&mut self) -> Option<&mut TcpStream> {
+        Some(&mut self.0)
     }
 }
 
@@ -245,6 +254,9 @@ impl DataStream for Secured {
         // vsftpd does by default (many clients never send it).
         true
     }
+    fn plain_socket(&mut self) -> Option<&mut TcpStream> {
+        None
+    }
 }
 
 /// Closes a TLS data connection that carries no data: `close_notify`, then
@@ -258,7 +270,7 @@ fn close_politely(stream: StreamOwned<ServerConnection, TcpStream>, limit: Durat
     while Instant::now() < until && matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
 }
 
-fn pump<T: DataStream, R: Read, W: Write>(
+fn pump<T: DataStream, R: Read + 'static, W: Write>(
     mut stream: T,
     job: Job<R, W>,
     progress: &AtomicU64,
@@ -294,12 +306,20 @@ fn pump<T: DataStream, R: Read, W: Write>(
     }
 }
 
-fn send<T: Write, R: Read>(
+fn send<T: DataStream, R: Read + 'static>(
     stream: &mut T,
     mut reader: R,
     representation: Representation,
     progress: &AtomicU64,
 ) -> Result<u64, TransferOutcome> {
+    if representation == Representation::Binary {
+        let file = (&mut reader as &mut dyn Any).downcast_mut::<File>();
+        if let (Some(socket), Some(file)) = (stream.plain_socket(), file)
+            && let Some(sent) = send_file(socket, file, progress)
+        {
+            return sent;
+        }
+    }
     let mut buf = vec![0u8; TRANSFER_BUFFER];
     let mut outbound = Outbound::new(representation, TRANSFER_BUFFER);
     let mut total = 0u64;
@@ -324,6 +344,74 @@ fn send<T: Write, R: Read>(
         .flush()
         .map_err(|_| TransferOutcome::ConnectionLost)?;
     Ok(total)
+}
+
+/// How much of a file one `sendfile(2)` call is asked for (the progress is
+/// updated between two).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SEND_FILE_CHUNK: usize = 4 * 1024 * 1024;
+
+/// A local file to a plain data connection in binary with `sendfile(2)`:
+/// the bytes go from the page cache to the socket without a copy through
+/// user space, from the file's current position (where `REST` put it).
+/// `None` when the file system cannot do it (nothing was sent then): the
+/// caller copies through a buffer instead.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn send_file(
+    socket: &mut TcpStream,
+    file: &mut File,
+    progress: &AtomicU64,
+) -> Option<Result<u64, TransferOutcome>> {
+    let mut total = 0u64;
+    loop {
+        match rustix::fs::sendfile(&*socket, &*file, None, SEND_FILE_CHUNK) {
+            Ok(0) => return Some(Ok(total)),
+            Ok(n) => {
+                total = total.saturating_add(n as u64);
+                progress.store(total, Ordering::Relaxed);
+            }
+            Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) if total == 0 => return None,
+            // One call moves both ways: the error says which side failed.
+            Err(errno) => {
+                let e = io::Error::from(errno);
+                if is_connection_error(&e) {
+                    return Some(Err(TransferOutcome::ConnectionLost));
+                }
+                tracing::warn!(error = %e, "reading the file failed");
+                return Some(Err(TransferOutcome::LocalError));
+            }
+        }
+    }
+}
+
+/// Elsewhere files are copied through a buffer like any reader.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn send_file(
+    _socket: &mut TcpStream,
+    _file: &mut File,
+    _progress: &AtomicU64,
+) -> Option<Result<u64, TransferOutcome>> {
+    None
+}
+
+/// Whether `e` is the data connection's failure (the peer left, reset or
+/// stalled past the limit) rather than the file's.
+fn is_connection_error(e: &io::Error) -> bool {
+    use io::ErrorKind::{
+        BrokenPipe, ConnectionAborted, ConnectionReset, NotConnected, TimedOut, WouldBlock,
+        WriteZero,
+    };
+    matches!(
+        e.kind(),
+        BrokenPipe
+            | ConnectionAborted
+            | ConnectionReset
+            | NotConnected
+            | TimedOut
+            | WouldBlock
+            | WriteZero
+    )
 }
 
 /// The outcome of a transfer whose file write failed with `e` (logged):
@@ -448,13 +536,19 @@ mod tests {
         assert_eq!(out, b"one\ntwo\n");
     }
 
-    #[test]
-    fn sends_a_file_and_closes() {
+    fn send_and_collect<R: Read + 'static>(
+        reader: R,
+        representation: Representation,
+    ) -> (TransferOutcome, u64, Vec<u8>) {
         let (ours, mut peer) = pair();
-        let file = vec![7u8; 300_000];
-        let job: Job<&[u8], io::Sink> = Job::Send {
-            reader: &file[..],
-            representation: Representation::Binary,
+        let collector = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            peer.read_to_end(&mut got).unwrap();
+            got
+        });
+        let job: Job<R, io::Sink> = Job::Send {
+            reader,
+            representation,
         };
         let progress = AtomicU64::new(0);
         let outcome = run(
@@ -465,11 +559,77 @@ mod tests {
             &progress,
             LIMITS,
         );
+        (
+            outcome,
+            progress.load(Ordering::Relaxed),
+            collector.join().unwrap(),
+        )
+    }
+
+    #[test]
+    fn sends_a_reader_and_closes() {
+        let file = vec![7u8; 300_000];
+        let (outcome, progress, got) =
+            send_and_collect(io::Cursor::new(file.clone()), Representation::Binary);
         assert_eq!(outcome, TransferOutcome::Complete { bytes: 300_000 });
-        assert_eq!(progress.load(Ordering::Relaxed), 300_000);
-        let mut got = Vec::new();
-        peer.read_to_end(&mut got).unwrap();
+        assert_eq!(progress, 300_000);
         assert_eq!(got, file);
+        let (outcome, _, got) =
+            send_and_collect(io::Cursor::new(b"a\nb\n".to_vec()), Representation::Ascii);
+        assert_eq!(outcome, TransferOutcome::Complete { bytes: 6 });
+        assert_eq!(got, b"a\r\nb\r\n");
+    }
+
+    #[test]
+    fn sends_a_file_in_binary_whole_and_from_an_offset() {
+        // More than one sendfile chunk, not a multiple of it.
+        let len = 9 * 1024 * 1024 + 123;
+        let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, &content).unwrap();
+        let (outcome, progress, got) =
+            send_and_collect(File::open(&path).unwrap(), Representation::Binary);
+        assert_eq!(outcome, TransferOutcome::Complete { bytes: len as u64 });
+        assert_eq!(progress, len as u64);
+        assert!(got == content);
+        // A file positioned by REST is sent from there.
+        let mut file = File::open(&path).unwrap();
+        io::Seek::seek(&mut file, io::SeekFrom::Start(1_000_000)).unwrap();
+        let (outcome, _, got) = send_and_collect(file, Representation::Binary);
+        assert_eq!(
+            outcome,
+            TransferOutcome::Complete {
+                bytes: len as u64 - 1_000_000
+            }
+        );
+        assert!(got[..] == content[1_000_000..]);
+        // In ASCII the file goes through the converter.
+        std::fs::write(&path, b"x\ny\n").unwrap();
+        let (_, _, got) = send_and_collect(File::open(&path).unwrap(), Representation::Ascii);
+        assert_eq!(got, b"x\r\ny\r\n");
+    }
+
+    #[test]
+    fn a_file_download_to_a_vanished_peer_is_a_lost_connection() {
+        let (ours, peer) = pair();
+        drop(peer);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![1u8; 8 * 1024 * 1024]).unwrap();
+        let job: Job<File, io::Sink> = Job::Send {
+            reader: File::open(&path).unwrap(),
+            representation: Representation::Binary,
+        };
+        let outcome = run(
+            ours,
+            &Stopper::new(),
+            None::<(&TlsConfig, NoCheck)>,
+            job,
+            &AtomicU64::new(0),
+            LIMITS,
+        );
+        assert_eq!(outcome, TransferOutcome::ConnectionLost);
     }
 
     #[test]

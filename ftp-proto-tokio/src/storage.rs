@@ -102,33 +102,26 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// Whether every modifying operation is refused.
     fn is_read_only(&self) -> bool;
 
-    /// The blocking form of a reader, when it has one.
+    /// The local file behind a reader, when there is one.
     ///
     /// The server then moves the whole transfer to a thread of its own that
-    /// reads the file and writes the data connection with blocking calls:
-    /// for local files about twice the throughput of async file I/O, which
-    /// hands every chunk to tokio's blocking pool and back. The default
-    /// keeps the reader (`Err`), and the transfer runs on the runtime.
-    /// [`Filesystem`] hands over its files.
-    fn into_blocking_reader(reader: Self::Reader) -> Result<BlockingReader, Self::Reader> {
+    /// reads the file and writes the data connection with blocking calls
+    /// (on Linux a plain binary download goes through `sendfile(2)`, with
+    /// no copy through user space): for local files about twice the
+    /// throughput of async file I/O, which hands every chunk to tokio's
+    /// blocking pool and back. The default keeps the reader (`Err`), and the
+    /// transfer runs on the runtime. [`Filesystem`] hands over its files.
+    fn into_std_reader(reader: Self::Reader) -> Result<std::fs::File, Self::Reader> {
         Err(reader)
     }
 
-    /// The blocking form of a writer, when it has one; see
-    /// [`into_blocking_reader`](Self::into_blocking_reader). The transfer
-    /// flushes it after the last byte and before the final reply.
-    fn into_blocking_writer(writer: Self::Writer) -> Result<BlockingWriter, Self::Writer> {
+    /// The local file behind a writer, when there is one; see
+    /// [`into_std_reader`](Self::into_std_reader). The transfer flushes it
+    /// after the last byte and before the final reply.
+    fn into_std_writer(writer: Self::Writer) -> Result<std::fs::File, Self::Writer> {
         Err(writer)
     }
 }
-
-/// A file a transfer reads with blocking calls, on a thread of its own
-/// ([`Storage::into_blocking_reader`]).
-pub type BlockingReader = Box<dyn io::Read + Send>;
-
-/// A file a transfer writes with blocking calls, on a thread of its own
-/// ([`Storage::into_blocking_writer`]).
-pub type BlockingWriter = Box<dyn io::Write + Send>;
 
 /// A folder-backed storage for tokio: the blocking
 /// [`ftp_proto_std::storage::Filesystem`] behind an `Arc`. Cloning is cheap
@@ -429,17 +422,13 @@ impl Storage for Filesystem {
 
     /// The opened `std::fs::File` (a file this storage opened has no
     /// operation in flight; one that has stays async).
-    fn into_blocking_reader(reader: tokio::fs::File) -> Result<BlockingReader, tokio::fs::File> {
-        reader
-            .try_into_std()
-            .map(|file| Box::new(file) as BlockingReader)
+    fn into_std_reader(reader: tokio::fs::File) -> Result<std::fs::File, tokio::fs::File> {
+        reader.try_into_std()
     }
 
     /// The opened `std::fs::File`, as for reading.
-    fn into_blocking_writer(writer: tokio::fs::File) -> Result<BlockingWriter, tokio::fs::File> {
-        writer
-            .try_into_std()
-            .map(|file| Box::new(file) as BlockingWriter)
+    fn into_std_writer(writer: tokio::fs::File) -> Result<std::fs::File, tokio::fs::File> {
+        writer.try_into_std()
     }
 }
 

@@ -109,7 +109,7 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
     /// 256; 0: none).
     ///
     /// A file whose storage hands it over as a blocking handle
-    /// ([`Storage::into_blocking_reader`](crate::storage::Storage::into_blocking_reader),
+    /// ([`Storage::into_std_reader`](crate::storage::Storage::into_std_reader),
     /// as [`Filesystem`](crate::storage::Filesystem) does) is moved by a
     /// dedicated thread with blocking reads and writes, about twice as fast
     /// as async file I/O for local files. Beyond this many, transfers run

@@ -1,7 +1,7 @@
 //! A running transfer: a task on the runtime, or a thread of its own.
 //!
 //! Files whose storage hands them over as blocking handles
-//! ([`Storage::into_blocking_reader`](crate::storage::Storage::into_blocking_reader))
+//! ([`Storage::into_std_reader`](crate::storage::Storage::into_std_reader))
 //! are moved by [`ftp_proto_std::transfer`] on a dedicated thread: one
 //! thread that reads and writes with blocking calls moves a local file about
 //! twice as fast as async file I/O, which hands each chunk to tokio's
@@ -24,10 +24,10 @@ use tokio::task::JoinHandle;
 
 use super::ServerTls;
 use super::data::{Job, TlsCheck};
-use crate::storage::{BlockingReader, BlockingWriter, Storage};
+use crate::storage::Storage;
 
 /// A transfer's job in its blocking form.
-pub(crate) type BlockingJob = Job<BlockingReader, BlockingWriter>;
+pub(crate) type BlockingJob = Job<std::fs::File, std::fs::File>;
 
 /// Where a running transfer runs, and how to stop it.
 pub(crate) enum TransferHandle {
@@ -97,7 +97,7 @@ pub(crate) fn blocking_job<S: Storage>(
         Job::Send {
             reader,
             representation,
-        } => match S::into_blocking_reader(reader) {
+        } => match S::into_std_reader(reader) {
             Ok(reader) => Job::Send {
                 reader,
                 representation,
@@ -112,7 +112,7 @@ pub(crate) fn blocking_job<S: Storage>(
         Job::Receive {
             writer,
             representation,
-        } => match S::into_blocking_writer(writer) {
+        } => match S::into_std_writer(writer) {
             Ok(writer) => Job::Receive {
                 writer,
                 representation,
