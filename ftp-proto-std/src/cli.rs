@@ -1,5 +1,6 @@
 //! What the example programs of both adapters share: the command lines of
-//! the `server` and `client` examples (parsing, usage text) and the output
+//! the `server` and `client` examples (parsing, usage text), what a server
+//! command line means (root, logins, [`ServerSettings`]) and the output
 //! format of the client, so the tokio and the blocking programs behave
 //! exactly alike.
 //!
@@ -8,9 +9,15 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
 
 use ftp_proto::listing::{FileInfo, FileKind};
+
+use crate::auth::{AnonymousOnly, Authenticator, FirstOf, UserList};
+use crate::server::ServerSettings;
+use crate::tls::TlsConfig;
 
 // ---------------------------------------------------------------------------
 // server
@@ -200,6 +207,102 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         o.listen.push(SocketAddr::from(([127, 0, 0, 1], 2121)));
     }
     Ok(ServerCommand::Run(o))
+}
+
+/// Reads this process's server command line: the options to run with, or
+/// the exit status after the usage text was printed (`--help`: on stdout,
+/// status 0; a bad option: the message and the usage on stderr, status 2).
+///
+/// # Errors
+/// The exit status, when the program should stop.
+#[allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the server programs' usage output"
+)]
+pub fn server_command_line(program: &str) -> Result<ServerOptions, ExitCode> {
+    match parse_server_args(std::env::args().skip(1)) {
+        Ok(ServerCommand::Run(o)) => Ok(o),
+        Ok(ServerCommand::Help) => {
+            print!("{}", server_usage(program));
+            Err(ExitCode::SUCCESS)
+        }
+        Err(message) => {
+            eprintln!("{program}: {message}\n\n{}", server_usage(program));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+impl ServerOptions {
+    /// The folder to serve: `--root`, made absolute.
+    ///
+    /// # Errors
+    /// `--root` does not exist or is not a folder.
+    pub fn root_dir(&self) -> Result<PathBuf, String> {
+        let root = std::fs::canonicalize(&self.root)
+            .map_err(|e| format!("--root {}: {e}", self.root.display()))?;
+        if !root.is_dir() {
+            return Err(format!("--root {}: not a folder", root.display()));
+        }
+        Ok(root)
+    }
+
+    /// Who may log in: the `--user`s (read and write), and anonymous
+    /// (read-only) with `--anonymous` or without any `--user`.
+    #[must_use]
+    pub fn authenticator(&self) -> Box<dyn Authenticator> {
+        let mut users = UserList::new();
+        for (name, password) in &self.users {
+            users = users.with_user(name, password);
+        }
+        match (self.anonymous, self.users.is_empty()) {
+            (true, true) => Box::new(AnonymousOnly::new()),
+            (true, false) => Box::new(FirstOf::new(AnonymousOnly::new(), users)),
+            (false, _) => Box::new(users),
+        }
+    }
+
+    /// The server settings these options ask for (the TLS certificate and
+    /// key are read here).
+    ///
+    /// # Errors
+    /// The certificate or the key cannot be read.
+    pub fn settings(&self) -> Result<ServerSettings, String> {
+        let mut settings = ServerSettings::new()
+            .allow_anonymous(self.anonymous)
+            .max_connections(self.max_connections)
+            .idle_timeout((self.idle_timeout > 0).then(|| Duration::from_secs(self.idle_timeout)))
+            .implicit_tls(self.implicit_tls)
+            .require_tls(self.require_tls);
+        for addr in &self.listen {
+            settings = settings.listen(*addr);
+        }
+        if let Some(range) = &self.passive_ports {
+            settings = settings.passive_ports(range.clone());
+        }
+        if let Some(ip) = self.masquerade {
+            settings = settings.masquerade_address(ip);
+        }
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            let tls = TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?;
+            settings = settings.tls(tls);
+        }
+        Ok(settings)
+    }
+
+    /// Logs the start of serving `root` on `addrs` (one line per address).
+    pub fn log_serving(&self, root: &Path, addrs: &[SocketAddr]) {
+        for addr in addrs {
+            tracing::info!(
+                %addr,
+                root = %root.display(),
+                anonymous = self.anonymous,
+                users = self.users.len(),
+                "serving"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
