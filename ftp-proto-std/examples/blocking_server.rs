@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use ftp_proto_std::auth::{AnonymousOnly, Authenticator, FirstOf, UserList};
 use ftp_proto_std::cli::{ServerCommand, ServerOptions, parse_server_args, server_usage};
-use ftp_proto_std::server::{FilesystemRoots, Server, TlsConfig};
+use ftp_proto_std::server::{FilesystemRoots, Server, ServerSettings, TlsConfig};
 
 const PROGRAM: &str = "blocking_server";
 
@@ -68,25 +68,28 @@ fn run(o: ServerOptions) -> Result<(), String> {
         (true, false) => Box::new(FirstOf::new(AnonymousOnly::new(), users)),
         (false, _) => Box::new(users),
     };
-    let mut builder = Server::builder(auth, FilesystemRoots::new(&root))
+    let mut settings = ServerSettings::new()
         .allow_anonymous(o.anonymous)
         .max_connections(o.max_connections)
         .idle_timeout((o.idle_timeout > 0).then(|| Duration::from_secs(o.idle_timeout)))
         .implicit_tls(o.implicit_tls)
         .require_tls(o.require_tls);
     for addr in &o.listen {
-        builder = builder.listen(*addr);
+        settings = settings.listen(*addr);
     }
     if let Some(range) = o.passive_ports {
-        builder = builder.passive_ports(range);
+        settings = settings.passive_ports(range);
     }
     if let Some(ip) = o.masquerade {
-        builder = builder.masquerade_address(ip);
+        settings = settings.masquerade_address(ip);
     }
     if let (Some(cert), Some(key)) = (&o.tls_cert, &o.tls_key) {
-        builder = builder.tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
+        settings = settings.tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
     }
-    let server = builder.bind().map_err(|e| format!("cannot listen: {e}"))?;
+    let server = Server::builder(auth, FilesystemRoots::new(&root))
+        .settings(settings)
+        .bind()
+        .map_err(|e| format!("cannot listen: {e}"))?;
     for addr in server.local_addrs() {
         tracing::info!(%addr, root = %root.display(), anonymous = o.anonymous, users = o.users.len(), "serving");
     }

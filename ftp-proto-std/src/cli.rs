@@ -40,8 +40,8 @@ Options:
   --require-tls            refuse login before AUTH TLS and transfers without PROT P
   --idle-timeout SECONDS   close idle sessions after this long (default 300; 0: never)
   --max-connections N      most simultaneous connections (default 1024)
-  --inline-lookups         tokio server: SIZE/MDTM/CWD lookups on the session's task
-                           instead of the blocking pool (for a root on a local disk)
+  --offload-lookups        tokio server: SIZE/MDTM/CWD lookups on the blocking pool
+                           from the start (for a root on a network file system)
   -h, --help               show this help
 "
     )
@@ -75,9 +75,10 @@ pub struct ServerOptions {
     pub idle_timeout: u64,
     /// `--max-connections N` (default 1024).
     pub max_connections: usize,
-    /// `--inline-lookups`: the tokio server answers metadata lookups on the
-    /// session's task (the blocking server always does).
-    pub inline_lookups: bool,
+    /// `--offload-lookups`: the tokio server runs metadata lookups on its
+    /// blocking pool from the start instead of inline on the session's task
+    /// until one is slow (the blocking server always runs them inline).
+    pub offload_lookups: bool,
 }
 
 /// What a server command line asks for.
@@ -108,7 +109,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         require_tls: false,
         idle_timeout: 300,
         max_connections: 1024,
-        inline_lookups: false,
+        offload_lookups: false,
     };
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -140,7 +141,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
                 o.users.push((user.to_owned(), password.to_owned()));
             }
             "--anonymous" => o.anonymous = true,
-            "--inline-lookups" => o.inline_lookups = true,
+            "--offload-lookups" => o.offload_lookups = true,
             "--passive-ports" => {
                 let v = value()?;
                 let range = v
@@ -180,7 +181,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         if inline.is_some()
             && matches!(
                 name.as_str(),
-                "--anonymous" | "--implicit-tls" | "--require-tls" | "--inline-lookups"
+                "--anonymous" | "--implicit-tls" | "--require-tls" | "--offload-lookups"
             )
         {
             return Err(format!("{name} takes no value"));
@@ -569,7 +570,7 @@ mod tests {
         let ServerCommand::Run(o) = server(&[]).unwrap() else {
             panic!("help")
         };
-        assert!(o.anonymous);
+        assert!(o.anonymous && !o.offload_lookups);
         assert_eq!(o.listen, [SocketAddr::from(([127, 0, 0, 1], 2121))]);
         let ServerCommand::Run(o) = server(&[
             "--user=a:b",
@@ -578,11 +579,12 @@ mod tests {
             "--passive-ports",
             "5000-5010",
             "--idle-timeout=0",
+            "--offload-lookups",
         ])
         .unwrap() else {
             panic!("help")
         };
-        assert!(!o.anonymous);
+        assert!(!o.anonymous && o.offload_lookups);
         assert_eq!(o.users, [("a".to_owned(), "b".to_owned())]);
         assert_eq!(o.passive_ports, Some(5000..=5010));
         assert_eq!(o.idle_timeout, 0);
@@ -594,6 +596,8 @@ mod tests {
             &["--tls-cert", "c.pem"],
             &["--implicit-tls"],
             &["--anonymous=yes"],
+            &["--offload-lookups=yes"],
+            &["--inline-lookups"],
             &["--max-connections", "0"],
             &["--listen"],
         ] {

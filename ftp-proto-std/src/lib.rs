@@ -6,8 +6,11 @@
 //! - [`server`]: the blocking FTP server (threads per session, FTPS with rustls).
 //! - [`client`]: the blocking FTP client (`Read`/`Write` transfer streams).
 //! - [`storage`], [`auth`]: what the server serves and who may log in.
-//! - [`tls`], [`net`]: pieces every adapter shares (rustls settings,
-//!   passive-port selection, the wall clock).
+//! - [`tls`], [`net`], [`transfer`], [`serving`]: pieces every adapter
+//!   shares (rustls settings, passive-port selection, the wall clock, the
+//!   blocking data path of a transfer, what a server session decides
+//!   alike); the servers also share [`server::ServerSettings`] and the
+//!   connection limits.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -16,7 +19,9 @@ pub mod cli;
 pub mod client;
 pub mod net;
 pub mod server;
+pub mod serving;
 pub mod storage;
 pub mod tls;
+pub mod transfer;
 
 pub use ftp_proto;

@@ -24,7 +24,7 @@ use ftp_proto_std::auth::{
 };
 use ftp_proto_std::cli::{ServerCommand, ServerOptions, parse_server_args, server_usage};
 use ftp_proto_tokio::auth::Blocking;
-use ftp_proto_tokio::server::{FilesystemRoots, Server, TlsConfig};
+use ftp_proto_tokio::server::{FilesystemRoots, Server, ServerSettings, TlsConfig};
 
 const PROGRAM: &str = "server";
 
@@ -81,31 +81,32 @@ async fn run(o: ServerOptions) -> Result<(), String> {
         (true, false) => Box::new(FirstOf::new(AnonymousOnly::new(), users)),
         (false, _) => Box::new(users),
     };
-    let mut builder = Server::builder(
-        Blocking::new(auth),
-        FilesystemRoots::new(&root).inline_lookups(o.inline_lookups),
-    )
-    .allow_anonymous(o.anonymous)
-    .max_connections(o.max_connections)
-    .idle_timeout((o.idle_timeout > 0).then(|| Duration::from_secs(o.idle_timeout)))
-    .implicit_tls(o.implicit_tls)
-    .require_tls(o.require_tls);
+    let mut settings = ServerSettings::new()
+        .allow_anonymous(o.anonymous)
+        .max_connections(o.max_connections)
+        .idle_timeout((o.idle_timeout > 0).then(|| Duration::from_secs(o.idle_timeout)))
+        .implicit_tls(o.implicit_tls)
+        .require_tls(o.require_tls);
     for addr in &o.listen {
-        builder = builder.listen(*addr);
+        settings = settings.listen(*addr);
     }
     if let Some(range) = o.passive_ports {
-        builder = builder.passive_ports(range);
+        settings = settings.passive_ports(range);
     }
     if let Some(ip) = o.masquerade {
-        builder = builder.masquerade_address(ip);
+        settings = settings.masquerade_address(ip);
     }
     if let (Some(cert), Some(key)) = (&o.tls_cert, &o.tls_key) {
-        builder = builder.tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
+        settings = settings.tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
     }
-    let server = builder
-        .bind()
-        .await
-        .map_err(|e| format!("cannot listen: {e}"))?;
+    let server = Server::builder(
+        Blocking::new(auth),
+        FilesystemRoots::new(&root).offload_lookups(o.offload_lookups),
+    )
+    .settings(settings)
+    .bind()
+    .await
+    .map_err(|e| format!("cannot listen: {e}"))?;
     for addr in server.local_addrs() {
         tracing::info!(%addr, root = %root.display(), anonymous = o.anonymous, users = o.users.len(), "serving");
     }

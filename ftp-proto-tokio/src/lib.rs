@@ -18,10 +18,11 @@
 //! ## Feature `tls`
 //! On by default. It gates every use of rustls and tokio-rustls: client
 //! FTPS ([`tls`], `ClientOptions::explicit_tls`/`implicit_tls`), server FTPS
-//! (`server::TlsConfig` and the builder's `tls`, `implicit_tls` and
-//! `require_tls`), and the TLS variants of [`Transport`](driver::Transport).
-//! Without it the crate builds and serves plain FTP only, and the engine
-//! refuses `AUTH TLS` and `PROT P` for the server.
+//! (`server::TlsConfig`, given with `ServerSettings::tls`), and the TLS
+//! variants of [`Transport`](driver::Transport). Without it the crate builds
+//! and serves plain FTP only (a server whose settings name a TLS
+//! configuration does not bind), and the engine refuses `AUTH TLS` and
+//! `PROT P` for the server.
 //!
 //! ## Client example
 //! ```no_run

@@ -4,7 +4,9 @@
 //! module mirrors its [`Storage`](ftp_proto_std::storage::Storage) trait with
 //! async methods and provides [`Filesystem`], which runs the blocking
 //! [`Filesystem`](ftp_proto_std::storage::Filesystem) (and so its whole
-//! security model) on tokio's blocking thread pool. Opened files come back as
+//! security model) on tokio's blocking thread pool, except for single
+//! metadata lookups, which run inline while they are fast (see
+//! [`Filesystem`]). Opened files come back as
 //! [`tokio::fs::File`] so the data path streams asynchronously.
 //!
 //! Every future returned by [`Storage`] is `Send`, so generic server code can
@@ -18,7 +20,9 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use ftp_proto::timestamp::Timestamp;
 use ftp_proto_std::storage::Storage as _;
@@ -97,45 +101,187 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
 
     /// Whether every modifying operation is refused.
     fn is_read_only(&self) -> bool;
+
+    /// The local file behind a reader, when there is one.
+    ///
+    /// The server then moves the whole transfer to a thread of its own that
+    /// reads the file and writes the data connection with blocking calls
+    /// (on Linux a plain binary download goes through `sendfile(2)`, with
+    /// no copy through user space): for local files about twice the
+    /// throughput of async file I/O, which hands every chunk to tokio's
+    /// blocking pool and back. The default keeps the reader (`Err`), and the
+    /// transfer runs on the runtime. [`Filesystem`] hands over its files.
+    fn into_std_reader(reader: Self::Reader) -> Result<std::fs::File, Self::Reader> {
+        Err(reader)
+    }
+
+    /// The local file behind a writer, when there is one; see
+    /// [`into_std_reader`](Self::into_std_reader). The transfer flushes it
+    /// after the last byte and before the final reply.
+    fn into_std_writer(writer: Self::Writer) -> Result<std::fs::File, Self::Writer> {
+        Err(writer)
+    }
 }
 
 /// A folder-backed storage for tokio: the blocking
-/// [`ftp_proto_std::storage::Filesystem`] behind an `Arc`, each call run
-/// with [`tokio::task::spawn_blocking`]. Cloning is cheap and shares the
-/// root handle.
+/// [`ftp_proto_std::storage::Filesystem`] behind an `Arc`. Cloning is cheap
+/// and shares the root handle.
 ///
 /// All confinement guarantees are those of the blocking `Filesystem`
 /// (capability-based resolution beneath the root; see its documentation).
 ///
-/// With [`inline_lookups`](Self::inline_lookups), `metadata` and
-/// `check_dir` (SIZE, MDTM, MLST, CWD) run on the calling task instead.
+/// # Where the work runs
+///
+/// Directory listings, opens and every modifying operation run on tokio's
+/// blocking pool ([`tokio::task::spawn_blocking`]). The one-lookup
+/// operations, `metadata` and `check_dir` (SIZE, MDTM, MLST, CWD), run
+/// inline on the calling task by default: on a local disk they are a few
+/// system calls that take microseconds, while a trip to the blocking pool
+/// and back costs several times that in thread wake-ups (measured: about
+/// 27 µs of CPU per SIZE/CWD on the pool, 4 µs inline).
+///
+/// On a slow or network file system an inline lookup would stall the
+/// runtime thread it runs on, and every session on that thread with it. So
+/// each inline lookup is timed against the
+/// [`slow_lookup_threshold`](Self::slow_lookup_threshold) (50 ms by
+/// default): three slow lookups within a minute, or one that takes twenty
+/// times the threshold, switch this storage's lookups to the blocking pool
+/// for good, for all its clones at once, and log one warning. (One slow
+/// lookup alone is not enough: on a busy machine a lookup that was merely
+/// preempted can take tens of milliseconds of wall time.) That net only
+/// catches a lookup after it returns: the slow lookup itself has already
+/// held its thread, and a lookup that hangs holds it until it returns. If
+/// you know in advance that the folder is on a network file system, use
+/// [`offload_lookups(true)`](Self::offload_lookups) to start on the pool.
 #[derive(Debug, Clone)]
 pub struct Filesystem {
     inner: Arc<ftp_proto_std::storage::Filesystem>,
-    inline_lookups: bool,
+    lookups: Lookups,
+}
+
+/// Where a [`Filesystem`]'s lookups run: the flag is shared by its clones
+/// and by every storage one
+/// [`FilesystemRoots`](crate::server::FilesystemRoots) hands out.
+#[derive(Debug, Clone)]
+pub(crate) struct Lookups {
+    /// Set: lookups run on the blocking pool (forced, or after a slow one).
+    offloaded: Arc<AtomicBool>,
+    /// An inline lookup this long or longer counts as slow.
+    slow_threshold: Duration,
+    /// The slow lookups of the current window: when it began, how many.
+    strikes: Arc<Mutex<Option<(Instant, u32)>>>,
+}
+
+impl Lookups {
+    /// The default slow-lookup threshold.
+    const SLOW_THRESHOLD: Duration = Duration::from_millis(50);
+    /// This many slow lookups within [`Self::WINDOW`] offload the lookups.
+    const STRIKES: u32 = 3;
+    /// The window the slow lookups are counted in.
+    const WINDOW: Duration = Duration::from_secs(60);
+    /// A lookup this many times the threshold offloads them at once.
+    const AT_ONCE: u32 = 20;
+
+    pub(crate) fn new() -> Self {
+        Self {
+            offloaded: Arc::default(),
+            slow_threshold: Self::SLOW_THRESHOLD,
+            strikes: Arc::default(),
+        }
+    }
+
+    pub(crate) fn set_offloaded(&self, offload: bool) {
+        self.offloaded.store(offload, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_slow_threshold(&mut self, threshold: Duration) {
+        self.slow_threshold = threshold;
+    }
+
+    pub(crate) fn offloaded(&self) -> bool {
+        self.offloaded.load(Ordering::Relaxed)
+    }
+
+    /// Notes that an inline lookup that ended at `now` took `took`: the
+    /// third slow one within the window, or a very slow one, moves the
+    /// lookups to the blocking pool (the first to do so says it).
+    fn took(&self, took: Duration, now: Instant) {
+        if took < self.slow_threshold {
+            return;
+        }
+        let at_once = took >= self.slow_threshold.saturating_mul(Self::AT_ONCE);
+        let strikes = {
+            let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
+            let (since, count) = match *strikes {
+                Some((since, count)) if now.saturating_duration_since(since) < Self::WINDOW => {
+                    (since, count.saturating_add(1))
+                }
+                _ => (now, 1),
+            };
+            *strikes = Some((since, count));
+            count
+        };
+        tracing::debug!(
+            took_us = took.as_micros(),
+            strikes,
+            "slow file-system lookup"
+        );
+        if (at_once || strikes >= Self::STRIKES) && !self.offloaded.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                took_us = took.as_micros(),
+                threshold_us = self.slow_threshold.as_micros(),
+                "a file-system lookup was slow: from now on this storage's lookups run on \
+                 the blocking pool (offload_lookups / --offload-lookups starts there)"
+            );
+        }
+    }
 }
 
 impl Filesystem {
-    /// Wraps a blocking filesystem storage.
+    /// Wraps a blocking filesystem storage (lookups inline, see the type's
+    /// documentation).
     #[must_use]
     pub fn new(inner: ftp_proto_std::storage::Filesystem) -> Self {
+        Self::with_lookups(inner, Lookups::new())
+    }
+
+    /// Wraps a blocking filesystem storage whose lookups go where `lookups`
+    /// says (shared with whoever else holds it).
+    pub(crate) fn with_lookups(
+        inner: ftp_proto_std::storage::Filesystem,
+        lookups: Lookups,
+    ) -> Self {
         Self {
             inner: Arc::new(inner),
-            inline_lookups: false,
+            lookups,
         }
     }
 
     /// Runs the one-lookup operations (`metadata`, `check_dir`) on the
-    /// calling task instead of the blocking pool (off by default). On a
-    /// local disk they are a few system calls that take microseconds, and
-    /// the trip to the blocking pool and back costs several times that in
-    /// thread wake-ups (measured: about 27 µs of CPU per SIZE/CWD on the
-    /// pool, 4 µs inline). Leave it off for folders on network or other
-    /// slow file systems, where a lookup may stall the runtime's thread.
+    /// blocking pool (`true`) or inline with the slow-lookup safety net
+    /// (`false`, the default). Use `true` for a folder on a network or
+    /// other slow file system. Applies to this storage and all its clones.
     #[must_use]
-    pub fn inline_lookups(mut self, inline: bool) -> Self {
-        self.inline_lookups = inline;
+    pub fn offload_lookups(self, offload: bool) -> Self {
+        self.lookups.set_offloaded(offload);
         self
+    }
+
+    /// How long an inline lookup may take before it counts as slow (50 ms
+    /// by default): three slow lookups within a minute, or one of twenty
+    /// times this, move the lookups to the blocking pool for good. Clones
+    /// made afterwards share the setting.
+    #[must_use]
+    pub fn slow_lookup_threshold(mut self, threshold: Duration) -> Self {
+        self.lookups.set_slow_threshold(threshold);
+        self
+    }
+
+    /// Whether the lookups run on the blocking pool now (forced by
+    /// [`offload_lookups`](Self::offload_lookups), or after a slow lookup).
+    #[must_use]
+    pub fn lookups_offloaded(&self) -> bool {
+        self.lookups.offloaded()
     }
 
     /// Opens the folder `root` as a read-write storage, on the blocking pool.
@@ -165,6 +311,25 @@ impl Filesystem {
             .await
             .map_err(|join| StorageError::Io(io::Error::other(join)))?
     }
+
+    /// Runs the lookup `operation` on `path`: inline and timed, or on the
+    /// blocking pool once lookups are offloaded.
+    async fn lookup<T: Send + 'static>(
+        &self,
+        path: &[u8],
+        operation: fn(&ftp_proto_std::storage::Filesystem, &[u8]) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        if self.lookups.offloaded() {
+            let path = path.to_vec();
+            return self.run(move |fs| operation(fs, &path)).await;
+        }
+        let started = Instant::now();
+        let result = operation(&self.inner, path);
+        let now = Instant::now();
+        self.lookups
+            .took(now.saturating_duration_since(started), now);
+        result
+    }
 }
 
 impl From<ftp_proto_std::storage::Filesystem> for Filesystem {
@@ -178,11 +343,8 @@ impl Storage for Filesystem {
     type Writer = tokio::fs::File;
 
     async fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError> {
-        if self.inline_lookups {
-            return self.inner.metadata(path);
-        }
-        let path = path.to_vec();
-        self.run(move |fs| fs.metadata(&path)).await
+        self.lookup(path, ftp_proto_std::storage::Filesystem::metadata)
+            .await
     }
 
     async fn list(&self, path: &[u8]) -> Result<Listing, StorageError> {
@@ -250,15 +412,23 @@ impl Storage for Filesystem {
     }
 
     async fn check_dir(&self, path: &[u8]) -> Result<(), StorageError> {
-        if self.inline_lookups {
-            return self.inner.check_dir(path);
-        }
-        let path = path.to_vec();
-        self.run(move |fs| fs.check_dir(&path)).await
+        self.lookup(path, ftp_proto_std::storage::Filesystem::check_dir)
+            .await
     }
 
     fn is_read_only(&self) -> bool {
         self.inner.is_read_only()
+    }
+
+    /// The opened `std::fs::File` (a file this storage opened has no
+    /// operation in flight; one that has stays async).
+    fn into_std_reader(reader: tokio::fs::File) -> Result<std::fs::File, tokio::fs::File> {
+        reader.try_into_std()
+    }
+
+    /// The opened `std::fs::File`, as for reading.
+    fn into_std_writer(writer: tokio::fs::File) -> Result<std::fs::File, tokio::fs::File> {
+        writer.try_into_std()
     }
 }
 
@@ -378,6 +548,113 @@ mod tests {
             fs.make_dir(b"/d").await,
             Err(StorageError::PermissionDenied)
         ));
+    }
+
+    /// A runtime with one blocking thread, for [`runs_inline`].
+    fn one_blocking_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap()
+    }
+
+    /// Whether `lookup` finishes on its first poll while the runtime's only
+    /// blocking thread is busy (so it ran inline: work sent to the pool
+    /// waits in its queue), and its result once the pool is free.
+    async fn runs_inline<T>(
+        lookup: impl Future<Output = Result<T, StorageError>>,
+    ) -> (bool, Result<T, StorageError>) {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::task::spawn_blocking(move || released.recv());
+        let mut lookup = std::pin::pin!(lookup);
+        let first =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(lookup.as_mut().poll(cx))).await;
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        match first {
+            std::task::Poll::Ready(result) => (true, result),
+            std::task::Poll::Pending => (false, lookup.await),
+        }
+    }
+
+    #[test]
+    fn lookups_run_inline_by_default() {
+        one_blocking_thread().block_on(async {
+            let (_temp, fs) = fixture();
+            assert!(!fs.lookups_offloaded());
+            let (inline, info) = runs_inline(fs.metadata(b"/")).await;
+            assert!(inline && info.unwrap().is_dir());
+            // A threshold no lookup reaches: they stay inline, errors too.
+            let fs = fs.slow_lookup_threshold(Duration::MAX);
+            let (inline, found) = runs_inline(fs.check_dir(b"/")).await;
+            assert!(inline && found.is_ok());
+            let (inline, missing) = runs_inline(fs.metadata(b"/missing")).await;
+            assert!(inline && matches!(missing, Err(StorageError::NotFound)));
+            assert!(!fs.lookups_offloaded());
+            // Everything else goes to the pool.
+            let (inline, listing) = runs_inline(fs.list(b"/")).await;
+            assert!(!inline && listing.is_ok());
+        });
+    }
+
+    #[test]
+    fn three_slow_lookups_in_a_minute_or_one_very_slow_offload() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        // Fast ones never count.
+        let lookups = Lookups::new();
+        for i in 0..10 {
+            lookups.took(ms(49), t0 + ms(i));
+        }
+        assert!(!lookups.offloaded());
+        // Two slow ones, then the window passes: the count starts again.
+        lookups.took(ms(60), t0);
+        lookups.took(ms(60), t0 + ms(10));
+        assert!(!lookups.offloaded());
+        lookups.took(ms(60), t0 + Duration::from_secs(61));
+        lookups.took(ms(60), t0 + Duration::from_secs(62));
+        assert!(!lookups.offloaded());
+        // The third within the window.
+        lookups.took(ms(60), t0 + Duration::from_secs(63));
+        assert!(lookups.offloaded());
+        // One of twenty times the threshold is enough alone.
+        let lookups = Lookups::new();
+        lookups.took(Duration::from_secs(1), t0);
+        assert!(lookups.offloaded());
+    }
+
+    #[test]
+    fn a_slow_lookup_moves_every_clone_to_the_pool() {
+        one_blocking_thread().block_on(async {
+            let (_temp, fs) = fixture();
+            // Every lookup takes at least twenty times zero: the first one
+            // offloads at once.
+            let fs = fs.slow_lookup_threshold(Duration::ZERO);
+            let clone = fs.clone();
+            let (inline, info) = runs_inline(fs.metadata(b"/")).await;
+            assert!(inline && info.unwrap().is_dir());
+            assert!(fs.lookups_offloaded() && clone.lookups_offloaded());
+            let (inline, found) = runs_inline(clone.check_dir(b"/")).await;
+            assert!(!inline && found.is_ok());
+            let (inline, info) = runs_inline(fs.metadata(b"/")).await;
+            assert!(!inline && info.unwrap().is_dir());
+        });
+    }
+
+    #[test]
+    fn offloaded_lookups_start_on_the_pool() {
+        one_blocking_thread().block_on(async {
+            let (_temp, fs) = fixture();
+            let fs = fs.offload_lookups(true);
+            let clone = fs.clone();
+            assert!(fs.lookups_offloaded() && clone.lookups_offloaded());
+            let (inline, info) = runs_inline(fs.metadata(b"/")).await;
+            assert!(!inline && info.unwrap().is_dir());
+            let (inline, found) = runs_inline(clone.check_dir(b"/")).await;
+            assert!(!inline && found.is_ok());
+            let (inline, missing) = runs_inline(clone.check_dir(b"/missing")).await;
+            assert!(!inline && missing.is_err());
+        });
     }
 
     impl Filesystem {

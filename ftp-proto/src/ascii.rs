@@ -11,6 +11,9 @@
 //!   [`AsciiDecoder::finish`]) shows whether an LF follows.
 //! - [`AsciiSize`]: the size a file has once encoded, for `SIZE` in TYPE A
 //!   (RFC 3659 §4.4), computed chunk by chunk.
+//! - [`Outbound`] and [`Inbound`]: what a data pump uses, for either
+//!   representation: binary chunks pass through untouched, ASCII chunks are
+//!   converted into one buffer reused for every chunk.
 //!
 //! All three keep their state between chunks, so the result does not depend on
 //! how the data was cut. Output goes to any growable [`BufMut`] the caller
@@ -18,7 +21,9 @@
 //! growing that buffer. A fixed `&mut [u8]` also works if it has room for
 //! [`max_encoded_len`] / [`max_decoded_len`] bytes (a full slice panics in `bytes`).
 
-use bytes::BufMut;
+use bytes::{BufMut, BytesMut};
+
+use crate::data::Representation;
 
 /// The most bytes [`AsciiEncoder::encode`] can write for `input_len` input bytes.
 #[must_use]
@@ -185,6 +190,91 @@ pub fn ascii_size<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> u64 {
     size.total()
 }
 
+/// File bytes on their way to the data connection, in the transfer's
+/// representation: unchanged in binary, LF → CRLF in ASCII (an encoder and
+/// a buffer reused for every chunk).
+#[derive(Debug)]
+pub struct Outbound {
+    ascii: Option<(AsciiEncoder, BytesMut)>,
+}
+
+impl Outbound {
+    /// A converter for a transfer in `representation` whose chunks are at
+    /// most `chunk_len` bytes (the buffer is sized once for that).
+    #[must_use]
+    pub fn new(representation: Representation, chunk_len: usize) -> Self {
+        let ascii = match representation {
+            Representation::Ascii => Some((
+                AsciiEncoder::new(),
+                BytesMut::with_capacity(max_encoded_len(chunk_len)),
+            )),
+            Representation::Binary => None,
+        };
+        Self { ascii }
+    }
+
+    /// The bytes to send for the next chunk of the file.
+    pub fn convert<'a>(&'a mut self, chunk: &'a [u8]) -> &'a [u8] {
+        match &mut self.ascii {
+            None => chunk,
+            Some((encoder, out)) => {
+                out.clear();
+                encoder.encode(chunk, out);
+                out
+            }
+        }
+    }
+}
+
+/// Bytes from the data connection on their way to the file, in the
+/// transfer's representation: unchanged in binary, CRLF → LF in ASCII (a
+/// decoder and a buffer reused for every chunk).
+#[derive(Debug)]
+pub struct Inbound {
+    ascii: Option<(AsciiDecoder, BytesMut)>,
+}
+
+impl Inbound {
+    /// A converter for a transfer in `representation` whose chunks are at
+    /// most `chunk_len` bytes (the buffer is sized once for that).
+    #[must_use]
+    pub fn new(representation: Representation, chunk_len: usize) -> Self {
+        let ascii = match representation {
+            Representation::Ascii => Some((
+                AsciiDecoder::new(),
+                BytesMut::with_capacity(max_decoded_len(chunk_len)),
+            )),
+            Representation::Binary => None,
+        };
+        Self { ascii }
+    }
+
+    /// The bytes to write to the file for the next chunk received.
+    pub fn convert<'a>(&'a mut self, chunk: &'a [u8]) -> &'a [u8] {
+        match &mut self.ascii {
+            None => chunk,
+            Some((decoder, out)) => {
+                out.clear();
+                decoder.decode(chunk, out);
+                out
+            }
+        }
+    }
+
+    /// The bytes still to write at the end of the data (a CR held back from
+    /// the last chunk); empty in binary.
+    pub fn finish(&mut self) -> &[u8] {
+        match &mut self.ascii {
+            None => &[],
+            Some((decoder, out)) => {
+                out.clear();
+                decoder.finish(out);
+                out
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,7 +338,7 @@ mod tests {
 
     #[test]
     fn works_into_bytes_mut_and_fixed_slice() {
-        let mut out = bytes::BytesMut::new();
+        let mut out = BytesMut::new();
         AsciiEncoder::new().encode(b"x\n", &mut out);
         assert_eq!(&out[..], b"x\r\n");
         let mut buf = [0u8; 8];
@@ -296,5 +386,23 @@ mod tests {
             prop_assert_eq!(ascii_size(refs.iter().copied()), whole_enc.len() as u64);
             prop_assert!(whole_enc.len() <= max_encoded_len(data.len()));
         }
+    }
+
+    #[test]
+    fn outbound_and_inbound_pass_binary_through_and_convert_ascii() {
+        let mut out = Outbound::new(Representation::Binary, 8);
+        assert_eq!(out.convert(b"a\nb\r"), b"a\nb\r");
+        let mut out = Outbound::new(Representation::Ascii, 8);
+        assert_eq!(out.convert(b"a\nb\r"), b"a\r\nb\r");
+        assert_eq!(out.convert(b"\nc\n"), b"\nc\r\n");
+
+        let mut inb = Inbound::new(Representation::Binary, 8);
+        assert_eq!(inb.convert(b"a\r\nb\r"), b"a\r\nb\r");
+        assert_eq!(inb.finish(), b"");
+        let mut inb = Inbound::new(Representation::Ascii, 8);
+        assert_eq!(inb.convert(b"a\r\nb\r"), b"a\nb");
+        assert_eq!(inb.convert(b"\nc\r"), b"\nc");
+        assert_eq!(inb.finish(), b"\r");
+        assert_eq!(inb.finish(), b"");
     }
 }

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ftp_proto_std::auth::{AnonymousOnly, FirstOf, UserList};
+use ftp_proto_std::server::{ServerSettings, TlsConfig};
 
 use crate::peers::RawControl;
 
@@ -92,33 +93,31 @@ impl std::fmt::Debug for TestServer {
     }
 }
 
-/// Applies the [`Setup`] to either builder (they have the same methods).
-macro_rules! configure {
-    ($builder:expr, $setup:expr, $tls:expr) => {{
-        let mut b = $builder
-            .allow_anonymous(true)
-            .failed_login_delay(Some(Duration::from_millis(50)))
-            .shutdown_grace($setup.grace.unwrap_or(Duration::from_secs(2)))
-            .implicit_tls($setup.implicit_tls)
-            .listen(
-                $setup
-                    .listen
-                    .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
-            );
-        if let Some(max) = $setup.max_connections {
-            b = b.max_connections(max);
-        }
-        if let Some(max) = $setup.max_per_ip {
-            b = b.max_connections_per_ip(max);
-        }
-        if let Some(range) = $setup.passive_ports.clone() {
-            b = b.passive_ports(range);
-        }
-        if let Some(tls) = $tls {
-            b = b.tls(tls);
-        }
-        b
-    }};
+/// The [`Setup`] as either server's settings.
+fn settings(setup: &Setup, tls: Option<TlsConfig>) -> ServerSettings {
+    let mut s = ServerSettings::new()
+        .allow_anonymous(true)
+        .failed_login_delay(Some(Duration::from_millis(50)))
+        .shutdown_grace(setup.grace.unwrap_or(Duration::from_secs(2)))
+        .implicit_tls(setup.implicit_tls)
+        .listen(
+            setup
+                .listen
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
+        );
+    if let Some(max) = setup.max_connections {
+        s = s.max_connections(max);
+    }
+    if let Some(max) = setup.max_per_ip {
+        s = s.max_connections_per_ip(max);
+    }
+    if let Some(range) = setup.passive_ports.clone() {
+        s = s.passive_ports(range);
+    }
+    if let Some(tls) = tls {
+        s = s.tls(tls);
+    }
+    s
 }
 
 impl TestServer {
@@ -162,20 +161,17 @@ impl TestServer {
                 panic!("bind: {e}")
             }
         };
+        let tls = cert.as_ref().zip(key.as_ref()).map(|(c, k)| {
+            TlsConfig::from_pem_files(c, k)
+                .unwrap()
+                .require_session_reuse(setup.require_session_reuse)
+        });
+        let settings = settings(setup, tls);
         let (addr, running) = match flavor {
             Flavor::Tokio => {
-                use ftp_proto_tokio::server::{FilesystemRoots, Server, TlsConfig};
-                let tls = cert.as_ref().zip(key.as_ref()).map(|(c, k)| {
-                    TlsConfig::from_pem_files(c, k)
-                        .unwrap()
-                        .require_session_reuse(setup.require_session_reuse)
-                });
+                use ftp_proto_tokio::server::{FilesystemRoots, Server};
                 let auth = ftp_proto_tokio::auth::Blocking::new(users());
-                let builder = configure!(
-                    Server::builder(auth, FilesystemRoots::new(&root)),
-                    setup,
-                    tls
-                );
+                let builder = Server::builder(auth, FilesystemRoots::new(&root)).settings(settings);
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .enable_all()
@@ -197,17 +193,9 @@ impl TestServer {
                 )
             }
             Flavor::Std => {
-                use ftp_proto_std::server::{FilesystemRoots, Server, TlsConfig};
-                let tls = cert.as_ref().zip(key.as_ref()).map(|(c, k)| {
-                    TlsConfig::from_pem_files(c, k)
-                        .unwrap()
-                        .require_session_reuse(setup.require_session_reuse)
-                });
-                let builder = configure!(
-                    Server::builder(users(), FilesystemRoots::new(&root)),
-                    setup,
-                    tls
-                );
+                use ftp_proto_std::server::{FilesystemRoots, Server};
+                let builder =
+                    Server::builder(users(), FilesystemRoots::new(&root)).settings(settings);
                 let server = match builder.bind() {
                     Ok(s) => s,
                     Err(e) => return skip(e),

@@ -17,7 +17,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use ftp_proto_std::auth::UserList;
 use ftp_proto_tokio::auth::Blocking;
 use ftp_proto_tokio::client::{Client, ClientOptions, Error, ListFormat};
-use ftp_proto_tokio::server::{FilesystemRoots, Server, ServerHandle, TlsConfig};
+use ftp_proto_tokio::server::{FilesystemRoots, Server, ServerHandle, ServerSettings, TlsConfig};
 use ftp_proto_tokio::tls::TlsClient;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
@@ -109,6 +109,15 @@ fn file_checksum(path: &Path) -> (u64, u64) {
     (total, h.finish())
 }
 
+/// Where the server moves file bytes: on threads of their own (the
+/// default for `FilesystemRoots`) or as tasks on the runtime (the path of
+/// storages without blocking handles, and of transfers over the limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pumps {
+    Threads,
+    Tasks,
+}
+
 /// A running server over a temporary root.
 struct TestServer {
     addr: SocketAddr,
@@ -120,7 +129,12 @@ struct TestServer {
 
 impl TestServer {
     /// `None` (with a message) when `family` cannot be bound on this host.
-    async fn start(family: Family, security: Security, grace: Duration) -> Option<Self> {
+    async fn start(
+        family: Family,
+        security: Security,
+        grace: Duration,
+        pumps: Pumps,
+    ) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
         std::fs::create_dir_all(root.join("sub dir")).unwrap();
@@ -130,7 +144,7 @@ impl TestServer {
         std::fs::write(root.join("sub dir/nested.txt"), b"nested\n").unwrap();
 
         let auth = Blocking::new(UserList::new().with_user(USER, PASSWORD));
-        let mut builder = Server::builder(auth, FilesystemRoots::new(&root))
+        let mut settings = ServerSettings::new()
             .listen(SocketAddr::new(family.ip(), 0))
             .failed_login_delay(None)
             .shutdown_grace(grace);
@@ -147,11 +161,17 @@ impl TestServer {
             let tls = TlsConfig::from_pem_files(&cert_path, &key_path)
                 .unwrap()
                 .require_session_reuse(true);
-            builder = builder
+            settings = settings
                 .tls(tls)
                 .implicit_tls(security == Security::Implicit);
             cert_pem = Some(certified.cert.pem());
         }
+        let builder = Server::builder(auth, FilesystemRoots::new(&root))
+            .settings(settings)
+            .max_transfer_threads(match pumps {
+                Pumps::Threads => 256,
+                Pumps::Tasks => 0,
+            });
         let server = match builder.bind().await {
             Ok(server) => server,
             Err(e) if matches!(family, Family::V6) => {
@@ -413,8 +433,9 @@ async fn exercise(server: &TestServer, security: Security, active: bool) {
     client.quit().await.expect("QUIT");
 }
 
-async fn pair(family: Family, security: Security, active: bool) {
-    let Some(server) = TestServer::start(family, security, Duration::from_secs(5)).await else {
+async fn pair(family: Family, security: Security, active: bool, pumps: Pumps) {
+    let Some(server) = TestServer::start(family, security, Duration::from_secs(5), pumps).await
+    else {
         return;
     };
     exercise(&server, security, active).await;
@@ -422,32 +443,35 @@ async fn pair(family: Family, security: Security, active: bool) {
 }
 
 macro_rules! pairs {
-    ($($name:ident: $family:ident, $security:ident, $active:expr;)*) => {$(
+    ($($name:ident: $family:ident, $security:ident, $active:expr, $pumps:ident;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            pair(Family::$family, Security::$security, $active).await;
+            pair(Family::$family, Security::$security, $active, Pumps::$pumps).await;
         }
     )*};
 }
 
 pairs! {
-    plain_passive_v4: V4, Plain, false;
-    plain_active_v4: V4, Plain, true;
-    plain_passive_v6: V6, Plain, false;
-    plain_active_v6: V6, Plain, true;
-    explicit_tls_passive_v4: V4, Explicit, false;
-    explicit_tls_active_v4: V4, Explicit, true;
-    explicit_tls_passive_v6: V6, Explicit, false;
-    explicit_tls_active_v6: V6, Explicit, true;
-    implicit_tls_passive_v4: V4, Implicit, false;
-    implicit_tls_active_v4: V4, Implicit, true;
-    implicit_tls_passive_v6: V6, Implicit, false;
-    implicit_tls_active_v6: V6, Implicit, true;
+    plain_passive_v4: V4, Plain, false, Threads;
+    plain_active_v4: V4, Plain, true, Threads;
+    plain_passive_v6: V6, Plain, false, Threads;
+    plain_active_v6: V6, Plain, true, Threads;
+    explicit_tls_passive_v4: V4, Explicit, false, Threads;
+    explicit_tls_active_v4: V4, Explicit, true, Threads;
+    explicit_tls_passive_v6: V6, Explicit, false, Threads;
+    explicit_tls_active_v6: V6, Explicit, true, Threads;
+    implicit_tls_passive_v4: V4, Implicit, false, Threads;
+    implicit_tls_active_v4: V4, Implicit, true, Threads;
+    implicit_tls_passive_v6: V6, Implicit, false, Threads;
+    implicit_tls_active_v6: V6, Implicit, true, Threads;
+    plain_passive_v4_on_tasks: V4, Plain, false, Tasks;
+    explicit_tls_active_v4_on_tasks: V4, Explicit, true, Tasks;
 }
 
 /// 64 MiB up and down, compared by checksum (never held in memory).
-async fn large(security: Security, active: bool) {
-    let Some(server) = TestServer::start(Family::V4, security, Duration::from_secs(5)).await else {
+async fn large(security: Security, active: bool, pumps: Pumps) {
+    let Some(server) = TestServer::start(Family::V4, security, Duration::from_secs(5), pumps).await
+    else {
         return;
     };
     let mut client = server.login(security, active).await;
@@ -477,12 +501,22 @@ async fn large(security: Security, active: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_file_both_ways_plain() {
-    large(Security::Plain, false).await;
+    large(Security::Plain, false, Pumps::Threads).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_file_both_ways_plain_on_tasks() {
+    large(Security::Plain, false, Pumps::Tasks).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_file_both_ways_explicit_tls_active() {
-    large(Security::Explicit, true).await;
+    large(Security::Explicit, true, Pumps::Threads).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_file_both_ways_explicit_tls_active_on_tasks() {
+    large(Security::Explicit, true, Pumps::Tasks).await;
 }
 
 /// Sends NOOPs until the session reports an error (its close after a server
@@ -502,9 +536,14 @@ async fn closed_after_shutdown(client: &mut Client) -> Error {
 /// gets 421 too, and `serve` returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_while_a_transfer_runs() {
-    let server = TestServer::start(Family::V4, Security::Plain, Duration::from_secs(60))
-        .await
-        .unwrap();
+    let server = TestServer::start(
+        Family::V4,
+        Security::Plain,
+        Duration::from_secs(60),
+        Pumps::Threads,
+    )
+    .await
+    .unwrap();
     let mut idle = server.login(Security::Plain, false).await;
     let mut busy = server.login(Security::Plain, false).await;
     let mut download = busy.retrieve("data.bin", 0).await.unwrap();

@@ -742,20 +742,38 @@ for_both_servers!(
     the_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550,
 );
 
-/// An authenticator whose back end is down.
+/// An authenticator whose back end is down (blocking; `Blocking` adapts
+/// it for the tokio server).
 #[derive(Debug)]
 struct Down;
 
-impl ftp_proto_tokio::auth::Authenticator for Down {
-    async fn authenticate(
+impl ftp_proto_std::auth::Authenticator for Down {
+    fn authenticate(
         &self,
         _user: &[u8],
         _password: &[u8],
-    ) -> Result<ftp_proto_tokio::auth::Identity, ftp_proto_tokio::auth::AuthError> {
-        Err(ftp_proto_tokio::auth::AuthError::Unavailable(
+    ) -> Result<ftp_proto_std::auth::Identity, ftp_proto_std::auth::AuthError> {
+        Err(ftp_proto_std::auth::AuthError::Unavailable(
             "directory offline".to_owned(),
         ))
     }
+}
+
+/// The settings of a server with [`Down`].
+fn down_settings() -> ftp_proto_std::server::ServerSettings {
+    ftp_proto_std::server::ServerSettings::new()
+        .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .failed_login_delay(None)
+}
+
+/// A login at `addr` (a server with [`Down`]) gets `421`, then the session ends.
+fn assert_unavailable_authenticator_gets_421(addr: SocketAddr) {
+    let mut c = RawControl::connect(addr).unwrap();
+    assert_eq!(c.read_reply().unwrap().code, 220);
+    assert_eq!(c.command(&format!("USER {USER}")).unwrap().code, 331);
+    assert_eq!(c.command(&format!("PASS {PASSWORD}")).unwrap().code, 421);
+    // The server closed the session: no reply follows.
+    assert!(c.command("NOOP").is_err());
 }
 
 #[test]
@@ -769,20 +787,32 @@ fn tokio_unavailable_authenticator_gets_421_and_the_session_ends() {
     let server = runtime
         .block_on(
             ftp_proto_tokio::server::Server::builder(
-                Down,
+                ftp_proto_tokio::auth::Blocking::new(Down),
                 ftp_proto_tokio::server::FilesystemRoots::new(root.path()),
             )
-            .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .failed_login_delay(None)
+            .settings(down_settings())
             .bind(),
         )
         .unwrap();
     let addr = server.local_addrs()[0];
     runtime.spawn(server.serve());
-    let mut c = RawControl::connect(addr).unwrap();
-    assert_eq!(c.read_reply().unwrap().code, 220);
-    assert_eq!(c.command(&format!("USER {USER}")).unwrap().code, 331);
-    assert_eq!(c.command(&format!("PASS {PASSWORD}")).unwrap().code, 421);
-    // The server closed the session: no reply follows.
-    assert!(c.command("NOOP").is_err());
+    assert_unavailable_authenticator_gets_421(addr);
+}
+
+#[test]
+fn std_unavailable_authenticator_gets_421_and_the_session_ends() {
+    let root = tempfile::tempdir().unwrap();
+    let server = ftp_proto_std::server::Server::builder(
+        Down,
+        ftp_proto_std::server::FilesystemRoots::new(root.path()),
+    )
+    .settings(down_settings())
+    .bind()
+    .unwrap();
+    let addr = server.local_addrs()[0];
+    let handle = server.handle();
+    let serving = std::thread::spawn(move || server.serve());
+    assert_unavailable_authenticator_gets_421(addr);
+    handle.shutdown();
+    serving.join().unwrap().unwrap();
 }

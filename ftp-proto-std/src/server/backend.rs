@@ -13,6 +13,7 @@ use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
 
 use crate::auth::Identity;
 use crate::net::wall_clock;
+pub(crate) use crate::serving::Opened;
 use crate::storage::{Filesystem, Storage, StorageError, WriteMode};
 
 /// Gives each logged-in user a storage (their own root, their permissions).
@@ -56,24 +57,12 @@ impl StorageFactory for FilesystemRoots {
 }
 
 /// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer.
-pub(crate) enum Opened<S: Storage> {
-    Reader(S::Reader),
-    Writer(S::Writer),
-}
-
-impl<S: Storage> fmt::Debug for Opened<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Reader(_) => "Opened::Reader",
-            Self::Writer(_) => "Opened::Writer",
-        })
-    }
-}
+pub(crate) type OpenedFile<S> = Opened<<S as Storage>::Reader, <S as Storage>::Writer>;
 
 /// What answering one request produced.
 pub(crate) struct Answered<S: Storage> {
     pub(crate) answer: Answer,
-    pub(crate) opened: Option<Opened<S>>,
+    pub(crate) opened: Option<OpenedFile<S>>,
 }
 
 impl<S: Storage> Answered<S> {
@@ -84,7 +73,7 @@ impl<S: Storage> Answered<S> {
         }
     }
 
-    fn opened(answer: Answer, opened: Opened<S>) -> Self {
+    fn opened(answer: Answer, opened: OpenedFile<S>) -> Self {
         Self {
             answer,
             opened: Some(opened),

@@ -14,12 +14,14 @@
 //!
 //! ```no_run
 //! use ftp_proto_std::auth::AnonymousOnly;
-//! use ftp_proto_std::server::{FilesystemRoots, Server};
+//! use ftp_proto_std::server::{FilesystemRoots, Server, ServerSettings};
 //!
 //! # fn demo() -> std::io::Result<()> {
-//! let server = Server::builder(AnonymousOnly::new(), FilesystemRoots::new("/srv/ftp"))
+//! let settings = ServerSettings::new()
 //!     .listen("127.0.0.1:2121".parse().unwrap())
-//!     .passive_ports(50000..=50100)
+//!     .passive_ports(50000..=50100);
+//! let server = Server::builder(AnonymousOnly::new(), FilesystemRoots::new("/srv/ftp"))
+//!     .settings(settings)
 //!     .bind()?;
 //! let handle = server.handle();
 //! // From another thread (a signal handler, a UI...):
@@ -33,7 +35,9 @@
 mod backend;
 mod control;
 mod data;
+mod limits;
 mod session;
+mod settings;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -44,10 +48,12 @@ use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use ftp_proto::server::{Refusal, ServerConfig, ServerSession, ShutdownPolicy, TlsPolicy};
+use ftp_proto::server::{Refusal, ServerConfig, ServerSession};
 use ftp_proto::{Instant, Session};
 
 pub use backend::{FilesystemRoots, StorageFactory};
+pub use limits::{ConnectionCounter, ConnectionLimits, ConnectionSlot};
+pub use settings::{ResolvedSettings, ServerSettings};
 
 pub use crate::tls::{TlsConfig, TlsConfigError};
 
@@ -67,172 +73,56 @@ pub(crate) struct Shared<A, F> {
     pub(crate) data_connect_timeout: Duration,
 }
 
-/// Connection counters for the limits, and the live sessions (to tell
-/// them about a shutdown, and to know when all are gone).
-#[derive(Debug, Default)]
-struct Registry {
-    total: usize,
-    per_ip: HashMap<IpAddr, usize>,
-    sessions: HashMap<u64, Sender<Msg>>,
-}
-
-#[derive(Debug, Default)]
+/// The live sessions (to tell them about a shutdown, and to know when all
+/// are gone).
+#[derive(Debug)]
 struct State {
-    registry: Mutex<Registry>,
+    sessions: Mutex<HashMap<u64, Sender<Msg>>>,
     /// Signalled whenever a session ends.
     ended: Condvar,
     shutdown: AtomicBool,
     next_id: AtomicU64,
+    counter: Arc<ConnectionCounter>,
 }
 
 impl State {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
-        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Sender<Msg>>> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// A connection's place in the [`Registry`], released when dropped.
+/// A connection's place among the live sessions, and in the connection
+/// counts unless it is over a limit; released when dropped.
 #[derive(Debug)]
 struct Slot {
     state: Arc<State>,
-    ip: IpAddr,
     id: u64,
     /// Over a limit: not counted in, the connection gets `421`.
-    refusal: Option<Refusal>,
+    admitted: Result<ConnectionSlot, Refusal>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut r = self.state.lock();
-        r.sessions.remove(&self.id);
-        if self.refusal.is_none() {
-            r.total = r.total.saturating_sub(1);
-            if let Some(n) = r.per_ip.get_mut(&self.ip) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    r.per_ip.remove(&self.ip);
-                }
-            }
-        }
-        drop(r);
+        // `admitted` gives its place in the counts back right after this.
+        self.state.lock().remove(&self.id);
         self.state.ended.notify_all();
     }
 }
 
-/// Configures a [`Server`]; [`bind`](Self::bind) opens its listeners.
+/// Configures a [`Server`]: its [`ServerSettings`]; [`bind`](Self::bind)
+/// opens its listeners.
 #[derive(Debug)]
 #[must_use]
 pub struct ServerBuilder<A, F> {
     auth: A,
     factory: F,
-    listen: Vec<SocketAddr>,
-    config: ServerConfig,
-    tls: Option<TlsConfig>,
-    implicit_tls: bool,
-    require_tls: bool,
-    passive_ports: Option<RangeInclusive<u16>>,
-    max_connections: usize,
-    max_per_ip: Option<usize>,
-    grace: Duration,
-    handshake_timeout: Duration,
-    write_timeout: Duration,
+    settings: ServerSettings,
 }
 
 impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
-    /// Adds a listen address (IPv4 or IPv6; port 0 picks a free one). The
-    /// default, when none is added, is `127.0.0.1:2121`.
-    pub fn listen(mut self, addr: SocketAddr) -> Self {
-        self.listen.push(addr);
-        self
-    }
-
-    /// Passive data ports come from this range (default: any free port).
-    pub fn passive_ports(mut self, range: RangeInclusive<u16>) -> Self {
-        self.passive_ports = Some(range);
-        self
-    }
-
-    /// The IPv4 address announced in `227` replies (a server behind NAT).
-    pub fn masquerade_address(mut self, ip: IpAddr) -> Self {
-        self.config.masquerade_address = Some(ip);
-        self
-    }
-
-    /// Offers FTPS with this certificate: explicit `AUTH TLS`, and `PROT P`
-    /// data connections.
-    pub fn tls(mut self, tls: TlsConfig) -> Self {
-        self.tls = Some(tls);
-        self
-    }
-
-    /// Implicit FTPS: every connection starts with a TLS handshake (needs
-    /// [`tls`](Self::tls)).
-    pub fn implicit_tls(mut self, implicit: bool) -> Self {
-        self.implicit_tls = implicit;
-        self
-    }
-
-    /// Refuse login before `AUTH TLS` and transfers without `PROT P`.
-    pub fn require_tls(mut self, required: bool) -> Self {
-        self.require_tls = required;
-        self
-    }
-
-    /// Whether anonymous logins reach the authenticator (default: off).
-    pub fn allow_anonymous(mut self, allowed: bool) -> Self {
-        self.config.security.allow_anonymous = allowed;
-        self
-    }
-
-    /// Most simultaneous connections; beyond it a connection gets `421`
-    /// and is closed. Default 1024.
-    pub fn max_connections(mut self, max: usize) -> Self {
-        self.max_connections = max;
-        self
-    }
-
-    /// Most simultaneous connections from one client IP (default: no limit
-    /// besides [`max_connections`](Self::max_connections)).
-    pub fn max_connections_per_ip(mut self, max: usize) -> Self {
-        self.max_per_ip = Some(max);
-        self
-    }
-
-    /// No command for this long gives `421` (default 300 s; `None`: never).
-    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.timeouts.idle = timeout;
-        self
-    }
-
-    /// Not logged in this long after connecting gives `421` (default 60 s).
-    pub fn login_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.timeouts.login = timeout;
-        self
-    }
-
-    /// How long a data connection may take to come (default 60 s).
-    pub fn data_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.timeouts.data_connect = timeout;
-        self
-    }
-
-    /// Pause before answering a failed login (default 3 s).
-    pub fn failed_login_delay(mut self, delay: Option<Duration>) -> Self {
-        self.config.timeouts.failed_login_delay = delay;
-        self
-    }
-
-    /// How long running transfers may go on after [`ServerHandle::shutdown`]
-    /// (default 30 s).
-    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
-        self.grace = grace;
-        self
-    }
-
-    /// Any other engine setting (features, limits, security policy, texts).
-    /// The builder's own settings are applied over it at [`bind`](Self::bind).
-    pub fn configure(mut self, change: impl FnOnce(&mut ServerConfig)) -> Self {
-        change(&mut self.config);
+    /// The server's settings (default: [`ServerSettings::default`]).
+    pub fn settings(mut self, settings: ServerSettings) -> Self {
+        self.settings = settings;
         self
     }
 
@@ -245,40 +135,20 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
         let Self {
             auth,
             factory,
-            mut listen,
-            mut config,
+            settings,
+        } = self;
+        let ResolvedSettings {
+            listen,
+            engine,
             tls,
             implicit_tls,
-            require_tls,
             passive_ports,
-            max_connections,
-            max_per_ip,
-            grace,
+            limits,
             handshake_timeout,
             write_timeout,
-        } = self;
-        if implicit_tls && tls.is_none() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "implicit TLS needs a TLS configuration",
-            ));
-        }
-        if listen.is_empty() {
-            listen.push(SocketAddr::from(([127, 0, 0, 1], 2121)));
-        }
-        config.tls = match (&tls, require_tls) {
-            (None, _) => TlsPolicy::Disabled,
-            (Some(_), false) => TlsPolicy::Available,
-            (Some(_), true) => TlsPolicy::RequiredForLoginAndData,
-        };
-        config.implicit_tls = implicit_tls;
-        config.require_tls_session_reuse =
-            tls.as_ref().is_some_and(TlsConfig::session_reuse_required);
-        // The engine lets transfers finish after `shutdown`, and aborts them
-        // at the end of the grace period itself.
-        config.shutdown_policy = ShutdownPolicy::LetTransfersFinish;
-        config.timeouts.shutdown_grace = Some(grace);
-        let data_connect_timeout = config
+            ..
+        } = settings.resolve()?;
+        let data_connect_timeout = engine
             .timeouts
             .data_connect
             .unwrap_or(Duration::from_secs(60));
@@ -291,7 +161,7 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
             shared: Arc::new(Shared {
                 auth,
                 factory,
-                engine: Arc::new(config),
+                engine: Arc::new(engine),
                 tls,
                 passive_ports,
                 handshake_timeout,
@@ -299,9 +169,13 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
                 data_connect_timeout,
             }),
             implicit_tls,
-            max_connections,
-            max_per_ip,
-            state: Arc::new(State::default()),
+            state: Arc::new(State {
+                sessions: Mutex::default(),
+                ended: Condvar::new(),
+                shutdown: AtomicBool::new(false),
+                next_id: AtomicU64::new(0),
+                counter: ConnectionCounter::new(limits),
+            }),
         })
     }
 }
@@ -312,8 +186,6 @@ pub struct Server<A, F> {
     listeners: Vec<TcpListener>,
     shared: Arc<Shared<A, F>>,
     implicit_tls: bool,
-    max_connections: usize,
-    max_per_ip: Option<usize>,
     state: Arc<State>,
 }
 
@@ -336,7 +208,7 @@ impl ServerHandle {
         for addr in &self.wake {
             let _ = TcpStream::connect_timeout(addr, Duration::from_secs(1));
         }
-        let sessions: Vec<Sender<Msg>> = self.state.lock().sessions.values().cloned().collect();
+        let sessions: Vec<Sender<Msg>> = self.state.lock().values().cloned().collect();
         for s in sessions {
             let _ = s.send(Msg::Shutdown);
         }
@@ -352,17 +224,7 @@ impl Server<(), ()> {
         ServerBuilder {
             auth,
             factory,
-            listen: Vec::new(),
-            config: ServerConfig::default(),
-            tls: None,
-            implicit_tls: false,
-            require_tls: false,
-            passive_ports: None,
-            max_connections: 1024,
-            max_per_ip: None,
-            grace: Duration::from_secs(30),
-            handshake_timeout: Duration::from_secs(30),
-            write_timeout: Duration::from_secs(120),
+            settings: ServerSettings::default(),
         }
     }
 }
@@ -416,7 +278,7 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
             let _ = a.join();
         }
         let mut r = this.state.lock();
-        while !r.sessions.is_empty() {
+        while !r.is_empty() {
             r = this
                 .state
                 .ended
@@ -466,29 +328,14 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
 
     /// Registers the connection, counted in unless it is over a limit.
     fn take_slot(&self, ip: IpAddr) -> (Slot, Sender<Msg>, std::sync::mpsc::Receiver<Msg>) {
-        let ip = ip.to_canonical();
         let id = self.state.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = channel();
-        let mut r = self.state.lock();
-        let from_ip = r.per_ip.get(&ip).copied().unwrap_or(0);
-        let refusal = if r.total >= self.max_connections {
-            Some(Refusal::TooManyConnections)
-        } else if self.max_per_ip.is_some_and(|m| from_ip >= m) {
-            Some(Refusal::TooManyFromAddress)
-        } else {
-            None
-        };
-        if refusal.is_none() {
-            r.total += 1;
-            *r.per_ip.entry(ip).or_insert(0) += 1;
-        }
-        r.sessions.insert(id, tx.clone());
-        drop(r);
+        let admitted = self.state.counter.admit(ip);
+        self.state.lock().insert(id, tx.clone());
         let slot = Slot {
             state: Arc::clone(&self.state),
-            ip,
             id,
-            refusal,
+            admitted,
         };
         (slot, tx, rx)
     }
@@ -522,7 +369,7 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
             }
         }
         // A connection accepted as the shutdown began is refused outright.
-        let refusal = slot.refusal.or_else(|| {
+        let refusal = slot.admitted.as_ref().err().copied().or_else(|| {
             self.state
                 .shutdown
                 .load(Ordering::SeqCst)

@@ -20,24 +20,26 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ftp_proto::data::{DataId, DataProtection, Representation};
+use ftp_proto::data::DataId;
 use ftp_proto::server::{
     Answer, DataAction, Denial, FsError, Request, RequestKind, ServerEvent, ServerSession,
-    TransferKind, TransferOutcome, TransferStart,
+    TransferOutcome, TransferStart,
 };
 use ftp_proto::{Instant, Session};
 
 use super::Shared;
-use super::backend::{self, Opened, StorageFactory};
+use super::backend::{self, OpenedFile, StorageFactory};
 use super::control::{Control, Fed};
-use super::data::{self, Job};
-use crate::auth::{AuthError, Authenticator};
+use super::data;
+use crate::auth::Authenticator;
+use crate::serving::{self, PlannedTransfer, TransferLabel};
+use crate::transfer::{self, Stopper};
 
 /// What wakes the session thread.
 #[derive(Debug)]
@@ -60,33 +62,21 @@ pub(crate) enum Msg {
     Shutdown,
 }
 
-/// Shared between the session thread and a transfer thread, to stop it.
-#[derive(Debug, Default)]
-struct AbortSlot {
-    aborted: bool,
-    socket: Option<TcpStream>,
-}
-
 /// The transfer thread of the session (at most one).
 struct Running {
     id: DataId,
     handle: JoinHandle<TransferOutcome>,
     stream_tx: Option<SyncSender<TcpStream>>,
-    abort: Arc<Mutex<AbortSlot>>,
+    stopper: Arc<Stopper>,
     progress: Arc<AtomicU64>,
-    what: &'static str,
-    path: String,
+    label: TransferLabel,
 }
 
 impl Running {
     /// Stops the transfer thread without waiting for it.
     fn stop(&mut self) {
         self.stream_tx = None;
-        let mut slot = self.abort.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.aborted = true;
-        if let Some(s) = slot.socket.take() {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
+        self.stopper.stop();
     }
 }
 
@@ -117,7 +107,7 @@ pub(crate) struct Driver<A: Authenticator, F: StorageFactory> {
     eof_delivered: bool,
 
     storage: Option<Arc<F::Storage>>,
-    opened: Option<Opened<F::Storage>>,
+    opened: Option<OpenedFile<F::Storage>>,
 
     listener: Option<Listening>,
     connecting: Option<DataId>,
@@ -293,7 +283,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     return;
                 };
                 let outcome = r.handle.join().unwrap_or(TransferOutcome::LocalError);
-                log_transfer(r.what, &r.path, &r.progress, outcome);
+                r.label.log_end(outcome, &r.progress);
                 let now = self.now();
                 let _ = self.engine.transfer_done(id, outcome, now);
             }
@@ -332,7 +322,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     fn fail_transfer(&mut self, id: DataId, outcome: TransferOutcome) {
         if let Some(mut r) = self.running.take_if(|r| r.id == id) {
             r.stop();
-            log_transfer(r.what, &r.path, &r.progress, outcome);
+            r.label.log_end(outcome, &r.progress);
             let now = self.now();
             let _ = self.engine.transfer_done(id, outcome, now);
         }
@@ -352,6 +342,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     }
 
     fn on_event(&mut self, event: ServerEvent) {
+        serving::log_event(&event);
         match event {
             ServerEvent::Request(request) => self.answer(request),
             ServerEvent::Data(action) => self.on_data_action(action),
@@ -365,22 +356,14 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                         r.stop();
                         TransferOutcome::Aborted
                     };
-                    log_transfer(r.what, &r.path, &r.progress, outcome);
+                    r.label.log_end(outcome, &r.progress);
                     if !self.engine.is_closed() {
                         let now = self.now();
                         let _ = self.engine.transfer_done(id, outcome, now);
                     }
                 }
             }
-            ServerEvent::UpgradeTls {
-                discarded_plaintext,
-            } => {
-                if discarded_plaintext > 0 {
-                    tracing::warn!(
-                        bytes = discarded_plaintext,
-                        "plaintext after AUTH TLS dropped"
-                    );
-                }
+            ServerEvent::UpgradeTls { .. } => {
                 let started = self
                     .shared
                     .tls
@@ -393,12 +376,6 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     self.tls_failed();
                 }
             }
-            ServerEvent::InputDiscarded { bytes } => {
-                tracing::debug!(bytes, "input during the TLS handshake dropped");
-            }
-            ServerEvent::Closed(reason) => {
-                tracing::info!(reason = reason.as_str(), "disconnected");
-            }
             _ => {}
         }
     }
@@ -406,17 +383,16 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     fn answer(&mut self, request: Request) {
         let answer = if let RequestKind::Login { .. } = request.kind() {
             self.login(&request)
+        } else if let Some(answer) = serving::policy_answer(request.kind()) {
+            answer
         } else if let Some(storage) = &self.storage {
             let answered = backend::answer(&**storage, request.kind());
             self.opened = answered.opened;
             answered.answer
         } else {
-            // Only HOST and ACCT come before a storage exists.
-            match request.kind() {
-                RequestKind::Host { .. } => Answer::Done,
-                RequestKind::Account { .. } => Answer::Denied(Denial::NotAllowed),
-                _ => Answer::Error(FsError::PermissionDenied),
-            }
+            // The engine asks about files only after a login, which gave a
+            // storage; this refusal is a defence, not a path in use.
+            Answer::Error(FsError::PermissionDenied)
         };
         let now = self.now();
         if let Err(e) = self.engine.answer(request, answer, now) {
@@ -428,35 +404,17 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         let RequestKind::Login { user, password, .. } = request.kind() else {
             return Answer::Denied(Denial::NotAllowed);
         };
-        let name = String::from_utf8_lossy(user).into_owned();
         let identity = match self.shared.auth.authenticate(user, password.expose()) {
             Ok(identity) => identity,
-            Err(e) => {
-                tracing::info!(user = %name, "login failed");
-                return Answer::Denied(match e {
-                    AuthError::UnknownUser | AuthError::WrongPassword => Denial::BadCredentials,
-                    other => {
-                        tracing::warn!(error = %other, "authenticator refused or failed");
-                        Denial::NotAllowed
-                    }
-                });
-            }
+            Err(e) => return serving::login_refused(user, &e),
         };
         match self.shared.factory.storage_for(&identity) {
             Ok(storage) => {
-                tracing::info!(
-                    user = %name,
-                    anonymous = identity.anonymous,
-                    write = identity.permissions.write,
-                    "login ok"
-                );
+                serving::login_accepted(user, &identity);
                 self.storage = Some(Arc::new(storage));
                 Answer::LoggedIn { home: None }
             }
-            Err(e) => {
-                tracing::error!(error = %e, user = %identity.user, "cannot open the user's storage");
-                Answer::Denied(Denial::NotAllowed)
-            }
+            Err(e) => serving::storage_unavailable(&identity, &e),
         }
     }
 
@@ -534,39 +492,11 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     }
 
     fn start_transfer(&mut self, start: TransferStart) {
-        let TransferStart {
-            id,
-            kind,
-            representation,
-            protection,
-            ..
-        } = start;
-        let ascii = representation == Representation::Ascii;
-        let (what, path, job) = match (kind, self.opened.take()) {
-            (TransferKind::Retrieve { path, .. }, Some(Opened::Reader(reader))) => {
-                ("retrieve", path, Some(Job::Send { reader, ascii }))
-            }
-            (TransferKind::Store { path, .. }, Some(Opened::Writer(writer))) => {
-                ("store", path, Some(Job::Receive { writer, ascii }))
-            }
-            (TransferKind::Append { path }, Some(Opened::Writer(writer))) => {
-                ("append", path, Some(Job::Receive { writer, ascii }))
-            }
-            (TransferKind::Listing(bytes), _) => (
-                "listing",
-                self.engine.cwd().clone(),
-                Some(Job::Listing(bytes)),
-            ),
-            (_, _) => ("transfer", self.engine.cwd().clone(), None),
-        };
-        let path = String::from_utf8_lossy(path.as_bytes()).into_owned();
-        let tls = match protection {
-            DataProtection::Private => self.shared.tls.clone(),
-            _ => None,
-        };
-        let (Some(job), true) = (job, protection != DataProtection::Private || tls.is_some())
-        else {
-            tracing::error!(what, "transfer without an open file or TLS configuration");
+        let id = start.id;
+        let opened = self.opened.take();
+        let planned =
+            serving::plan_transfer(start, opened, self.engine.cwd(), self.shared.tls.as_ref());
+        let Ok(PlannedTransfer { label, job, tls }) = planned else {
             let now = self.now();
             let _ = self
                 .engine
@@ -575,13 +505,13 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         };
         let (stream_tx, stream_rx) = sync_channel::<TcpStream>(1);
         let progress = Arc::new(AtomicU64::new(0));
-        let abort = Arc::new(Mutex::new(AbortSlot::default()));
-        let (counter, slot, tx) = (Arc::clone(&progress), Arc::clone(&abort), self.tx.clone());
-        let limits = data::Limits {
+        let stopper = Arc::new(Stopper::new());
+        let (counter, stop, tx) = (Arc::clone(&progress), Arc::clone(&stopper), self.tx.clone());
+        let limits = transfer::Limits {
             handshake: self.shared.handshake_timeout,
             stall: self.shared.write_timeout,
         };
-        let span = tracing::info_span!("transfer", id = id.get(), what, %path);
+        let span = label.span(id);
         let spawned = std::thread::Builder::new()
             .name("ftp-transfer".into())
             .spawn(move || {
@@ -591,8 +521,11 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     tx.send(Msg::Secured(id, resumed, verdict_tx)).is_ok()
                         && verdict_rx.recv().unwrap_or(false)
                 };
-                let tls = tls.as_ref().map(|t| (t, &check as &dyn Fn(bool) -> bool));
-                let outcome = transfer(&stream_rx, &slot, tls, job, &counter, limits);
+                let tls = tls.as_ref().map(|t| (t, check));
+                let outcome = match stream_rx.recv() {
+                    Ok(stream) => transfer::run(stream, &stop, tls, job, &counter, limits),
+                    Err(_) => TransferOutcome::NeverConnected,
+                };
                 let _ = tx.send(Msg::TransferEnded(id));
                 outcome
             });
@@ -602,10 +535,9 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     id,
                     handle,
                     stream_tx: Some(stream_tx),
-                    abort,
+                    stopper,
                     progress,
-                    what,
-                    path,
+                    label,
                 });
             }
             Err(e) => {
@@ -628,39 +560,5 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             l.cancel();
         }
         self.control.close();
-    }
-}
-
-/// The body of a transfer thread.
-fn transfer<R: io::Read, W: io::Write>(
-    stream_rx: &Receiver<TcpStream>,
-    slot: &Mutex<AbortSlot>,
-    tls: Option<(&crate::tls::TlsConfig, &dyn Fn(bool) -> bool)>,
-    job: Job<R, W>,
-    progress: &AtomicU64,
-    limits: data::Limits,
-) -> TransferOutcome {
-    let Ok(stream) = stream_rx.recv() else {
-        return TransferOutcome::NeverConnected;
-    };
-    {
-        let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.aborted {
-            return TransferOutcome::Aborted;
-        }
-        slot.socket = stream.try_clone().ok();
-    }
-    data::run(stream, tls, job, progress, limits)
-}
-
-fn log_transfer(what: &str, path: &str, progress: &AtomicU64, outcome: TransferOutcome) {
-    match outcome {
-        TransferOutcome::Complete { bytes } => {
-            tracing::info!(what, path, bytes, "transfer complete");
-        }
-        other => {
-            let bytes = progress.load(Ordering::Relaxed);
-            tracing::info!(what, path, bytes, outcome = ?other, "transfer failed");
-        }
     }
 }

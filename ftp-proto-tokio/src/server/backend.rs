@@ -9,6 +9,7 @@ use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use ftp_proto::data::Representation;
 use ftp_proto::listing::FileInfo;
@@ -16,8 +17,10 @@ use ftp_proto::path::VirtualPath;
 use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
 use tokio::io::AsyncReadExt;
 
+pub(crate) use ftp_proto_std::serving::Opened;
+
 use crate::auth::Identity;
-use crate::storage::{EntryInfo, Filesystem, Storage, StorageError, WriteMode};
+use crate::storage::{EntryInfo, Filesystem, Lookups, Storage, StorageError, WriteMode};
 
 /// Gives each logged-in user a storage (their own root, their permissions).
 pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
@@ -42,11 +45,16 @@ pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
 /// 256 distinct roots; beyond them each login opens its
 /// own). A root folder replaced while the server runs keeps being served
 /// from the folder that was opened.
+///
+/// Metadata lookups (SIZE, MDTM, MLST, CWD) run inline on the session's
+/// task until one is slow; then every storage this factory has handed out
+/// or will hand out moves them to the blocking pool (see [`Filesystem`]
+/// and [`offload_lookups`](Self::offload_lookups)).
 #[derive(Debug, Clone)]
 pub struct FilesystemRoots {
     default_root: PathBuf,
     opened: Arc<Mutex<HashMap<(PathBuf, bool), Filesystem>>>,
-    inline_lookups: bool,
+    lookups: Lookups,
 }
 
 /// How many distinct (root, read-only) storages [`FilesystemRoots`] keeps open.
@@ -59,16 +67,34 @@ impl FilesystemRoots {
         Self {
             default_root: default_root.into(),
             opened: Arc::default(),
-            inline_lookups: false,
+            lookups: Lookups::new(),
         }
     }
 
-    /// Gives the storages [`Filesystem::inline_lookups`] (off by default):
-    /// for roots on a local disk.
+    /// Runs the storages' metadata lookups on the blocking pool from the
+    /// start (`true`; for roots on a network or other slow file system)
+    /// or inline with the slow-lookup safety net (`false`, the default).
+    /// See [`Filesystem::offload_lookups`].
     #[must_use]
-    pub fn inline_lookups(mut self, inline: bool) -> Self {
-        self.inline_lookups = inline;
+    pub fn offload_lookups(self, offload: bool) -> Self {
+        self.lookups.set_offloaded(offload);
         self
+    }
+
+    /// How long an inline lookup may take before it counts as slow (50 ms
+    /// by default); see [`Filesystem::slow_lookup_threshold`] for when the
+    /// storages' lookups then move to the blocking pool.
+    #[must_use]
+    pub fn slow_lookup_threshold(mut self, threshold: Duration) -> Self {
+        self.lookups.set_slow_threshold(threshold);
+        self
+    }
+
+    /// Whether the storages' lookups run on the blocking pool now (forced,
+    /// or after a slow lookup in any session).
+    #[must_use]
+    pub fn lookups_offloaded(&self) -> bool {
+        self.lookups.offloaded()
     }
 
     fn shared(&self, key: &(PathBuf, bool)) -> Option<Filesystem> {
@@ -103,26 +129,14 @@ impl StorageFactory for FilesystemRoots {
         })
         .await
         .map_err(|join| StorageError::Io(io::Error::other(join)))??;
-        let fs = Filesystem::new(inner).inline_lookups(self.inline_lookups);
+        let fs = Filesystem::with_lookups(inner, self.lookups.clone());
         self.remember(key, &fs);
         Ok(fs)
     }
 }
 
 /// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer.
-pub(crate) enum Opened<S: Storage> {
-    Reader(S::Reader),
-    Writer(S::Writer),
-}
-
-impl<S: Storage> fmt::Debug for Opened<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Reader(_) => "Opened::Reader",
-            Self::Writer(_) => "Opened::Writer",
-        })
-    }
-}
+pub(crate) type OpenedFile<S> = Opened<<S as Storage>::Reader, <S as Storage>::Writer>;
 
 /// The storage's description of an entry as the engine's listing type
 /// (the shared conversion, `impl From<EntryInfo> for FileInfo` in
@@ -144,7 +158,7 @@ pub(crate) use ftp_proto_std::net::wall_clock;
 /// What answering one request produced.
 pub(crate) struct Answered<S: Storage> {
     pub(crate) answer: Answer,
-    pub(crate) opened: Option<Opened<S>>,
+    pub(crate) opened: Option<OpenedFile<S>>,
 }
 
 impl<S: Storage> Answered<S> {
@@ -338,4 +352,53 @@ async fn ascii_size<S: Storage>(storage: &S, path: &VirtualPath) -> Result<u64, 
         size.update(buf.get(..n).unwrap_or_default());
     }
     Ok(size.total())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Permissions;
+
+    fn identity(root: Option<PathBuf>, write: bool) -> Identity {
+        Identity {
+            user: "u".to_owned(),
+            anonymous: !write,
+            permissions: if write {
+                Permissions::READ_WRITE
+            } else {
+                Permissions::READ_ONLY
+            },
+            root,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_lookup_moves_every_handed_out_storage_to_the_pool() {
+        let temp = tempfile::tempdir().unwrap();
+        let other = tempfile::tempdir().unwrap();
+        let roots = FilesystemRoots::new(temp.path()).slow_lookup_threshold(Duration::ZERO);
+        let reader = roots.storage_for(&identity(None, false)).await.unwrap();
+        let writer = roots
+            .storage_for(&identity(Some(other.path().into()), true))
+            .await
+            .unwrap();
+        assert!(!roots.lookups_offloaded() && !writer.lookups_offloaded());
+        reader.check_dir(b"/").await.unwrap();
+        assert!(reader.lookups_offloaded() && writer.lookups_offloaded());
+        assert!(roots.lookups_offloaded());
+        let later = roots.storage_for(&identity(None, true)).await.unwrap();
+        assert!(later.lookups_offloaded());
+    }
+
+    #[tokio::test]
+    async fn lookups_inline_by_default_or_offloaded_on_request() {
+        let temp = tempfile::tempdir().unwrap();
+        let roots = FilesystemRoots::new(temp.path());
+        let fs = roots.storage_for(&identity(None, true)).await.unwrap();
+        assert!(!fs.lookups_offloaded());
+        let roots = FilesystemRoots::new(temp.path()).offload_lookups(true);
+        let fs = roots.storage_for(&identity(None, true)).await.unwrap();
+        assert!(fs.lookups_offloaded());
+        assert!(fs.metadata(b"/").await.unwrap().is_dir());
+    }
 }

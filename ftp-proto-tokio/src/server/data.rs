@@ -1,14 +1,17 @@
 //! Data connections: passive listeners within a port range, active
-//! connects, TLS for `PROT P`, and the byte pumps of a transfer.
+//! connects, TLS for `PROT P`, and the async byte pumps of a transfer that
+//! runs as a task (listings, storages without blocking file handles, and
+//! transfers beyond the thread limit; see [`super::transfer`]).
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::{Bytes, BytesMut};
-use ftp_proto::ascii::{AsciiDecoder, AsciiEncoder};
+use ftp_proto::ascii::{Inbound, Outbound};
+use ftp_proto::data::Representation;
 use ftp_proto::server::TransferOutcome;
+use ftp_proto_std::transfer::{self, TRANSFER_BUFFER};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
@@ -16,10 +19,6 @@ use tokio::sync::oneshot;
 use tokio_rustls::rustls::HandshakeKind;
 
 use super::ServerTls;
-
-/// Size of the buffer a transfer moves bytes through (allocated once per
-/// transfer, reused for every chunk).
-pub(crate) const TRANSFER_BUFFER: usize = 256 * 1024;
 
 /// Binds a passive listener on `ip`: port 0 without a range; with one, from
 /// a random port of the range, each port tried once (the shared
@@ -56,15 +55,7 @@ pub(crate) async fn connect_active(local: IpAddr, addr: SocketAddr) -> io::Resul
     socket.connect(addr).await
 }
 
-/// What a transfer moves.
-pub(crate) enum Job<R, W> {
-    /// File → socket.
-    Send { reader: R, ascii: bool },
-    /// Socket → file.
-    Receive { writer: W, ascii: bool },
-    /// Rendered listing → socket.
-    Listing(Bytes),
-}
+pub(crate) use ftp_proto_std::transfer::Job;
 
 /// How a `PROT P` transfer asks the session whether its TLS handshake is
 /// acceptable: it reports whether the handshake resumed the control
@@ -154,8 +145,14 @@ where
             Ok(()) => Ok(bytes.len() as u64),
             Err(_) => Err(TransferOutcome::ConnectionLost),
         },
-        Job::Send { reader, ascii } => send(&mut stream, reader, ascii, progress).await,
-        Job::Receive { writer, ascii } => receive(&mut stream, writer, ascii, progress, tls).await,
+        Job::Send {
+            reader,
+            representation,
+        } => send(&mut stream, reader, representation, progress).await,
+        Job::Receive {
+            writer,
+            representation,
+        } => receive(&mut stream, writer, representation, progress, tls).await,
     };
     match moved {
         Ok(bytes) => {
@@ -176,7 +173,7 @@ where
 async fn send<T, R>(
     stream: &mut T,
     mut reader: R,
-    ascii: bool,
+    representation: Representation,
     progress: &AtomicU64,
 ) -> Result<u64, TransferOutcome>
 where
@@ -188,12 +185,7 @@ where
     // pool; done one after the other they halve the throughput).
     let mut current = vec![0u8; TRANSFER_BUFFER];
     let mut next = vec![0u8; TRANSFER_BUFFER];
-    let mut encoded = if ascii {
-        BytesMut::with_capacity(ftp_proto::ascii::max_encoded_len(TRANSFER_BUFFER))
-    } else {
-        BytesMut::new()
-    };
-    let mut encoder = AsciiEncoder::new();
+    let mut outbound = Outbound::new(representation, TRANSFER_BUFFER);
     let mut total = 0u64;
     let read_error = |e: io::Error| {
         tracing::warn!(error = %e, "reading the file failed");
@@ -201,14 +193,7 @@ where
     };
     let mut n = reader.read(&mut current).await.map_err(read_error)?;
     while n > 0 {
-        let chunk = current.get(..n).unwrap_or_default();
-        let out: &[u8] = if ascii {
-            encoded.clear();
-            encoder.encode(chunk, &mut encoded);
-            &encoded
-        } else {
-            chunk
-        };
+        let out = outbound.convert(current.get(..n).unwrap_or_default());
         let (read, written) = tokio::join!(reader.read(&mut next), stream.write_all(out));
         if written.is_err() {
             return Err(TransferOutcome::ConnectionLost);
@@ -224,7 +209,7 @@ where
 async fn receive<T, W>(
     stream: &mut T,
     mut writer: W,
-    ascii: bool,
+    representation: Representation,
     progress: &AtomicU64,
     tls: bool,
 ) -> Result<u64, TransferOutcome>
@@ -233,24 +218,9 @@ where
     W: AsyncWrite + Unpin,
 {
     let mut buf = vec![0u8; TRANSFER_BUFFER];
-    let mut decoded = if ascii {
-        BytesMut::with_capacity(ftp_proto::ascii::max_decoded_len(TRANSFER_BUFFER))
-    } else {
-        BytesMut::new()
-    };
-    let mut decoder = AsciiDecoder::new();
+    let mut inbound = Inbound::new(representation, TRANSFER_BUFFER);
     let mut total = 0u64;
-    let write_error = |e: io::Error| {
-        tracing::warn!(error = %e, "writing the file failed");
-        if matches!(
-            e.kind(),
-            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge
-        ) {
-            TransferOutcome::StorageFull
-        } else {
-            TransferOutcome::LocalError
-        }
-    };
+    let write_error = |e: io::Error| transfer::write_error(&e);
     let mut eof = false;
     while !eof {
         // Fill the buffer before handing it to the file: socket reads return
@@ -281,21 +251,13 @@ where
             break;
         }
         progress.store(total, Ordering::Relaxed);
-        let chunk = buf.get(..n).unwrap_or_default();
-        let result = if ascii {
-            decoded.clear();
-            decoder.decode(chunk, &mut decoded);
-            writer.write_all(&decoded).await
-        } else {
-            writer.write_all(chunk).await
-        };
-        result.map_err(write_error)?;
+        let out = inbound.convert(buf.get(..n).unwrap_or_default());
+        writer.write_all(out).await.map_err(write_error)?;
     }
-    if ascii {
-        decoded.clear();
-        decoder.finish(&mut decoded);
-        writer.write_all(&decoded).await.map_err(write_error)?;
-    }
+    writer
+        .write_all(inbound.finish())
+        .await
+        .map_err(write_error)?;
     // The data is handed to the operating system before `226` (flushed, not
     // fsynced: the durability every common FTP server gives).
     writer.flush().await.map_err(write_error)?;

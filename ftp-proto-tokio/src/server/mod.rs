@@ -10,12 +10,14 @@
 //!
 //! ```no_run
 //! use ftp_proto_tokio::auth::{AnonymousOnly, Blocking};
-//! use ftp_proto_tokio::server::{FilesystemRoots, Server};
+//! use ftp_proto_tokio::server::{FilesystemRoots, Server, ServerSettings};
 //!
 //! # async fn demo() -> std::io::Result<()> {
-//! let server = Server::builder(Blocking::new(AnonymousOnly::new()), FilesystemRoots::new("/srv/ftp"))
+//! let settings = ServerSettings::new()
 //!     .listen("127.0.0.1:2121".parse().unwrap())
-//!     .passive_ports(50000..=50100)
+//!     .passive_ports(50000..=50100);
+//! let server = Server::builder(Blocking::new(AnonymousOnly::new()), FilesystemRoots::new("/srv/ftp"))
+//!     .settings(settings)
 //!     .bind()
 //!     .await?;
 //! let handle = server.handle();
@@ -34,24 +36,27 @@ mod data;
 mod session;
 #[cfg(feature = "tls")]
 mod tls;
+mod transfer;
 
-use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::ops::RangeInclusive;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ftp_proto::Session;
-use ftp_proto::server::{Refusal, ServerConfig, ServerSession, ShutdownPolicy, TlsPolicy};
+use ftp_proto::server::{Refusal, ServerConfig, ServerSession};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 
 pub use backend::{FilesystemRoots, StorageFactory, file_info, fs_error};
+pub use ftp_proto_std::server::ServerSettings;
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsConfigError};
+
+use ftp_proto_std::server::{ConnectionCounter, ConnectionSlot, ResolvedSettings};
 
 use crate::auth::Authenticator;
 use crate::driver::{Clock, Transport};
@@ -77,200 +82,68 @@ pub(crate) struct Shared<A, F> {
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
+    /// Permits for transfers on threads of their own.
+    pub(crate) transfer_threads: Arc<Semaphore>,
 }
 
-/// Connection counters for the limits.
-#[derive(Debug, Default)]
-struct Counts {
-    total: usize,
-    per_ip: HashMap<IpAddr, usize>,
-}
-
-/// Releases a connection's place in [`Counts`] when dropped.
-#[derive(Debug)]
-struct Slot {
-    counts: Arc<Mutex<Counts>>,
-    ip: IpAddr,
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut c = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        c.total = c.total.saturating_sub(1);
-        if let Some(n) = c.per_ip.get_mut(&self.ip) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                c.per_ip.remove(&self.ip);
-            }
-        }
-    }
-}
-
-/// Configures a [`Server`]; [`bind`](Self::bind) opens its listeners.
+/// Configures a [`Server`]: its [`ServerSettings`] and how many transfers
+/// run on threads; [`bind`](Self::bind) opens its listeners.
 #[derive(Debug)]
 #[must_use]
 pub struct ServerBuilder<A, F> {
     auth: A,
     factory: F,
-    listen: Vec<SocketAddr>,
-    config: ServerConfig,
-    tls: Option<ServerTls>,
-    implicit_tls: bool,
-    require_tls: bool,
-    passive_ports: Option<RangeInclusive<u16>>,
-    max_connections: usize,
-    max_per_ip: Option<usize>,
-    grace: Duration,
-    handshake_timeout: Duration,
-    write_timeout: Duration,
+    settings: ServerSettings,
+    max_transfer_threads: usize,
 }
 
 impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
-    /// Adds a listen address (IPv4 or IPv6; port 0 picks a free one). The
-    /// default, when none is added, is `127.0.0.1:2121`.
-    pub fn listen(mut self, addr: SocketAddr) -> Self {
-        self.listen.push(addr);
+    /// The server's settings (default: [`ServerSettings::default`]). FTPS
+    /// ([`ServerSettings::tls`]) needs the feature `tls`.
+    pub fn settings(mut self, settings: ServerSettings) -> Self {
+        self.settings = settings;
         self
     }
 
-    /// Passive data ports come from this range (default: any free port).
-    pub fn passive_ports(mut self, range: RangeInclusive<u16>) -> Self {
-        self.passive_ports = Some(range);
-        self
-    }
-
-    /// The IPv4 address announced in `227` replies (a server behind NAT).
-    pub fn masquerade_address(mut self, ip: IpAddr) -> Self {
-        self.config.masquerade_address = Some(ip);
-        self
-    }
-
-    /// Offers FTPS with this certificate: explicit `AUTH TLS`, and `PROT P`
-    /// data connections (feature `tls`).
-    #[cfg(feature = "tls")]
-    pub fn tls(mut self, tls: TlsConfig) -> Self {
-        self.tls = Some(tls);
-        self
-    }
-
-    /// Implicit FTPS: every connection starts with a TLS handshake (needs
-    /// [`tls`](Self::tls); feature `tls`).
-    #[cfg(feature = "tls")]
-    pub fn implicit_tls(mut self, implicit: bool) -> Self {
-        self.implicit_tls = implicit;
-        self
-    }
-
-    /// Refuse login before `AUTH TLS` and transfers without `PROT P`
-    /// (feature `tls`).
-    #[cfg(feature = "tls")]
-    pub fn require_tls(mut self, required: bool) -> Self {
-        self.require_tls = required;
-        self
-    }
-
-    /// Whether anonymous logins reach the authenticator (default: off).
-    pub fn allow_anonymous(mut self, allowed: bool) -> Self {
-        self.config.security.allow_anonymous = allowed;
-        self
-    }
-
-    /// Most simultaneous connections; beyond it a connection gets `421`
-    /// and is closed. Default 1024.
-    pub fn max_connections(mut self, max: usize) -> Self {
-        self.max_connections = max;
-        self
-    }
-
-    /// Most simultaneous connections from one client IP (default: no limit
-    /// besides [`max_connections`](Self::max_connections)).
-    pub fn max_connections_per_ip(mut self, max: usize) -> Self {
-        self.max_per_ip = Some(max);
-        self
-    }
-
-    /// No command for this long gives `421` (default 300 s; `None`: never).
-    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.timeouts.idle = timeout;
-        self
-    }
-
-    /// Not logged in this long after connecting gives `421` (default 60 s).
-    pub fn login_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.timeouts.login = timeout;
-        self
-    }
-
-    /// How long a data connection may take to come (default 60 s).
-    pub fn data_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.timeouts.data_connect = timeout;
-        self
-    }
-
-    /// Pause before answering a failed login (default 3 s).
-    pub fn failed_login_delay(mut self, delay: Option<Duration>) -> Self {
-        self.config.timeouts.failed_login_delay = delay;
-        self
-    }
-
-    /// How long running transfers may go on after [`ServerHandle::shutdown`]
-    /// (default 30 s).
-    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
-        self.grace = grace;
-        self
-    }
-
-    /// Any other engine setting (features, limits, security policy, texts).
-    /// The builder's own settings are applied over it at [`bind`](Self::bind).
-    pub fn configure(mut self, change: impl FnOnce(&mut ServerConfig)) -> Self {
-        change(&mut self.config);
+    /// Most transfers that run on threads of their own at once (default
+    /// 256; 0: none).
+    ///
+    /// A file whose storage hands it over as a blocking handle
+    /// ([`Storage::into_std_reader`](crate::storage::Storage::into_std_reader),
+    /// as [`Filesystem`](crate::storage::Filesystem) does) is moved by a
+    /// dedicated thread with blocking reads and writes, about twice as fast
+    /// as async file I/O for local files. Beyond this many, transfers run
+    /// as tasks on the runtime, as listings and other storages' files
+    /// always do.
+    pub fn max_transfer_threads(mut self, max: usize) -> Self {
+        self.max_transfer_threads = max;
         self
     }
 
     /// Opens the listeners.
+    ///
+    /// # Errors
+    /// A listen address that cannot be bound, implicit TLS without a TLS
+    /// configuration, or a TLS configuration without the feature `tls`.
     pub async fn bind(self) -> io::Result<Server<A, F>> {
         let Self {
             auth,
             factory,
-            mut listen,
-            mut config,
+            settings,
+            max_transfer_threads,
+        } = self;
+        let ResolvedSettings {
+            listen,
+            engine,
             tls,
             implicit_tls,
-            require_tls,
             passive_ports,
-            max_connections,
-            max_per_ip,
-            grace,
+            limits,
             handshake_timeout,
             write_timeout,
-        } = self;
-        if implicit_tls && tls.is_none() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "implicit TLS needs a TLS configuration",
-            ));
-        }
-        if listen.is_empty() {
-            listen.push(SocketAddr::from(([127, 0, 0, 1], 2121)));
-        }
-        config.tls = match (&tls, require_tls) {
-            (None, _) => TlsPolicy::Disabled,
-            (Some(_), false) => TlsPolicy::Available,
-            (Some(_), true) => TlsPolicy::RequiredForLoginAndData,
-        };
-        config.implicit_tls = implicit_tls;
-        #[cfg(feature = "tls")]
-        {
-            config.require_tls_session_reuse =
-                tls.as_ref().is_some_and(TlsConfig::session_reuse_required);
-        }
-        // The engine lets transfers finish after `shutdown`, and aborts them
-        // at the end of the grace period itself.
-        config.shutdown_policy = ShutdownPolicy::LetTransfersFinish;
-        config.timeouts.shutdown_grace = Some(grace);
+            ..
+        } = settings.resolve()?;
+        let tls = server_tls(tls)?;
         let mut listeners = Vec::with_capacity(listen.len());
         for addr in listen {
             listeners.push(TcpListener::bind(addr).await?);
@@ -281,17 +154,37 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
             shared: Arc::new(Shared {
                 auth,
                 factory,
-                engine: Arc::new(config),
+                engine: Arc::new(engine),
                 tls,
                 passive_ports,
                 handshake_timeout,
                 write_timeout,
+                transfer_threads: Arc::new(Semaphore::new(
+                    max_transfer_threads.min(Semaphore::MAX_PERMITS),
+                )),
             }),
             implicit_tls,
-            max_connections,
-            max_per_ip,
+            counter: ConnectionCounter::new(limits),
             shutdown: Arc::new(shutdown),
         })
+    }
+}
+
+/// The settings' TLS configuration as this build can use it.
+#[cfg(feature = "tls")]
+fn server_tls(tls: Option<TlsConfig>) -> io::Result<Option<ServerTls>> {
+    Ok(tls)
+}
+
+/// The settings' TLS configuration as this build can use it: none.
+#[cfg(not(feature = "tls"))]
+fn server_tls(tls: Option<ftp_proto_std::tls::TlsConfig>) -> io::Result<Option<ServerTls>> {
+    match tls {
+        None => Ok(None),
+        Some(_) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "FTPS needs the feature `tls` of ftp-proto-tokio",
+        )),
     }
 }
 
@@ -301,8 +194,7 @@ pub struct Server<A, F> {
     listeners: Vec<TcpListener>,
     shared: Arc<Shared<A, F>>,
     implicit_tls: bool,
-    max_connections: usize,
-    max_per_ip: Option<usize>,
+    counter: Arc<ConnectionCounter>,
     shutdown: Arc<watch::Sender<bool>>,
 }
 
@@ -330,17 +222,8 @@ impl Server<(), ()> {
         ServerBuilder {
             auth,
             factory,
-            listen: Vec::new(),
-            config: ServerConfig::default(),
-            tls: None,
-            implicit_tls: false,
-            require_tls: false,
-            passive_ports: None,
-            max_connections: 1024,
-            max_per_ip: None,
-            grace: Duration::from_secs(30),
-            handshake_timeout: Duration::from_secs(30),
-            write_timeout: Duration::from_secs(120),
+            settings: ServerSettings::default(),
+            max_transfer_threads: 256,
         }
     }
 }
@@ -368,11 +251,9 @@ impl<A: Authenticator, F: StorageFactory> Server<A, F> {
             listeners,
             shared,
             implicit_tls,
-            max_connections,
-            max_per_ip,
+            counter,
             shutdown,
         } = self;
-        let counts = Arc::new(Mutex::new(Counts::default()));
         // Every session holds a sender; recv() gives None once all are gone.
         let (alive, mut all_done) = mpsc::channel::<()>(1);
         let mut acceptors = Vec::with_capacity(listeners.len());
@@ -382,9 +263,7 @@ impl<A: Authenticator, F: StorageFactory> Server<A, F> {
                 listener,
                 shared: Arc::clone(&shared),
                 implicit_tls,
-                max_connections,
-                max_per_ip,
-                counts: Arc::clone(&counts),
+                counter: Arc::clone(&counter),
                 alive: alive.clone(),
                 shutdown: shutdown.subscribe(),
                 next_id: Arc::clone(&next_id),
@@ -405,9 +284,7 @@ struct Acceptor<A, F> {
     listener: TcpListener,
     shared: Arc<Shared<A, F>>,
     implicit_tls: bool,
-    max_connections: usize,
-    max_per_ip: Option<usize>,
-    counts: Arc<Mutex<Counts>>,
+    counter: Arc<ConnectionCounter>,
     alive: mpsc::Sender<()>,
     shutdown: watch::Receiver<bool>,
     next_id: Arc<std::sync::atomic::AtomicU64>,
@@ -438,7 +315,7 @@ impl<A: Authenticator, F: StorageFactory> Acceptor<A, F> {
             let id = self
                 .next_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let slot = self.take_slot(peer.ip());
+            let slot = self.counter.admit(peer.ip());
             let shared = Arc::clone(&self.shared);
             let shutdown = self.shutdown.clone();
             let alive = self.alive.clone();
@@ -454,28 +331,6 @@ impl<A: Authenticator, F: StorageFactory> Acceptor<A, F> {
         }
         tracing::info!(?local, "stopped listening");
     }
-
-    /// Counts the connection in, or says which limit it is over.
-    fn take_slot(&self, ip: IpAddr) -> Result<Slot, Refusal> {
-        let ip = ip.to_canonical();
-        let mut c = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let from_ip = c.per_ip.get(&ip).copied().unwrap_or(0);
-        if c.total >= self.max_connections {
-            return Err(Refusal::TooManyConnections);
-        }
-        if self.max_per_ip.is_some_and(|m| from_ip >= m) {
-            return Err(Refusal::TooManyFromAddress);
-        }
-        c.total += 1;
-        *c.per_ip.entry(ip).or_insert(0) += 1;
-        Ok(Slot {
-            counts: Arc::clone(&self.counts),
-            ip,
-        })
-    }
 }
 
 async fn serve_connection<A: Authenticator, F: StorageFactory>(
@@ -483,7 +338,7 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
     stream: TcpStream,
     peer: SocketAddr,
     implicit_tls: bool,
-    slot: Result<Slot, Refusal>,
+    slot: Result<ConnectionSlot, Refusal>,
     shutdown: watch::Receiver<bool>,
 ) {
     let Ok(local) = stream.local_addr() else {

@@ -20,21 +20,22 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ftp_proto::data::{DataId, DataProtection, Representation};
+use ftp_proto::data::DataId;
 use ftp_proto::server::{
-    Answer, DataAction, Denial, Request, RequestKind, ServerEvent, ServerSession, TransferKind,
-    TransferOutcome, TransferStart,
+    Answer, DataAction, Denial, Request, RequestKind, ServerEvent, ServerSession, TransferOutcome,
+    TransferStart,
 };
 use ftp_proto::{Instant, Session};
+use ftp_proto_std::serving::{self, PlannedTransfer, TransferLabel};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
-use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::Shared;
-use super::backend::{self, Answered, Opened, StorageFactory};
-use super::data::{self, Job};
-use crate::auth::{AuthError, Authenticator, Identity};
+use super::backend::{self, Answered, OpenedFile, StorageFactory};
+use super::data;
+use super::transfer::{self, ThreadTransfer, TransferHandle};
+use crate::auth::Authenticator;
 use crate::driver::{Clock, Driver, Input, Transport};
 use crate::storage::Storage;
 
@@ -43,21 +44,20 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// What a request future hands back.
 enum Reply<S: Storage> {
     Fs(Request, Answered<S>),
-    Login(Request, Answer, Option<(Arc<S>, Identity)>),
+    Login(Request, Answer, Option<Arc<S>>),
 }
 
-/// The transfer task of the session (at most one).
+/// The running transfer of the session (at most one).
 struct Running {
     id: DataId,
-    handle: JoinHandle<TransferOutcome>,
+    handle: TransferHandle,
     stream_tx: Option<oneshot::Sender<TcpStream>>,
     /// A `PROT P` transfer's TLS handshake report (resumed or not).
     tls_report: Option<oneshot::Receiver<bool>>,
     /// Where the engine's verdict on that handshake goes.
     tls_verdict: Option<oneshot::Sender<bool>>,
     progress: Arc<AtomicU64>,
-    what: &'static str,
-    path: String,
+    label: TransferLabel,
 }
 
 /// What woke the loop up.
@@ -66,7 +66,7 @@ enum Wake<S: Storage> {
     Answer(Reply<S>),
     Accepted(io::Result<(TcpStream, SocketAddr)>),
     Connected(io::Result<TcpStream>),
-    TransferEnded(Result<TransferOutcome, tokio::task::JoinError>),
+    TransferEnded(Option<TransferOutcome>),
     TlsHandshake(Result<bool, oneshot::error::RecvError>),
     Shutdown,
 }
@@ -96,7 +96,7 @@ pub(crate) struct SessionTask<A: Authenticator, F: StorageFactory> {
 
     storage: Option<Arc<F::Storage>>,
     pending: Option<BoxFuture<Reply<F::Storage>>>,
-    opened: Option<Opened<F::Storage>>,
+    opened: Option<OpenedFile<F::Storage>>,
 
     listener: Option<(DataId, TcpListener)>,
     connecting: Option<(DataId, BoxFuture<io::Result<TcpStream>>)>,
@@ -262,7 +262,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                     return;
                 };
                 let outcome = result.unwrap_or(TransferOutcome::LocalError);
-                log_transfer(&r, outcome);
+                r.label.log_end(outcome, &r.progress);
                 let _ = self.engine().transfer_done(r.id, outcome, now);
             }
             Wake::TlsHandshake(report) => {
@@ -299,9 +299,11 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     /// Ends a transfer that never got its data connection.
     async fn fail_transfer(&mut self, id: DataId, outcome: TransferOutcome) {
         if let Some(mut r) = self.running.take_if(|r| r.id == id) {
+            // Without its data connection a transfer thread ends at once.
+            r.stream_tx = None;
             r.handle.abort();
             let _ = (&mut r.handle).await;
-            log_transfer(&r, outcome);
+            r.label.log_end(outcome, &r.progress);
             let now = self.now();
             let _ = self.engine().transfer_done(id, outcome, now);
         }
@@ -326,20 +328,8 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 self.opened = answered.opened;
                 (request, answered.answer)
             }
-            Reply::Login(request, answer, login) => {
-                if let RequestKind::Login { user, .. } = request.kind() {
-                    let user = String::from_utf8_lossy(user);
-                    match &login {
-                        Some((_, identity)) => tracing::info!(
-                            %user,
-                            anonymous = identity.anonymous,
-                            write = identity.permissions.write,
-                            "login ok"
-                        ),
-                        None => tracing::info!(%user, "login failed"),
-                    }
-                }
-                self.storage = login.map(|(s, _)| s);
+            Reply::Login(request, answer, storage) => {
+                self.storage = storage;
                 (request, answer)
             }
         };
@@ -349,6 +339,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     }
 
     async fn on_event(&mut self, event: ServerEvent) {
+        serving::log_event(&event);
         match event {
             ServerEvent::Request(request) => self.start_request(request),
             ServerEvent::Data(action) => self.on_data_action(action),
@@ -356,35 +347,17 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             ServerEvent::Abort { id, .. } => {
                 self.drop_data(id);
                 if let Some(mut r) = self.running.take_if(|r| r.id == id) {
-                    let outcome = if r.handle.is_finished() {
-                        (&mut r.handle).await.unwrap_or(TransferOutcome::Aborted)
-                    } else {
-                        r.handle.abort();
-                        TransferOutcome::Aborted
-                    };
-                    log_transfer(&r, outcome);
+                    r.stream_tx = None;
+                    let outcome = r.handle.finish_or_abort().await;
+                    r.label.log_end(outcome, &r.progress);
                     if !self.engine().is_closed() {
                         let now = self.now();
                         let _ = self.engine().transfer_done(id, outcome, now);
                     }
                 }
             }
-            ServerEvent::UpgradeTls {
-                discarded_plaintext,
-            } => {
-                if discarded_plaintext > 0 {
-                    tracing::warn!(
-                        bytes = discarded_plaintext,
-                        "plaintext after AUTH TLS dropped"
-                    );
-                }
+            ServerEvent::UpgradeTls { .. } => {
                 self.upgrade_tls().await;
-            }
-            ServerEvent::InputDiscarded { bytes } => {
-                tracing::debug!(bytes, "input during the TLS handshake dropped");
-            }
-            ServerEvent::Closed(reason) => {
-                tracing::info!(reason = reason.as_str(), "disconnected");
             }
             _ => {}
         }
@@ -423,19 +396,12 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     fn start_request(&mut self, request: Request) {
         // The login-stage requests are the embedder's decisions: the
         // authenticator, and this server's fixed policy for the others.
-        let now_answer = match request.kind() {
-            RequestKind::Login { .. } => {
-                let shared = Arc::clone(&self.shared);
-                self.pending = Some(Box::pin(login(shared, request)));
-                return;
-            }
-            // Only with `validate_hosts` (set through `configure`): this
-            // server has no virtual hosts, so every name is welcome.
-            RequestKind::Host { .. } => Some(Answer::Done),
-            // The authenticator knows no accounts.
-            RequestKind::Account { .. } => Some(Answer::Denied(Denial::NotAllowed)),
-            _ => None,
-        };
+        if let RequestKind::Login { .. } = request.kind() {
+            let shared = Arc::clone(&self.shared);
+            self.pending = Some(Box::pin(login(shared, request)));
+            return;
+        }
+        let now_answer = serving::policy_answer(request.kind());
         // The engine asks about files only after a login, which gave a
         // storage; the refusal below is a defence, not a path in use.
         let storage = self.storage.clone();
@@ -496,40 +462,11 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     }
 
     fn start_transfer(&mut self, start: TransferStart) {
-        let TransferStart {
-            id,
-            kind,
-            representation,
-            protection,
-            ..
-        } = start;
-        let ascii = representation == Representation::Ascii;
+        let id = start.id;
         let opened = self.opened.take();
-        let (what, path, job) = match (kind, opened) {
-            (TransferKind::Retrieve { path, .. }, Some(Opened::Reader(reader))) => {
-                ("retrieve", path, Some(Job::Send { reader, ascii }))
-            }
-            (TransferKind::Store { path, .. }, Some(Opened::Writer(writer))) => {
-                ("store", path, Some(Job::Receive { writer, ascii }))
-            }
-            (TransferKind::Append { path }, Some(Opened::Writer(writer))) => {
-                ("append", path, Some(Job::Receive { writer, ascii }))
-            }
-            (TransferKind::Listing(bytes), _) => (
-                "listing",
-                self.engine().cwd().clone(),
-                Some(Job::Listing(bytes)),
-            ),
-            (_, _) => ("transfer", self.engine().cwd().clone(), None),
-        };
-        let path = String::from_utf8_lossy(path.as_bytes()).into_owned();
-        let tls = match protection {
-            DataProtection::Private => self.shared.tls.clone(),
-            _ => None,
-        };
-        let (Some(job), true) = (job, protection != DataProtection::Private || tls.is_some())
-        else {
-            tracing::error!(what, "transfer without an open file or TLS configuration");
+        let cwd = self.driver.session().cwd();
+        let planned = serving::plan_transfer(start, opened, cwd, self.shared.tls.as_ref());
+        let Ok(PlannedTransfer { label, job, tls }) = planned else {
             let now = self.now();
             let _ = self
                 .engine()
@@ -551,18 +488,48 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         };
         let (tx, rx) = oneshot::channel::<TcpStream>();
         let progress = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&progress);
-        let span = tracing::info_span!("transfer", id = id.get(), what, %path);
-        let handle = tokio::spawn(
-            async move {
-                let Ok(stream) = rx.await else {
-                    return TransferOutcome::NeverConnected;
-                };
-                let (tls, check) = tls.unzip();
-                data::run(stream, tls.as_ref().zip(check), job, &counter).await
+        let span = label.span(id);
+        let handle = match transfer::blocking_job::<F::Storage>(job, &self.shared.transfer_threads)
+        {
+            Ok((job, permit)) => {
+                let started = transfer::spawn_thread(ThreadTransfer {
+                    job,
+                    permit,
+                    stream: rx,
+                    tls,
+                    progress: Arc::clone(&progress),
+                    limits: ftp_proto_std::transfer::Limits {
+                        handshake: self.shared.handshake_timeout,
+                        stall: self.shared.write_timeout,
+                    },
+                    span,
+                });
+                match started {
+                    Ok(handle) => handle,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot start a transfer thread");
+                        let now = self.now();
+                        let _ = self
+                            .engine()
+                            .transfer_done(id, TransferOutcome::LocalError, now);
+                        return;
+                    }
+                }
             }
-            .instrument(span),
-        );
+            Err(job) => {
+                let counter = Arc::clone(&progress);
+                TransferHandle::Task(tokio::spawn(
+                    async move {
+                        let Ok(stream) = rx.await else {
+                            return TransferOutcome::NeverConnected;
+                        };
+                        let (tls, check) = tls.unzip();
+                        data::run(stream, tls.as_ref().zip(check), job, &counter).await
+                    }
+                    .instrument(span),
+                ))
+            }
+        };
         self.running = Some(Running {
             id,
             handle,
@@ -570,15 +537,15 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             tls_report,
             tls_verdict,
             progress,
-            what,
-            path,
+            label,
         });
     }
 
     /// After the engine closed: last frames, TLS close, every data task stopped.
     async fn finish(mut self) {
         self.flush().await;
-        if let Some(r) = self.running.take() {
+        if let Some(mut r) = self.running.take() {
+            r.stream_tx = None;
             r.handle.abort();
         }
         let close = tokio::time::timeout(self.shared.handshake_timeout, self.driver.shutdown());
@@ -596,47 +563,22 @@ async fn login<A: Authenticator, F: StorageFactory>(
     let identity = match shared.auth.authenticate(user, password.expose()).await {
         Ok(identity) => identity,
         Err(e) => {
-            let answer = match e {
-                AuthError::UnknownUser | AuthError::WrongPassword => {
-                    Answer::Denied(Denial::BadCredentials)
-                }
-                AuthError::Unavailable(why) => {
-                    // The engine answers 421 and closes the session.
-                    tracing::warn!(%why, "authenticator unavailable");
-                    Answer::Reply(ftp_proto::reply::Reply::new(
-                        ftp_proto::reply::ReplyCode::SERVICE_NOT_AVAILABLE,
-                        "Authentication service unavailable.",
-                    ))
-                }
-                other => {
-                    tracing::info!(error = %other, "authenticator refused");
-                    Answer::Denied(Denial::NotAllowed)
-                }
-            };
+            let answer = serving::login_refused(user, &e);
             return Reply::Login(request, answer, None);
         }
     };
     match shared.factory.storage_for(&identity).await {
-        Ok(storage) => Reply::Login(
-            request,
-            Answer::LoggedIn { home: None },
-            Some((Arc::new(storage), identity)),
-        ),
+        Ok(storage) => {
+            serving::login_accepted(user, &identity);
+            Reply::Login(
+                request,
+                Answer::LoggedIn { home: None },
+                Some(Arc::new(storage)),
+            )
+        }
         Err(e) => {
-            tracing::error!(error = %e, user = %identity.user, "cannot open the user's storage");
-            Reply::Login(request, Answer::Denied(Denial::NotAllowed), None)
-        }
-    }
-}
-
-fn log_transfer(r: &Running, outcome: TransferOutcome) {
-    match outcome {
-        TransferOutcome::Complete { bytes } => {
-            tracing::info!(what = r.what, path = %r.path, bytes, "transfer complete");
-        }
-        other => {
-            let bytes = r.progress.load(Ordering::Relaxed);
-            tracing::info!(what = r.what, path = %r.path, bytes, outcome = ?other, "transfer failed");
+            let answer = serving::storage_unavailable(&identity, &e);
+            Reply::Login(request, answer, None)
         }
     }
 }

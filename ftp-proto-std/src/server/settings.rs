@@ -1,0 +1,295 @@
+//! The settings of an FTP server, shared by this crate's blocking server
+//! and `ftp_proto_tokio`'s async one: [`ServerSettings`] holds every
+//! option both take, and [`ServerSettings::resolve`] maps them, once, into
+//! what binding needs ([`ResolvedSettings`]: the engine's [`ServerConfig`]
+//! with its TLS and shutdown policies set, the listen addresses, the
+//! limits).
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use ftp_proto::server::{ServerConfig, ShutdownPolicy, TlsPolicy};
+
+use super::limits::ConnectionLimits;
+use crate::tls::TlsConfig;
+
+/// Every option of a server (either adapter's): where it listens, FTPS,
+/// limits, timeouts, the shutdown grace and any other engine setting.
+///
+/// ```
+/// use std::time::Duration;
+/// use ftp_proto_std::server::ServerSettings;
+///
+/// let settings = ServerSettings::new()
+///     .listen("127.0.0.1:2121".parse().unwrap())
+///     .passive_ports(50000..=50100)
+///     .max_connections(100)
+///     .idle_timeout(Some(Duration::from_secs(60)));
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ServerSettings {
+    listen: Vec<SocketAddr>,
+    engine: ServerConfig,
+    tls: Option<TlsConfig>,
+    implicit_tls: bool,
+    require_tls: bool,
+    passive_ports: Option<RangeInclusive<u16>>,
+    limits: ConnectionLimits,
+    grace: Duration,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: Vec::new(),
+            engine: ServerConfig::default(),
+            tls: None,
+            implicit_tls: false,
+            require_tls: false,
+            passive_ports: None,
+            limits: ConnectionLimits {
+                max_connections: 1024,
+                max_per_ip: None,
+            },
+            grace: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ServerSettings {
+    /// The defaults: `127.0.0.1:2121`, plain FTP, 1024 connections.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a listen address (IPv4 or IPv6; port 0 picks a free one). The
+    /// default, when none is added, is `127.0.0.1:2121`.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen.push(addr);
+        self
+    }
+
+    /// Passive data ports come from this range (default: any free port).
+    pub fn passive_ports(mut self, range: RangeInclusive<u16>) -> Self {
+        self.passive_ports = Some(range);
+        self
+    }
+
+    /// The IPv4 address announced in `227` replies (a server behind NAT).
+    pub fn masquerade_address(mut self, ip: IpAddr) -> Self {
+        self.engine.masquerade_address = Some(ip);
+        self
+    }
+
+    /// Offers FTPS with this certificate: explicit `AUTH TLS`, and `PROT P`
+    /// data connections (for `ftp_proto_tokio`, with its feature `tls`).
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Implicit FTPS: every connection starts with a TLS handshake (needs
+    /// [`tls`](Self::tls)).
+    pub fn implicit_tls(mut self, implicit: bool) -> Self {
+        self.implicit_tls = implicit;
+        self
+    }
+
+    /// Refuse login before `AUTH TLS` and transfers without `PROT P`
+    /// (with [`tls`](Self::tls); without it there is no TLS to require).
+    pub fn require_tls(mut self, required: bool) -> Self {
+        self.require_tls = required;
+        self
+    }
+
+    /// Whether anonymous logins reach the authenticator (default: off).
+    pub fn allow_anonymous(mut self, allowed: bool) -> Self {
+        self.engine.security.allow_anonymous = allowed;
+        self
+    }
+
+    /// Most simultaneous connections; beyond it a connection gets `421`
+    /// and is closed. Default 1024.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.limits.max_connections = max;
+        self
+    }
+
+    /// Most simultaneous connections from one client IP (default: no limit
+    /// besides [`max_connections`](Self::max_connections)).
+    pub fn max_connections_per_ip(mut self, max: usize) -> Self {
+        self.limits.max_per_ip = Some(max);
+        self
+    }
+
+    /// No command for this long gives `421` (default 300 s; `None`: never).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.engine.timeouts.idle = timeout;
+        self
+    }
+
+    /// Not logged in this long after connecting gives `421` (default 60 s).
+    pub fn login_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.engine.timeouts.login = timeout;
+        self
+    }
+
+    /// How long a data connection may take to come (default 60 s).
+    pub fn data_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.engine.timeouts.data_connect = timeout;
+        self
+    }
+
+    /// Pause before answering a failed login (default 3 s).
+    pub fn failed_login_delay(mut self, delay: Option<Duration>) -> Self {
+        self.engine.timeouts.failed_login_delay = delay;
+        self
+    }
+
+    /// How long running transfers may go on after the server's `shutdown`
+    /// (default 30 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Any other engine setting (features, limits, security policy, texts).
+    /// The settings' own options are applied over it at
+    /// [`resolve`](Self::resolve).
+    pub fn configure(mut self, change: impl FnOnce(&mut ServerConfig)) -> Self {
+        change(&mut self.engine);
+        self
+    }
+
+    /// What a server binds with: the default listen address when none was
+    /// added, and the engine configuration with the TLS policy, implicit
+    /// TLS, session-reuse requirement and shutdown policy (transfers may
+    /// finish within the grace period) set from these settings.
+    ///
+    /// # Errors
+    /// `InvalidInput`: implicit TLS without a TLS configuration.
+    pub fn resolve(self) -> io::Result<ResolvedSettings> {
+        let Self {
+            mut listen,
+            mut engine,
+            tls,
+            implicit_tls,
+            require_tls,
+            passive_ports,
+            limits,
+            grace,
+        } = self;
+        if implicit_tls && tls.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "implicit TLS needs a TLS configuration",
+            ));
+        }
+        if listen.is_empty() {
+            listen.push(SocketAddr::from(([127, 0, 0, 1], 2121)));
+        }
+        engine.tls = match (&tls, require_tls) {
+            (None, _) => TlsPolicy::Disabled,
+            (Some(_), false) => TlsPolicy::Available,
+            (Some(_), true) => TlsPolicy::RequiredForLoginAndData,
+        };
+        engine.implicit_tls = implicit_tls;
+        engine.require_tls_session_reuse =
+            tls.as_ref().is_some_and(TlsConfig::session_reuse_required);
+        // The engine lets transfers finish after `shutdown`, and aborts them
+        // at the end of the grace period itself.
+        engine.shutdown_policy = ShutdownPolicy::LetTransfersFinish;
+        engine.timeouts.shutdown_grace = Some(grace);
+        Ok(ResolvedSettings {
+            listen,
+            engine,
+            tls,
+            implicit_tls,
+            passive_ports,
+            limits,
+            handshake_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(120),
+        })
+    }
+}
+
+/// [`ServerSettings`] made ready to bind: what a server adapter needs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ResolvedSettings {
+    /// The addresses to listen on (at least one).
+    pub listen: Vec<SocketAddr>,
+    /// The engine's configuration, every session's.
+    pub engine: ServerConfig,
+    /// The FTPS certificate and rustls settings, if FTPS is offered.
+    pub tls: Option<TlsConfig>,
+    /// Whether every connection starts with a TLS handshake (then
+    /// [`tls`](Self::tls) is set).
+    pub implicit_tls: bool,
+    /// Where passive data ports come from (`None`: any free port).
+    pub passive_ports: Option<RangeInclusive<u16>>,
+    /// The connection limits.
+    pub limits: ConnectionLimits,
+    /// Longest wait for a TLS handshake (control or data connection).
+    pub handshake_timeout: Duration,
+    /// Longest a write to a peer may stall.
+    pub write_timeout: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_resolve_to_loopback_plain_ftp() {
+        let r = ServerSettings::new().resolve().unwrap();
+        assert_eq!(r.listen, [SocketAddr::from(([127, 0, 0, 1], 2121))]);
+        assert_eq!(r.engine.tls, TlsPolicy::Disabled);
+        assert!(!r.engine.implicit_tls);
+        assert!(!r.engine.require_tls_session_reuse);
+        assert_eq!(r.engine.shutdown_policy, ShutdownPolicy::LetTransfersFinish);
+        assert_eq!(
+            r.engine.timeouts.shutdown_grace,
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(r.limits.max_connections, 1024);
+        assert_eq!(r.limits.max_per_ip, None);
+    }
+
+    #[test]
+    fn require_tls_without_tls_is_plain_ftp() {
+        let r = ServerSettings::new().require_tls(true).resolve().unwrap();
+        assert_eq!(r.engine.tls, TlsPolicy::Disabled);
+    }
+
+    #[test]
+    fn implicit_tls_needs_a_tls_configuration() {
+        let err = ServerSettings::new()
+            .implicit_tls(true)
+            .resolve()
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn own_options_win_over_configure() {
+        let r = ServerSettings::new()
+            .shutdown_grace(Duration::from_secs(5))
+            .configure(|c| {
+                c.implicit_tls = true;
+                c.timeouts.shutdown_grace = None;
+            })
+            .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .resolve()
+            .unwrap();
+        assert!(!r.engine.implicit_tls);
+        assert_eq!(
+            r.engine.timeouts.shutdown_grace,
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(r.listen, [SocketAddr::from(([127, 0, 0, 1], 0))]);
+    }
+}
