@@ -6,8 +6,8 @@ use arbitrary::Arbitrary;
 use bytes::{Bytes, BytesMut};
 use ftp_proto::Timestamp;
 use ftp_proto::listing::{
-    Facts, FileInfo, FileKind, Perms, parse_mlsd_line, parse_mlst_line, write_mlsd_line,
-    write_mlst_line,
+    DeviceNumbers, Facts, FileInfo, FileKind, Perms, parse_mlsd_line, parse_mlst_line,
+    write_mlsd_line, write_mlst_line,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -25,6 +25,7 @@ struct Input {
     perms: Option<Vec<u8>>,
     unique: Option<Vec<u8>>,
     facts: u16,
+    device: Option<(u32, u32)>,
 }
 
 /// What parsing may give back for a byte-string fact: nothing if the value
@@ -35,7 +36,10 @@ fn fact_value(v: &Option<Vec<u8>>) -> Option<&[u8]> {
 }
 
 fuzz_target!(|input: Input| {
-    let kind = match input.kind % 6 {
+    let device = input
+        .device
+        .map(|(major, minor)| DeviceNumbers::new(major, minor));
+    let kind = match input.kind % 10 {
         0 => FileKind::File,
         1 => FileKind::Directory,
         2 => FileKind::CurrentDirectory,
@@ -43,6 +47,10 @@ fuzz_target!(|input: Input| {
         4 => FileKind::Symlink {
             target: input.target.clone().map(Bytes::from),
         },
+        5 => FileKind::CharDevice { device },
+        6 => FileKind::BlockDevice { device },
+        7 => FileKind::Fifo,
+        8 => FileKind::Socket,
         _ => FileKind::Other,
     };
     // Times from 1970 to 2106, whole seconds (MLSx writes seconds).

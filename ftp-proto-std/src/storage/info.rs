@@ -5,7 +5,7 @@
 //! engine's listing type field by field (same names, same meaning).
 
 use bytes::Bytes;
-use ftp_proto::listing::{FileInfo, FileKind};
+use ftp_proto::listing::{DeviceNumbers, FileInfo, FileKind};
 use ftp_proto::timestamp::Timestamp;
 
 /// What kind of object an entry is.
@@ -23,7 +23,23 @@ pub enum EntryKind {
         /// there.
         target: Bytes,
     },
-    /// Anything else: FIFO, socket, device.
+    /// A character device, with its major and minor number where the
+    /// platform tells them.
+    CharDevice {
+        /// Major and minor number.
+        device: Option<DeviceNumbers>,
+    },
+    /// A block device, with its major and minor number where the platform
+    /// tells them.
+    BlockDevice {
+        /// Major and minor number.
+        device: Option<DeviceNumbers>,
+    },
+    /// A named pipe (FIFO).
+    Fifo,
+    /// A Unix-domain socket.
+    Socket,
+    /// Anything else the platform reports.
     Other,
 }
 
@@ -78,7 +94,7 @@ impl EntryInfo {
                 target: target.unwrap_or_default(),
             }
         } else {
-            EntryKind::Other
+            special_kind(metadata)
         };
         let modified = metadata
             .modified()
@@ -96,6 +112,42 @@ impl EntryInfo {
             links,
         }
     }
+}
+
+/// The kind of an entry that is no file, directory or link: a device (with
+/// its numbers), a FIFO, a socket, or else [`EntryKind::Other`].
+#[cfg(unix)]
+fn special_kind(metadata: &cap_std::fs::Metadata) -> EntryKind {
+    use cap_std::fs::{FileTypeExt, MetadataExt};
+    let file_type = metadata.file_type();
+    let device = || {
+        #[allow(
+            clippy::unnecessary_fallible_conversions,
+            clippy::useless_conversion,
+            reason = "`Dev` is `u64` on Linux but narrower elsewhere"
+        )]
+        let dev = rustix::fs::Dev::try_from(metadata.rdev()).ok()?;
+        Some(DeviceNumbers::new(
+            rustix::fs::major(dev),
+            rustix::fs::minor(dev),
+        ))
+    };
+    if file_type.is_char_device() {
+        EntryKind::CharDevice { device: device() }
+    } else if file_type.is_block_device() {
+        EntryKind::BlockDevice { device: device() }
+    } else if file_type.is_fifo() {
+        EntryKind::Fifo
+    } else if file_type.is_socket() {
+        EntryKind::Socket
+    } else {
+        EntryKind::Other
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_metadata: &cap_std::fs::Metadata) -> EntryKind {
+    EntryKind::Other
 }
 
 #[cfg(unix)]
@@ -163,6 +215,10 @@ impl From<EntryInfo> for FileInfo {
             EntryKind::Symlink { target } => FileKind::Symlink {
                 target: Some(target),
             },
+            EntryKind::CharDevice { device } => FileKind::CharDevice { device },
+            EntryKind::BlockDevice { device } => FileKind::BlockDevice { device },
+            EntryKind::Fifo => FileKind::Fifo,
+            EntryKind::Socket => FileKind::Socket,
             EntryKind::Other => FileKind::Other,
         };
         let mut info = FileInfo::new(entry.name, kind).with_size(entry.size);
@@ -185,6 +241,27 @@ impl From<EntryInfo> for FileInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `/dev/null` becomes a character device 1,3 and is listed as one.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn devices_keep_their_kind_and_numbers() {
+        let dev = cap_std::fs::Dir::open_ambient_dir("/dev", cap_std::ambient_authority()).unwrap();
+        let metadata = dev.symlink_metadata("null").unwrap();
+        let entry = EntryInfo::from_metadata(Bytes::from_static(b"null"), &metadata, None);
+        let numbers = Some(DeviceNumbers::new(1, 3));
+        assert_eq!(entry.kind, EntryKind::CharDevice { device: numbers });
+        let info = FileInfo::from(entry);
+        assert_eq!(info.kind, FileKind::CharDevice { device: numbers });
+        let mut line = bytes::BytesMut::new();
+        ftp_proto::listing::write_list_line(&info, Timestamp::UNIX_EPOCH, &mut line).unwrap();
+        assert!(line.starts_with(b"crw"), "{line:?}");
+        assert!(line.windows(7).any(|w| w == b"1,   3 "), "{line:?}");
+        let mut mlsd = bytes::BytesMut::new();
+        ftp_proto::listing::write_mlsd_line(&info, ftp_proto::listing::Facts::TYPE, &mut mlsd)
+            .unwrap();
+        assert_eq!(&mlsd[..], b"type=OS.unix=chr-1/3; null\r\n");
+    }
 
     #[test]
     fn times_round_trip_both_sides_of_the_epoch() {

@@ -599,7 +599,7 @@ mod operations {
             .iter()
             .find(|e| &e.name[..] == b"pipe")
             .unwrap();
-        assert_eq!(pipe.kind, EntryKind::Other);
+        assert_eq!(pipe.kind, EntryKind::Fifo);
     }
 
     #[test]

@@ -18,8 +18,8 @@ pub enum ListFormat {
     Auto,
     /// `MLSD` (RFC 3659 fact lines), whatever `FEAT` said.
     Mlsd,
-    /// `LIST` (Unix `ls -l` or MS-DOS lines, told apart per line), even
-    /// when the server has `MLSD`.
+    /// `LIST` (Unix `ls -l`, MS-DOS, OS/2, EPLF or IBM i lines, told apart
+    /// per line), even when the server has `MLSD`.
     List,
 }
 

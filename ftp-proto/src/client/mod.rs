@@ -47,11 +47,13 @@
 //! last `FEAT` listed `MLST`, else `LIST`; [`list_with`](ClientSession::list_with)
 //! and [`ListFormat`] force one. `MLSD` lines go through the MLSx parser,
 //! `LIST` lines through [`listing::parse_list_line_bytes`](crate::listing::parse_list_line_bytes)
-//! (Unix and MS-DOS told apart per line); names share the received buffer.
+//! (Unix, MS-DOS, OS/2, EPLF and IBM i told apart per line, in the fixed
+//! order documented there); names share the received buffer.
 //! A Unix date without a year is placed with the caller's `wall_clock`, and
 //! left unknown without one. The listed directory and its parent (`cdir`,
 //! `pdir`, `.`, `..`) are dropped, from `NLST` names too; other lines that
-//! are not entries (`total 12`, banners) are counted as `skipped`.
+//! are not entries (`total 12`, banners, a format no parser knows) are
+//! counted as `skipped`, never turned into guessed entries.
 //!
 //! # Reply ordering during transfers
 //! - **ABOR** (pitfall 20): after `ABOR` the next non-`225` reply belongs to

@@ -112,7 +112,7 @@ pub(crate) fn pasv_address_unusable(announced: Ipv4Addr, peer: IpAddr) -> bool {
 pub(crate) enum ListingFormat {
     /// `MLSD`: fact lines.
     Mlsd,
-    /// `LIST`: Unix or MS-DOS lines, detected per line.
+    /// `LIST`: Unix, MS-DOS, OS/2, EPLF or IBM i lines, detected per line.
     List,
 }
 

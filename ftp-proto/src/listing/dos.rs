@@ -12,6 +12,7 @@
 //! separators `,` tolerated), then the name, which may hold spaces (leading
 //! blanks before the name are dropped).
 
+use super::text::{is_blank, small_decimal as small_number, split_word};
 use super::{FileInfo, FileKind, Src};
 use crate::Timestamp;
 use crate::timestamp::CivilDateTime;
@@ -24,28 +25,9 @@ pub fn parse_dos_line(line: &[u8]) -> Option<FileInfo> {
     parse(Src::borrowed(line))
 }
 
-fn is_blank(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-/// Splits off the first word after leading blanks: (word, rest).
-fn split_word(text: &[u8]) -> Option<(&[u8], &[u8])> {
-    let start = text.iter().position(|&b| !is_blank(b))?;
-    let text = text.get(start..)?;
-    let end = text.iter().position(|&b| is_blank(b)).unwrap_or(text.len());
-    Some(text.split_at(end))
-}
-
-fn small_number(text: &[u8], max_len: usize) -> Option<u32> {
-    if text.is_empty() || text.len() > max_len {
-        return None;
-    }
-    text.iter().try_fold(0u32, |acc, &d| {
-        d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
-    })
-}
-
-fn parse_date(text: &[u8]) -> Option<(i32, u8, u8)> {
+/// `MM-DD-YY`, `MM-DD-YYYY` (or with `/`) → (year, month, day); two-digit
+/// years 70..=99 are 19xx, 00..=69 are 20xx. Also used for OS/2 lines.
+pub(crate) fn parse_date(text: &[u8]) -> Option<(i32, u8, u8)> {
     let mut parts = text.split(|&b| b == b'-' || b == b'/');
     let month = small_number(parts.next()?, 2)?;
     let day = small_number(parts.next()?, 2)?;
@@ -69,7 +51,8 @@ fn parse_date(text: &[u8]) -> Option<(i32, u8, u8)> {
 }
 
 /// `hh:mm[AM|PM]` → (hour, minute); `suffix` is a separate `AM`/`PM` word if any.
-fn parse_time(text: &[u8], suffix: Option<&[u8]>) -> Option<(u8, u8)> {
+/// Also used for the 24-hour times of OS/2 lines.
+pub(crate) fn parse_time(text: &[u8], suffix: Option<&[u8]>) -> Option<(u8, u8)> {
     let (clock, meridiem) = match text.len().checked_sub(2).map(|i| text.split_at(i)) {
         Some((clock, m)) if m.eq_ignore_ascii_case(b"AM") || m.eq_ignore_ascii_case(b"PM") => {
             (clock, Some(m))

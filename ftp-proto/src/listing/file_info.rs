@@ -23,9 +23,42 @@ pub enum FileKind {
         /// The link's target as written in the link (`name -> target`).
         target: Option<Bytes>,
     },
-    /// Anything else (device, FIFO, socket, an unknown MLSx `OS.` type), or a
-    /// kind the listing did not state.
+    /// A character device (`ls -l` type `c`, MLSx `OS.unix=chr-M/N`), with
+    /// its numbers when the listing shows them.
+    CharDevice {
+        /// Major and minor number (`1, 3` in the size column of `ls -l`).
+        device: Option<DeviceNumbers>,
+    },
+    /// A block device (`ls -l` type `b`, MLSx `OS.unix=blk-M/N`), with its
+    /// numbers when the listing shows them.
+    BlockDevice {
+        /// Major and minor number (`8, 0` in the size column of `ls -l`).
+        device: Option<DeviceNumbers>,
+    },
+    /// A named pipe (`ls -l` type `p`, MLSx `OS.unix=fifo`).
+    Fifo,
+    /// A Unix-domain socket (`ls -l` type `s`, MLSx `OS.unix=socket`).
+    Socket,
+    /// Anything else (a Solaris door `D`, an IBM i object such as `*PGM`, an
+    /// unknown MLSx `OS.` type), or a kind the listing did not state.
     Other,
+}
+
+/// The major and minor number of a device file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeviceNumbers {
+    /// The major number (the driver).
+    pub major: u32,
+    /// The minor number (the unit).
+    pub minor: u32,
+}
+
+impl DeviceNumbers {
+    /// A major and minor number.
+    #[must_use]
+    pub const fn new(major: u32, minor: u32) -> Self {
+        Self { major, minor }
+    }
 }
 
 impl FileKind {
@@ -35,6 +68,16 @@ impl FileKind {
         matches!(
             self,
             Self::Directory | Self::CurrentDirectory | Self::ParentDirectory
+        )
+    }
+
+    /// Whether this is a device, FIFO or socket: a special file that is
+    /// neither a directory, a regular file nor a link.
+    #[must_use]
+    pub fn is_special(&self) -> bool {
+        matches!(
+            self,
+            Self::CharDevice { .. } | Self::BlockDevice { .. } | Self::Fifo | Self::Socket
         )
     }
 }

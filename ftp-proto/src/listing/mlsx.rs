@@ -13,8 +13,11 @@
 //! is unknown is left out; so is one whose value could not be parsed back
 //! (holding `;`, a blank or a control byte). Times are whole seconds in UTC.
 //! Symlinks are `type=OS.unix=slink:<target>` (ProFTPD) or
-//! `type=OS.unix=symlink` without a usable target; other special files are
-//! `type=OS.unix=other`.
+//! `type=OS.unix=symlink` without a usable target; devices are
+//! `type=OS.unix=chr-<major>/<minor>` and `type=OS.unix=blk-<major>/<minor>`
+//! (RFC 3659's examples), or `OS.unix=chr` / `OS.unix=blk` when the numbers
+//! are unknown; FIFOs and sockets are `OS.unix=fifo` and `OS.unix=socket`;
+//! anything else is `type=OS.unix=other`.
 //!
 //! # Parsing
 //! Following lftp, [`parse_mlsd_line`] splits at the first `"; "` (fallback:
@@ -23,7 +26,11 @@
 //! without `;` (NcFTPd), `UNIX.mode=0o644` (pyftpdlib) as well as `0644`,
 //! `sizd` for directory sizes (Pure-FTPd), `perms` for `perm` (FileZilla
 //! Server), fractional times, the Y2K `19100…` year form, `UNIX.ownername`,
-//! `UNIX.uid` and the like, and ignores facts it does not know.
+//! `UNIX.uid` and the like, and ignores facts it does not know. An `OS.<name>`
+//! type is read by its value whatever the system name: `slink[:target]` and
+//! `symlink`; `chr`/`blk` with optional `-major/minor` (numbers that do not
+//! parse are dropped, the kind kept); `fifo` or `pipe`; `socket` or `sock`;
+//! any other value is [`FileKind::Other`].
 //!
 //! # Selection
 //! [`Facts`] is the set of facts a session returns; `OPTS MLST` changes it
@@ -35,7 +42,8 @@ use bytes::BytesMut;
 use core::fmt;
 use core::fmt::Write as _;
 
-use super::{FileInfo, FileKind, ListingError, Perms, Src, check_name};
+use super::text::decimal;
+use super::{DeviceNumbers, FileInfo, FileKind, ListingError, Perms, Src, check_name};
 use crate::Timestamp;
 
 /// A set of MLSx facts: the ones a server supports, or the ones a session selected.
@@ -233,6 +241,10 @@ pub fn write_mlsx_facts(info: &FileInfo, facts: Facts, out: &mut BytesMut) {
                         out.extend_from_slice(t);
                     }
                     FileKind::Symlink { .. } => out.extend_from_slice(b"OS.unix=symlink"),
+                    FileKind::CharDevice { device } => write_device(out, b"chr", *device),
+                    FileKind::BlockDevice { device } => write_device(out, b"blk", *device),
+                    FileKind::Fifo => out.extend_from_slice(b"OS.unix=fifo"),
+                    FileKind::Socket => out.extend_from_slice(b"OS.unix=socket"),
                     FileKind::Other => out.extend_from_slice(b"OS.unix=other"),
                 }
                 true
@@ -264,6 +276,15 @@ pub fn write_mlsx_facts(info: &FileInfo, facts: Facts, out: &mut BytesMut) {
         } else {
             out.truncate(start);
         }
+    }
+}
+
+/// `OS.unix=chr-1/3` (or without `-1/3` when the numbers are unknown).
+fn write_device(out: &mut BytesMut, name: &[u8], device: Option<DeviceNumbers>) {
+    out.extend_from_slice(b"OS.unix=");
+    out.extend_from_slice(name);
+    if let Some(d) = device {
+        let _ = write!(out, "-{}/{}", d.major, d.minor);
     }
 }
 
@@ -357,19 +378,6 @@ fn write_year(out: &mut ArrayVec<u8, 32>, year: u32) -> Option<()> {
     Some(())
 }
 
-fn parse_decimal(value: &[u8]) -> Option<u64> {
-    if value.is_empty() || value.len() > 20 {
-        return None;
-    }
-    value.iter().try_fold(0u64, |acc, &d| {
-        if d.is_ascii_digit() {
-            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        } else {
-            None
-        }
-    })
-}
-
 fn parse_octal(value: &[u8]) -> Option<u32> {
     let digits = value
         .strip_prefix(b"0o")
@@ -412,8 +420,43 @@ fn parse_type(src: &Src<'_>, value: &[u8]) -> FileKind {
                 target: target.filter(|t| !t.is_empty()).map(|t| src.own(t)),
             };
         }
+        return parse_os_type(os_type);
     }
     FileKind::Other
+}
+
+/// The kind of an `OS.<name>=` type value other than a symlink.
+fn parse_os_type(value: &[u8]) -> FileKind {
+    let (head, numbers) = match memchr::memchr(b'-', value) {
+        Some(dash) => (value.get(..dash).unwrap_or_default(), value.get(dash + 1..)),
+        None => (value, None),
+    };
+    let is = |n: &[u8]| head.eq_ignore_ascii_case(n);
+    let device = || numbers.and_then(parse_device_numbers);
+    if is(b"chr") {
+        FileKind::CharDevice { device: device() }
+    } else if is(b"blk") {
+        FileKind::BlockDevice { device: device() }
+    } else if numbers.is_some() {
+        FileKind::Other
+    } else if is(b"fifo") || is(b"pipe") {
+        FileKind::Fifo
+    } else if is(b"socket") || is(b"sock") {
+        FileKind::Socket
+    } else {
+        FileKind::Other
+    }
+}
+
+/// `13/29` → major 13, minor 29.
+fn parse_device_numbers(text: &[u8]) -> Option<DeviceNumbers> {
+    let slash = memchr::memchr(b'/', text)?;
+    let major = decimal(text.get(..slash)?)?;
+    let minor = decimal(text.get(slash + 1..)?)?;
+    Some(DeviceNumbers::new(
+        u32::try_from(major).ok()?,
+        u32::try_from(minor).ok()?,
+    ))
 }
 
 pub(crate) fn parse(src: Src<'_>) -> Option<FileInfo> {
@@ -446,7 +489,7 @@ pub(crate) fn parse(src: Src<'_>) -> Option<FileInfo> {
         if is(b"type") {
             info.kind = parse_type(&src, value);
         } else if is(b"size") || is(b"sizd") {
-            info.size = parse_decimal(value).or(info.size);
+            info.size = decimal(value).or(info.size);
         } else if is(b"modify") {
             info.modified = parse_time(value);
         } else if is(b"create") {
@@ -554,6 +597,37 @@ mod tests {
             Err(ListingError::UnsafeName)
         );
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn renders_and_reads_special_types() {
+        let dev = |major, minor| Some(DeviceNumbers::new(major, minor));
+        for (kind, text) in [
+            (
+                FileKind::CharDevice {
+                    device: dev(13, 29),
+                },
+                "OS.unix=chr-13/29",
+            ),
+            (
+                FileKind::BlockDevice {
+                    device: dev(11, 108),
+                },
+                "OS.unix=blk-11/108",
+            ),
+            (FileKind::CharDevice { device: None }, "OS.unix=chr"),
+            (FileKind::BlockDevice { device: None }, "OS.unix=blk"),
+            (FileKind::Fifo, "OS.unix=fifo"),
+            (FileKind::Socket, "OS.unix=socket"),
+            (FileKind::Other, "OS.unix=other"),
+            (FileKind::CurrentDirectory, "cdir"),
+            (FileKind::ParentDirectory, "pdir"),
+        ] {
+            let mut out = BytesMut::new();
+            write_mlsd_line(&FileInfo::new("n", kind.clone()), Facts::TYPE, &mut out).unwrap();
+            assert_eq!(out, alloc::format!("type={text}; n\r\n").as_bytes());
+            assert_eq!(parse_mlsd_line(&out).map(|i| i.kind), Some(kind));
+        }
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! server, parsing them on the client.
 //!
 //! # Formats
-//! - **LIST** ([`unix`], [`dos`]) has no standard format (RFC 959 says "free
-//!   format"). Servers write Unix `ls -l` lines (vsftpd, ProFTPD, Pure-FTPd,
-//!   pyftpdlib) or, for IIS, MS-DOS lines. We render the vsftpd layout
-//!   ([`write_list_line`]) and parse both families heuristically.
+//! - **LIST** has no standard format (RFC 959 says "free format"). Servers
+//!   write Unix `ls -l` lines ([`unix`]: vsftpd, ProFTPD, Pure-FTPd,
+//!   pyftpdlib), MS-DOS lines ([`dos`]: IIS), and a few older systems their
+//!   own: OS/2 ([`os2`]), IBM i / AS/400 ([`ibmi`]) and EPLF ([`eplf`],
+//!   publicfile). We render the vsftpd layout ([`write_list_line`]) and
+//!   parse all of them, one small parser each, chosen per line by
+//!   [`parse_list_line`].
 //! - **NLST** ([`write_nlst_line`]): one name per line, nothing else.
 //! - **MLSD / MLST** ([`mlsx`], RFC 3659 §7): `fact=value;…; name`, the only
 //!   machine-readable form. [`Facts`] is the fact selection `OPTS MLST` changes.
@@ -24,29 +27,48 @@
 //! # Parsing tolerance
 //! Parsers take one line (a trailing CR/LF is ignored; a CR or LF inside
 //! makes the input no entry), never panic, and return `None` for lines that
-//! are not entries (`total 12`, banners, garbage).
+//! are not entries (`total 12`, banners, garbage). A line no parser accepts
+//! stays `None` rather than becoming a guessed entry; the client counts such
+//! lines as `skipped` in its listing outcome.
 //! See [`parse_list_line`] for the automatic choice of format, and each
-//! parser for what it tolerates. Entries named `.` and `..` are returned like
-//! any other; MLSx `cdir`/`pdir` come back as [`FileKind::CurrentDirectory`]
-//! and [`FileKind::ParentDirectory`] so the caller can skip them.
+//! parser for what it tolerates.
+//!
+//! # Entry kinds
+//! [`FileKind`] keeps what the listing says: files, directories, links,
+//! character and block devices (with [`DeviceNumbers`] when shown), FIFOs
+//! and sockets, and [`FileKind::Other`] for anything else. Renderers write
+//! the matching `ls -l` type letter (`- d l c b p s`) and MLSx type
+//! (`file`, `dir`, `cdir`, `pdir`, `OS.unix=slink:…`/`symlink`,
+//! `OS.unix=chr-M/N`, `OS.unix=blk-M/N`, `OS.unix=fifo`, `OS.unix=socket`,
+//! `OS.unix=other`), and the parsers read them back. Entries named `.` and
+//! `..` are returned like any other; MLSx `cdir`/`pdir` come back as
+//! [`FileKind::CurrentDirectory`] and [`FileKind::ParentDirectory`] so the
+//! caller can skip them.
 
 use bytes::Bytes;
 
 use crate::Timestamp;
 
 pub mod dos;
+pub mod eplf;
 mod file_info;
+pub mod ibmi;
 pub mod mlsx;
 mod nlst;
+pub mod os2;
+mod text;
 pub mod unix;
 
 pub use dos::parse_dos_line;
-pub use file_info::{FileInfo, FileKind, Perms};
+pub use eplf::parse_eplf_line;
+pub use file_info::{DeviceNumbers, FileInfo, FileKind, Perms};
+pub use ibmi::parse_ibmi_line;
 pub use mlsx::{
     Facts, FactsError, parse_mlsd_line, parse_mlst_line, write_mlsd_line, write_mlst_line,
     write_mlsx_facts,
 };
 pub use nlst::write_nlst_line;
+pub use os2::parse_os2_line;
 pub use unix::{parse_unix_line, write_list_line};
 
 /// Why an entry was not rendered.
@@ -137,11 +159,23 @@ pub(crate) fn trim_line_end(mut line: &[u8]) -> &[u8] {
 
 /// Parses one line of a LIST (or MLSD) listing, whatever its format.
 ///
-/// Tries, in order: Unix `ls -l` ([`parse_unix_line`]), MS-DOS/IIS
-/// ([`parse_dos_line`]), then MLSD facts ([`parse_mlsd_line`], only when the
-/// first word holds a `=`). Returns `None` for empty lines, `total N`,
-/// `Status of …` and anything it cannot read. `now` is used to guess the year
-/// of Unix lines that show a time instead of a year.
+/// Tries, in this fixed order, and returns the first entry:
+/// 1. Unix `ls -l` ([`parse_unix_line`]): the line starts with a permission
+///    column such as `-rw-r--r--`;
+/// 2. MS-DOS/IIS ([`parse_dos_line`]): it starts with a date `MM-DD-YY`;
+/// 3. OS/2 ([`parse_os2_line`]): a size, attribute words, then a date;
+/// 4. EPLF ([`parse_eplf_line`]): it starts with `+`;
+/// 5. IBM i ([`parse_ibmi_line`]): an owner, then an `*TYPE` word after an
+///    optional size, date and time;
+/// 6. MLSD facts ([`parse_mlsd_line`]), only when the first word holds a `=`.
+///
+/// The first five want first words of different shapes (a permission
+/// column, a date, a number, `+…`, a name that is neither a number nor a
+/// `*TYPE`), so the order only settles lines no real server writes.
+///
+/// Returns `None` for empty lines, `total N`, `Status of …` and anything no
+/// parser accepts. `now` is used to guess the year of Unix lines that show a
+/// time instead of a year.
 #[must_use]
 pub fn parse_list_line(line: &[u8], now: Timestamp) -> Option<FileInfo> {
     parse_any(Src::borrowed(line), now)
@@ -169,6 +203,15 @@ fn parse_any(src: Src<'_>, now: Timestamp) -> Option<FileInfo> {
         return Some(info);
     }
     if let Some(info) = dos::parse(src) {
+        return Some(info);
+    }
+    if let Some(info) = os2::parse(src) {
+        return Some(info);
+    }
+    if let Some(info) = eplf::parse(src) {
+        return Some(info);
+    }
+    if let Some(info) = ibmi::parse(src) {
         return Some(info);
     }
     if first_word.contains(&b'=') {

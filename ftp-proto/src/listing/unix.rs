@@ -10,20 +10,36 @@
 //! ```
 //!
 //! The date is `Mon DD HH:MM` when the time is at most 182 days before `now`
-//! and not after it, else `Mon DD  YYYY`. Times are written in UTC.
+//! and not after it, else `Mon DD  YYYY`. Times are written in UTC. The type
+//! letter follows the [`FileKind`]: `d`, `l`, `c`, `b`, `p`, `s`, else `-`;
+//! a device whose numbers are known shows `major, minor` instead of a size,
+//! as `ls -l` does:
+//!
+//! ```text
+//! crw-rw-rw-    1 0        0          1,   3 Jan 05  2019 null
+//! ```
 //!
 //! Parsing ([`parse_unix_line`]) accepts what lftp accepts: a missing group
-//! column, a missing link count, device files (`major, minor` instead of a
-//! size), ACL markers after the permissions (`+`, `.`, `@`), names with
-//! spaces, `name -> target` for symlinks, `Mon DD HH:MM` (year guessed from
-//! `now`: this year unless that is more than 6 days ahead, else the year
-//! before) and `Mon DD YYYY` (an extra space after the year is tolerated).
+//! column (or owner and group both missing), a missing link count, device
+//! files (`major, minor` or `major,minor` instead of a size; only for `c`
+//! and `b` lines), ACL markers after the permissions (`+`, `.`, `@`), names
+//! with spaces (leading and repeated ones kept), `name -> target` for
+//! symlinks (only there: in other lines ` -> ` is part of the name), `Mon DD
+//! HH:MM` (year guessed from `now`: this year unless that is more than 6
+//! days ahead, else the year before) and `Mon DD YYYY`.
+//!
+//! The name starts after exactly one blank, with one exception: a year
+//! preceded by a single blank (`Dec 24 2022  name`, servers that pad the year
+//! to the width of `HH:MM` on the right) may be followed by one extra blank,
+//! which is dropped. After the usual right-aligned year (`Dec 24  2022 name`)
+//! a second blank belongs to the name.
 
 use arrayvec::ArrayVec;
 use bytes::BytesMut;
 use core::fmt::Write as _;
 
-use super::{FileInfo, FileKind, ListingError, Src, check_name};
+use super::text::{decimal, is_blank};
+use super::{DeviceNumbers, FileInfo, FileKind, ListingError, Src, check_name};
 use crate::Timestamp;
 use crate::timestamp::{CivilDateTime, MONTH_ABBREVIATIONS};
 
@@ -37,8 +53,11 @@ fn type_char(kind: &FileKind) -> u8 {
     match kind {
         FileKind::Directory | FileKind::CurrentDirectory | FileKind::ParentDirectory => b'd',
         FileKind::Symlink { .. } => b'l',
-        // Devices, FIFOs and unknown kinds are shown as plain files: the mode
-        // we keep has no file-type bits.
+        FileKind::CharDevice { .. } => b'c',
+        FileKind::BlockDevice { .. } => b'b',
+        FileKind::Fifo => b'p',
+        FileKind::Socket => b's',
+        // Unknown kinds are shown as plain files.
         FileKind::File | FileKind::Other => b'-',
     }
 }
@@ -75,9 +94,10 @@ fn perm_string(kind: &FileKind, mode: u32) -> [u8; 10] {
     s
 }
 
-/// Whether an owner/group name can go into a column (no blanks or controls).
+/// Whether an owner/group name can go into a column: no blanks or controls,
+/// and no trailing `,` (which would read as a device's major number).
 fn is_column_safe(name: &[u8]) -> bool {
-    !name.is_empty() && name.iter().all(|&b| b > b' ' && b != 0x7f)
+    !name.is_empty() && !name.ends_with(b",") && name.iter().all(|&b| b > b' ' && b != 0x7f)
 }
 
 fn put_padded(out: &mut BytesMut, text: &[u8], width: usize, right: bool) {
@@ -93,11 +113,12 @@ fn put_padded(out: &mut BytesMut, text: &[u8], width: usize, right: bool) {
 
 /// Appends the LIST line of `info` (vsftpd layout, CRLF-terminated) to `out`.
 ///
-/// `now` decides between the `HH:MM` and the year form of the date. Missing
-/// fields get defaults: mode `0644` (files) / `0755` (directories) / `0777`
-/// (symlinks), 1 link (2 for directories), owner and group `ftp` (also used
-/// when a name holds blanks or control bytes), size 0, date 1970-01-01. A
-/// symlink target that holds CR/LF/NUL is left out.
+/// `now` decides between the `HH:MM` and the year form of the date. A
+/// device with known [`DeviceNumbers`] shows them instead of the size.
+/// Missing fields get defaults: mode `0644` (files) / `0755` (directories) /
+/// `0777` (symlinks), 1 link (2 for directories), owner and group `ftp` (also
+/// used when a name holds blanks or control bytes or ends with `,`), size 0,
+/// date 1970-01-01. A symlink target that holds CR/LF/NUL is left out.
 ///
 /// Refuses entries whose name is empty or holds CR, LF or NUL, writing nothing.
 pub fn write_list_line(
@@ -125,8 +146,15 @@ pub fn write_list_line(
     put_padded(out, &column(&info.owner), 8, false);
     out.extend_from_slice(b" ");
     put_padded(out, &column(&info.group), 8, false);
-    let size = info.size.unwrap_or(0);
-    let _ = write!(out, " {size:>8} ");
+    match &info.kind {
+        FileKind::CharDevice { device: Some(d) } | FileKind::BlockDevice { device: Some(d) } => {
+            let _ = write!(out, " {:>3}, {:>3} ", d.major, d.minor);
+        }
+        _ => {
+            let size = info.size.unwrap_or(0);
+            let _ = write!(out, " {size:>8} ");
+        }
+    }
     let modified = info.modified.unwrap_or(Timestamp::UNIX_EPOCH);
     let c = modified.to_civil();
     let month = MONTH_ABBREVIATIONS
@@ -166,10 +194,6 @@ pub fn parse_unix_line(line: &[u8], now: Timestamp) -> Option<FileInfo> {
 /// Byte ranges of whitespace-separated words.
 type Word = (usize, usize);
 
-fn is_blank(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
 /// The next word at or after `from`, as a range into `line`.
 fn next_word(line: &[u8], from: usize) -> Option<Word> {
     let rest = line.get(from..)?;
@@ -180,19 +204,6 @@ fn next_word(line: &[u8], from: usize) -> Option<Word> {
         .position(|&b| is_blank(b))
         .unwrap_or(line.len() - start);
     Some((start, start + len))
-}
-
-fn digits_u64(text: &[u8]) -> Option<u64> {
-    if text.is_empty() || text.len() > 20 {
-        return None;
-    }
-    text.iter().try_fold(0u64, |acc, &d| {
-        if d.is_ascii_digit() {
-            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        } else {
-            None
-        }
-    })
 }
 
 fn month_number(text: &[u8]) -> Option<u8> {
@@ -212,7 +223,12 @@ fn parse_perms(text: &[u8]) -> Option<(FileKind, u32)> {
         b'-' => FileKind::File,
         b'd' => FileKind::Directory,
         b'l' => FileKind::Symlink { target: None },
-        b'c' | b'b' | b'p' | b's' | b'D' | b'n' => FileKind::Other,
+        b'c' => FileKind::CharDevice { device: None },
+        b'b' => FileKind::BlockDevice { device: None },
+        b'p' => FileKind::Fifo,
+        b's' => FileKind::Socket,
+        // Solaris door, HP-UX network special file.
+        b'D' | b'n' => FileKind::Other,
         _ => return None,
     };
     let mut mode = 0u32;
@@ -242,6 +258,19 @@ fn parse_perms(text: &[u8]) -> Option<(FileKind, u32)> {
     Some((kind, mode))
 }
 
+/// Device numbers from the `major` and `minor` texts: `None` if they are not
+/// decimal numbers, `Some(None)` if they are but do not fit (the kind stays,
+/// the numbers are dropped).
+fn device_numbers(major: &[u8], minor: &[u8]) -> Option<Option<DeviceNumbers>> {
+    let (major, minor) = (decimal(major)?, decimal(minor)?);
+    Some(
+        u32::try_from(major)
+            .ok()
+            .zip(u32::try_from(minor).ok())
+            .map(|(major, minor)| DeviceNumbers { major, minor }),
+    )
+}
+
 /// `HH:MM` → (hour, minute).
 fn parse_clock(text: &[u8]) -> Option<(u8, u8)> {
     let colon = memchr::memchr(b':', text)?;
@@ -249,8 +278,8 @@ fn parse_clock(text: &[u8]) -> Option<(u8, u8)> {
     if h.is_empty() || h.len() > 2 || m.len() != 2 {
         return None;
     }
-    let hour = u8::try_from(digits_u64(h)?).ok()?;
-    let minute = u8::try_from(digits_u64(m)?).ok()?;
+    let hour = u8::try_from(decimal(h)?).ok()?;
+    let minute = u8::try_from(decimal(m)?).ok()?;
     (hour < 24 && minute < 60).then_some((hour, minute))
 }
 
@@ -260,12 +289,12 @@ fn parse_date(month: &[u8], day: &[u8], last: &[u8], now: Timestamp) -> Option<(
     if day.len() > 2 {
         return None;
     }
-    let day = u8::try_from(digits_u64(day)?).ok()?;
+    let day = u8::try_from(decimal(day)?).ok()?;
     if !(1..=31).contains(&day) {
         return None;
     }
     if last.len() == 4 && last.iter().all(u8::is_ascii_digit) {
-        let year = i32::try_from(digits_u64(last)?).ok()?;
+        let year = i32::try_from(decimal(last)?).ok()?;
         let ts = Timestamp::from_civil(CivilDateTime {
             year,
             month,
@@ -299,7 +328,7 @@ fn fill_middle(src: &Src<'_>, middle: &[Word], info: &mut FileInfo) {
     let word = |w: &Word| line.get(w.0..w.1).unwrap_or_default();
     let mut rest = middle;
     if let Some((first, tail)) = rest.split_first()
-        && let Some(n) = digits_u64(word(first))
+        && let Some(n) = decimal(word(first))
     {
         info.links = Some(n);
         rest = tail;
@@ -338,42 +367,54 @@ pub(crate) fn parse(src: Src<'_>, now: Timestamp) -> Option<FileInfo> {
         else {
             continue;
         };
-        // Size, or a device's `major, minor` / `major,minor`.
+        // Size, or (devices only) `major, minor` / `major,minor`.
         let size_text = word(size_w);
         let mut middle_end = n - 4;
-        let mut size = digits_u64(size_text);
-        let mut device = false;
+        let mut size = None;
+        let mut kind = kind.clone();
+        let device_slot = match &mut kind {
+            FileKind::CharDevice { device } | FileKind::BlockDevice { device } => Some(device),
+            _ => None,
+        };
         if let Some(comma) = memchr::memchr(b',', size_text) {
             let (major, minor) = (size_text.get(..comma)?, size_text.get(comma + 1..)?);
-            if digits_u64(major).is_none() || digits_u64(minor).is_none() {
+            let Some(slot) = device_slot else { continue };
+            let Some(numbers) = device_numbers(major, minor) else {
                 continue;
-            }
-            device = true;
-        } else if size.is_some() && n >= 6 {
-            let before = word(words[n - 5]);
-            if let Some(major) = before.strip_suffix(b",")
-                && digits_u64(major).is_some()
-            {
-                device = true;
+            };
+            *slot = numbers;
+        } else {
+            let Some(n_size) = decimal(size_text) else {
+                continue;
+            };
+            size = Some(n_size);
+            let major = n
+                .checked_sub(5)
+                .and_then(|i| words.get(i))
+                .and_then(|w| word(*w).strip_suffix(b","));
+            if let Some(numbers) = major.and_then(|major| device_numbers(major, size_text)) {
+                // `major, minor` on a line that is no device: not a size.
+                let Some(slot) = device_slot else { continue };
+                *slot = numbers;
+                size = None;
                 middle_end = n - 5;
             }
         }
-        if size.is_none() && !device {
-            continue;
-        }
-        if device {
-            size = None;
-        }
-        // The name: after one blank (two after a year, if present).
+        // The name: after one blank; a year after a single blank may be
+        // followed by one more (see the module docs).
         let mut name_start = last_w.1;
         if line.get(name_start).copied().is_some_and(is_blank) {
             name_start += 1;
         }
-        if year_form && line.get(name_start) == Some(&b' ') {
+        let single_blank_before_year = last_w
+            .0
+            .checked_sub(2)
+            .and_then(|i| line.get(i))
+            .is_some_and(|&b| !is_blank(b));
+        if year_form && single_blank_before_year && line.get(name_start) == Some(&b' ') {
             name_start += 1;
         }
         let mut name = line.get(name_start..).unwrap_or_default();
-        let mut kind = kind;
         if let FileKind::Symlink { target } = &mut kind
             && let Some(arrow) = memchr::memmem::find(name, b" -> ")
         {
@@ -461,6 +502,39 @@ mod tests {
     }
 
     #[test]
+    fn renders_special_kinds() {
+        let now = ts("20240310120000");
+        let at = ts("20190105000000");
+        let line = |kind: FileKind| {
+            let info = FileInfo::new("x", kind)
+                .with_owner("0", "0")
+                .with_modified(at);
+            render(&info, now)
+        };
+        let dev = Some(DeviceNumbers::new(1, 3));
+        assert_eq!(
+            line(FileKind::CharDevice { device: dev }),
+            "crw-r--r--    1 0        0          1,   3 Jan 05  2019 x\r\n"
+        );
+        assert_eq!(
+            line(FileKind::BlockDevice {
+                device: Some(DeviceNumbers::new(259, 65_536))
+            }),
+            "brw-r--r--    1 0        0        259, 65536 Jan 05  2019 x\r\n"
+        );
+        assert_eq!(
+            line(FileKind::CharDevice { device: None }),
+            "crw-r--r--    1 0        0               0 Jan 05  2019 x\r\n"
+        );
+        assert!(line(FileKind::Fifo).starts_with("prw-r--r-- "));
+        assert!(line(FileKind::Socket).starts_with("srw-r--r-- "));
+        assert!(line(FileKind::Other).starts_with("-rw-r--r-- "));
+        // A group that ends with `,` would read as a major number.
+        let g = FileInfo::new("x", FileKind::File).with_owner("u", "259,");
+        assert!(render(&g, now).starts_with("-rw-r--r--    1 u        ftp  "));
+    }
+
+    #[test]
     fn refuses_unsafe_names() {
         let mut out = BytesMut::new();
         let now = Timestamp::UNIX_EPOCH;
@@ -474,7 +548,14 @@ mod tests {
     #[test]
     fn perms_round_trip() {
         for mode in 0..0o10000u32 {
-            for kind in [FileKind::File, FileKind::Directory] {
+            for kind in [
+                FileKind::File,
+                FileKind::Directory,
+                FileKind::Fifo,
+                FileKind::Socket,
+                FileKind::CharDevice { device: None },
+                FileKind::BlockDevice { device: None },
+            ] {
                 let s = perm_string(&kind, mode);
                 assert_eq!(parse_perms(&s), Some((kind.clone(), mode)), "{mode:o}");
             }
