@@ -1,6 +1,8 @@
 //! What the example programs of both adapters share: the command lines of
-//! the `server` and `client` examples (parsing, usage text) and the output
-//! format of the client, so the tokio and the blocking programs behave
+//! the `server` and `client` examples (parsing, usage text), what a server
+//! command line means (root, logins, [`ServerSettings`]), what a client
+//! command line means ([`ClientOptions`]), and the output, errors and exit
+//! status of the client, so the tokio and the blocking programs behave
 //! exactly alike.
 //!
 //! Not a general CLI library: small, dependency-free, and specific to those
@@ -8,9 +10,16 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
 
 use ftp_proto::listing::{FileInfo, FileKind};
+
+use crate::auth::{AnonymousOnly, Authenticator, FirstOf, UserList};
+use crate::client::{ClientOptions, Error};
+use crate::server::ServerSettings;
+use crate::tls::{TlsClient, TlsConfig};
 
 // ---------------------------------------------------------------------------
 // server
@@ -200,6 +209,102 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         o.listen.push(SocketAddr::from(([127, 0, 0, 1], 2121)));
     }
     Ok(ServerCommand::Run(o))
+}
+
+/// Reads this process's server command line: the options to run with, or
+/// the exit status after the usage text was printed (`--help`: on stdout,
+/// status 0; a bad option: the message and the usage on stderr, status 2).
+///
+/// # Errors
+/// The exit status, when the program should stop.
+#[allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the server programs' usage output"
+)]
+pub fn server_command_line(program: &str) -> Result<ServerOptions, ExitCode> {
+    match parse_server_args(std::env::args().skip(1)) {
+        Ok(ServerCommand::Run(o)) => Ok(o),
+        Ok(ServerCommand::Help) => {
+            print!("{}", server_usage(program));
+            Err(ExitCode::SUCCESS)
+        }
+        Err(message) => {
+            eprintln!("{program}: {message}\n\n{}", server_usage(program));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+impl ServerOptions {
+    /// The folder to serve: `--root`, made absolute.
+    ///
+    /// # Errors
+    /// `--root` does not exist or is not a folder.
+    pub fn root_dir(&self) -> Result<PathBuf, String> {
+        let root = std::fs::canonicalize(&self.root)
+            .map_err(|e| format!("--root {}: {e}", self.root.display()))?;
+        if !root.is_dir() {
+            return Err(format!("--root {}: not a folder", root.display()));
+        }
+        Ok(root)
+    }
+
+    /// Who may log in: the `--user`s (read and write), and anonymous
+    /// (read-only) with `--anonymous` or without any `--user`.
+    #[must_use]
+    pub fn authenticator(&self) -> Box<dyn Authenticator> {
+        let mut users = UserList::new();
+        for (name, password) in &self.users {
+            users = users.with_user(name, password);
+        }
+        match (self.anonymous, self.users.is_empty()) {
+            (true, true) => Box::new(AnonymousOnly::new()),
+            (true, false) => Box::new(FirstOf::new(AnonymousOnly::new(), users)),
+            (false, _) => Box::new(users),
+        }
+    }
+
+    /// The server settings these options ask for (the TLS certificate and
+    /// key are read here).
+    ///
+    /// # Errors
+    /// The certificate or the key cannot be read.
+    pub fn settings(&self) -> Result<ServerSettings, String> {
+        let mut settings = ServerSettings::new()
+            .allow_anonymous(self.anonymous)
+            .max_connections(self.max_connections)
+            .idle_timeout((self.idle_timeout > 0).then(|| Duration::from_secs(self.idle_timeout)))
+            .implicit_tls(self.implicit_tls)
+            .require_tls(self.require_tls);
+        for addr in &self.listen {
+            settings = settings.listen(*addr);
+        }
+        if let Some(range) = &self.passive_ports {
+            settings = settings.passive_ports(range.clone());
+        }
+        if let Some(ip) = self.masquerade {
+            settings = settings.masquerade_address(ip);
+        }
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            let tls = TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?;
+            settings = settings.tls(tls);
+        }
+        Ok(settings)
+    }
+
+    /// Logs the start of serving `root` on `addrs` (one line per address).
+    pub fn log_serving(&self, root: &Path, addrs: &[SocketAddr]) {
+        for addr in addrs {
+            tracing::info!(
+                %addr,
+                root = %root.display(),
+                anonymous = self.anonymous,
+                users = self.users.len(),
+                "serving"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -441,6 +546,130 @@ fn percent_decode(s: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| format!("percent-decoded {s:?} is not UTF-8"))
 }
 
+/// Reads this process's client command line: the arguments to run with,
+/// or the exit status after the usage text was printed (`--help`/`-h`
+/// anywhere: on stdout, status 0; a bad command line: the message and the
+/// usage on stderr, status 2).
+///
+/// # Errors
+/// The exit status, when the program should stop.
+#[allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the client programs' usage output"
+)]
+pub fn client_command_line(program: &str) -> Result<ClientArgs, ExitCode> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{}", client_usage(program));
+        return Err(ExitCode::SUCCESS);
+    }
+    parse_client_args(&argv).map_err(|e| {
+        eprintln!("{program}: {e}\n{}", client_usage(program));
+        ExitCode::from(2)
+    })
+}
+
+impl ClientArgs {
+    /// The client options these arguments ask for: active mode, and FTPS
+    /// verified with the Mozilla roots (or, with `--insecure`, not at all)
+    /// for the URL's host.
+    ///
+    /// # Errors
+    /// The TLS settings cannot be built (a host that is no valid name).
+    pub fn options(&self) -> Result<ClientOptions, Failure> {
+        let options = ClientOptions::default().active(self.active);
+        if self.tls == TlsMode::None {
+            return Ok(options);
+        }
+        let tls = if self.insecure {
+            TlsClient::insecure()
+        } else {
+            TlsClient::webpki_roots()
+        }
+        .and_then(|t| t.with_server_name(&self.url.host))
+        .map_err(|e| Failure::Local(e.to_string()))?;
+        Ok(match self.tls {
+            TlsMode::Implicit => options.implicit_tls(tls),
+            _ => options.explicit_tls(tls),
+        })
+    }
+}
+
+/// Why a client program failed: exit status 1, with the server's reply or
+/// the error on stderr ([`exit_status`]).
+#[derive(Debug)]
+pub enum Failure {
+    /// The FTP session failed (the server's refusal, a broken connection...).
+    Ftp(Error),
+    /// A local file or setting failed (the message names it).
+    Local(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self::Ftp(e)
+    }
+}
+
+/// A local I/O error as a [`Failure`], prefixed with `context` (the file).
+pub fn local(context: &str) -> impl FnOnce(std::io::Error) -> Failure + '_ {
+    move |e| Failure::Local(format!("{context}: {e}"))
+}
+
+/// Where a resumed upload starts: the remote file's size, or 0 when there
+/// is no such file yet (`550` to `SIZE`).
+///
+/// # Errors
+/// Any other failure of `SIZE`.
+pub fn upload_offset(remote_size: Result<u64, Error>) -> Result<u64, Failure> {
+    match remote_size {
+        Ok(size) => Ok(size),
+        Err(e) if e.reply().is_some_and(|r| r.code().as_u16() == 550) => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks that a resumed upload of `path` (`total` bytes) can go on from
+/// `offset`, the size of `remote`.
+///
+/// # Errors
+/// The remote file is larger than the local one.
+pub fn check_upload_offset(
+    path: &str,
+    remote: &str,
+    offset: u64,
+    total: u64,
+) -> Result<(), Failure> {
+    if offset > total {
+        return Err(Failure::Local(format!(
+            "{remote} is larger ({offset} bytes) than {path} ({total} bytes)"
+        )));
+    }
+    Ok(())
+}
+
+/// The exit status of a client program's run, with its failure on stderr:
+/// the server's reply line (`550 No such file`) when there is one, else
+/// `PROGRAM: error`.
+#[allow(clippy::print_stderr, reason = "the client programs' error output")]
+pub fn exit_status(program: &str, result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Ftp(e)) => {
+            match e.reply() {
+                Some(reply) => eprintln!("{}", reply_line(reply)),
+                None => eprintln!("{program}: {e}"),
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::Local(e)) => {
+            eprintln!("{program}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// The `ls` output line of an entry, `TYPE SIZE MODIFIED NAME`: TYPE `d`,
 /// `l` or `-`; SIZE in bytes or `-`; MODIFIED `YYYY-MM-DDTHH:MM:SSZ` or
 /// `-`. `None` for `.` and `..`.
@@ -616,5 +845,63 @@ mod tests {
         assert_eq!(ls_line(&dir).unwrap(), "d - - d");
         let dot = FileInfo::new(bytes::Bytes::from_static(b".."), FileKind::Directory);
         assert!(ls_line(&dot).is_none());
+    }
+
+    #[test]
+    fn server_options_become_settings() {
+        let ServerCommand::Run(o) = server(&[
+            "--listen=127.0.0.1:0",
+            "--passive-ports=5000-5010",
+            "--idle-timeout=0",
+            "--max-connections=7",
+            "--masquerade=192.0.2.1",
+        ])
+        .unwrap() else {
+            panic!("help")
+        };
+        let r = o.settings().unwrap().resolve().unwrap();
+        assert_eq!(r.listen, [SocketAddr::from(([127, 0, 0, 1], 0))]);
+        assert_eq!(r.passive_ports, Some(5000..=5010));
+        assert_eq!(r.limits.max_connections, 7);
+        assert_eq!(r.engine.timeouts.idle, None);
+        assert!(r.engine.security.allow_anonymous);
+        assert_eq!(
+            r.engine.masquerade_address,
+            Some(IpAddr::from([192, 0, 2, 1]))
+        );
+        assert!(r.tls.is_none());
+        let ServerCommand::Run(o) =
+            server(&["--tls-cert=/nonexistent", "--tls-key=/nonexistent"]).unwrap()
+        else {
+            panic!("help")
+        };
+        assert!(o.settings().is_err());
+    }
+
+    #[test]
+    fn client_args_become_options() {
+        let o = client(&["--active", "ftp://h", "pwd"])
+            .unwrap()
+            .options()
+            .unwrap();
+        assert!(o.is_active());
+        assert_eq!(o.security, crate::client::Security::Plain);
+        let o = client(&["--implicit-tls", "--insecure", "ftp://h", "pwd"])
+            .unwrap()
+            .options()
+            .unwrap();
+        assert_eq!(o.security, crate::client::Security::ImplicitTls);
+        assert!(o.tls.is_some() && !o.is_active());
+    }
+
+    #[test]
+    fn upload_offsets() {
+        assert_eq!(upload_offset(Ok(5)).unwrap(), 5);
+        assert!(upload_offset(Err(Error::ConnectTimeout)).is_err());
+        assert!(check_upload_offset("l", "r", 5, 5).is_ok());
+        let Err(Failure::Local(message)) = check_upload_offset("l", "r", 6, 5) else {
+            panic!("larger remote accepted")
+        };
+        assert_eq!(message, "r is larger (6 bytes) than l (5 bytes)");
     }
 }

@@ -36,78 +36,26 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use ftp_proto_std::cli::{
-    ClientArgs, ClientCommand, TlsMode, client_usage, ls_line, parse_client_args, reply_line,
+    ClientArgs, ClientCommand, Failure, check_upload_offset, client_command_line, exit_status,
+    local, ls_line, upload_offset,
 };
-use ftp_proto_tokio::client::{Client, ClientOptions, Error};
-use ftp_proto_tokio::tls::TlsClient;
+use ftp_proto_tokio::client::Client;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 const PROGRAM: &str = "client";
 
-/// What went wrong, for the exit status and stderr.
-enum Failure {
-    Ftp(Error),
-    Local(String),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Self::Ftp(e)
-    }
-}
-
-fn local(context: &str) -> impl FnOnce(std::io::Error) -> Failure + '_ {
-    move |e| Failure::Local(format!("{context}: {e}"))
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if argv.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{}", client_usage(PROGRAM));
-        return ExitCode::SUCCESS;
-    }
-    let args = match parse_client_args(&argv) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{PROGRAM}: {e}\n{}", client_usage(PROGRAM));
-            return ExitCode::from(2);
-        }
-    };
-    match run(args).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Ftp(e)) => {
-            match e.reply() {
-                Some(reply) => eprintln!("{}", reply_line(reply)),
-                None => eprintln!("{PROGRAM}: {e}"),
-            }
-            ExitCode::from(1)
-        }
-        Err(Failure::Local(e)) => {
-            eprintln!("{PROGRAM}: {e}");
-            ExitCode::from(1)
-        }
+    match client_command_line(PROGRAM) {
+        Ok(args) => exit_status(PROGRAM, run(args).await),
+        Err(code) => code,
     }
 }
 
 async fn run(args: ClientArgs) -> Result<(), Failure> {
-    let mut options = ClientOptions::default().active(args.active);
-    if args.tls != TlsMode::None {
-        let tls = if args.insecure {
-            TlsClient::insecure()
-        } else {
-            TlsClient::webpki_roots()
-        }
-        .and_then(|t| t.with_server_name(&args.url.host))
-        .map_err(|e| Failure::Local(e.to_string()))?;
-        options = match args.tls {
-            TlsMode::Implicit => options.implicit_tls(tls),
-            _ => options.explicit_tls(tls),
-        };
-    }
     let port = args.port();
-    let mut client = Client::connect((args.url.host.as_str(), port), options).await?;
+    let mut client = Client::connect((args.url.host.as_str(), port), args.options()?).await?;
     client.login(&args.url.user, &args.url.password).await?;
     client.feat().await?;
     match &args.command {
@@ -215,20 +163,11 @@ async fn put(client: &mut Client, path: &str, remote: &str, resume: bool) -> Res
     let mut file = tokio::fs::File::open(path).await.map_err(local(path))?;
     let total = file.metadata().await.map_err(local(path))?.len();
     let offset = if resume {
-        match client.size(remote).await {
-            Ok(size) => size,
-            // No such remote file yet: start from the beginning.
-            Err(e) if e.reply().is_some_and(|r| r.code().as_u16() == 550) => 0,
-            Err(e) => return Err(e.into()),
-        }
+        upload_offset(client.size(remote).await)?
     } else {
         0
     };
-    if offset > total {
-        return Err(Failure::Local(format!(
-            "{remote} is larger ({offset} bytes) than {path} ({total} bytes)"
-        )));
-    }
+    check_upload_offset(path, remote, offset, total)?;
     file.seek(std::io::SeekFrom::Start(offset))
         .await
         .map_err(local(path))?;

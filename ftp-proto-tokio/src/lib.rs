@@ -17,12 +17,15 @@
 //!
 //! ## Feature `tls`
 //! On by default. It gates every use of rustls and tokio-rustls: client
-//! FTPS ([`tls`], `ClientOptions::explicit_tls`/`implicit_tls`), server FTPS
-//! (`server::TlsConfig`, given with `ServerSettings::tls`), and the TLS
-//! variants of [`Transport`](driver::Transport). Without it the crate builds
-//! and serves plain FTP only (a server whose settings name a TLS
-//! configuration does not bind), and the engine refuses `AUTH TLS` and
-//! `PROT P` for the server.
+//! FTPS ([`tls`], given with `ClientOptions::explicit_tls`/`implicit_tls`),
+//! server FTPS (`server::TlsConfig`, given with `ServerSettings::tls`), and
+//! the TLS variants of [`Transport`](driver::Transport). Without it the
+//! crate speaks plain FTP only: a client whose options ask for FTPS fails
+//! to connect (`Error::TlsNotConfigured`), a server whose settings name a
+//! TLS configuration does not bind, and the engine refuses `AUTH TLS` and
+//! `PROT P` for the server. (The option and settings types are
+//! `ftp-proto-std`'s, shared with the blocking adapter, so they exist
+//! either way.)
 //!
 //! ## Client example
 //! ```no_run

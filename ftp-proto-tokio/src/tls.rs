@@ -23,7 +23,6 @@
 //! do not hit this because OpenSSL lets a client reuse one TLS 1.3 session.
 //! So FTPS runs TLS 1.2 unless [`TlsClient::with_tls13`] opts in.
 
-use std::io;
 use std::sync::Arc;
 
 pub use ftp_proto_std::tls::{TlsClient, TlsConfigError};
@@ -33,9 +32,4 @@ pub use ftp_proto_std::tls::{TlsClient, TlsConfigError};
 #[must_use]
 pub fn connector(tls: &TlsClient) -> tokio_rustls::TlsConnector {
     tokio_rustls::TlsConnector::from(Arc::clone(tls.config()))
-}
-
-/// Whether `err` (from a handshake or TLS I/O) carries a rustls error.
-pub(crate) fn rustls_error(err: &io::Error) -> Option<&rustls::Error> {
-    err.get_ref()?.downcast_ref::<rustls::Error>()
 }

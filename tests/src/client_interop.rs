@@ -36,17 +36,9 @@ impl fmt::Display for Failure {
     }
 }
 
+/// Either client's error (both clients share `ftp_proto_std::client::Error`).
 impl From<ftp_proto_std::client::Error> for Failure {
     fn from(e: ftp_proto_std::client::Error) -> Self {
-        Self {
-            code: e.reply().map(|r| r.code().as_u16()),
-            message: e.to_string(),
-        }
-    }
-}
-
-impl From<ftp_proto_tokio::client::Error> for Failure {
-    fn from(e: ftp_proto_tokio::client::Error) -> Self {
         Self {
             code: e.reply().map(|r| r.code().as_u16()),
             message: e.to_string(),

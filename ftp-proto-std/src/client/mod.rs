@@ -9,7 +9,7 @@
 //! (`Write`), each ended with `finish()`, with the engine's data timeout as
 //! the socket timeout.
 //!
-//! FTPS: one [`TlsClient`] (one rustls configuration, so one session
+//! FTPS: one [`TlsClient`](crate::tls::TlsClient) (one rustls configuration, so one session
 //! store) serves the control and every data connection under the same
 //! server name, so data connections resume the control connection's
 //! session, as vsftpd and ProFTPD require.
@@ -32,6 +32,8 @@
 //! # Ok(()) }
 //! ```
 
+mod error;
+mod options;
 mod stream;
 mod transfer;
 
@@ -42,17 +44,17 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ftp_proto::client::{
-    AcceptedPeer, ClientConfig, ClientError, ClientEvent, ClientSession, CloseReason,
-    DataConnectionMode, DataRequest, Direction, Features, FileInfo, OpId, Outcome, Reply, Secret,
-    TransferStart,
+    AcceptedPeer, ClientError, ClientEvent, ClientSession, CloseReason, DataRequest, Direction,
+    Features, FileInfo, OpId, Outcome, Reply, Secret, TransferStart,
 };
 use ftp_proto::data::{DataId, DataProtection};
 use ftp_proto::timestamp::Timestamp;
 use ftp_proto::{Instant, Session, UsageError, UsageErrorKind};
 
+pub use error::Error;
+pub use options::{ClientOptions, Security};
 pub use transfer::{Download, Upload};
 
-use crate::tls::TlsClient;
 use stream::{Stream, is_unclean_tls_eof};
 
 /// Size of the buffer for control reads, listings and whole-file copies.
@@ -61,145 +63,20 @@ const BUFFER_SIZE: usize = 256 * 1024;
 /// Most finished results kept for operations nobody waits for.
 const MAX_UNCLAIMED: usize = 64;
 
-/// How the control connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Security {
-    /// Plain FTP.
-    #[default]
-    Plain,
-    /// `AUTH TLS` after the greeting, then `PBSZ 0` + `PROT P`.
-    ExplicitTls,
-    /// TLS from the first byte (usually port 990).
-    ImplicitTls,
-}
-
-/// Settings of a [`Client`].
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ClientOptions {
-    /// The engine's settings (timeouts, limits, passive/active mode).
-    pub engine: ClientConfig,
-    /// Longest TCP connect or TLS handshake (default 30 s).
-    pub connect_timeout: Duration,
-    /// Plain, explicit or implicit FTPS.
-    pub security: Security,
-    /// Certificates, verification and session store for FTPS.
-    pub tls: Option<TlsClient>,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        Self {
-            engine: ClientConfig::default(),
-            connect_timeout: Duration::from_secs(30),
-            security: Security::Plain,
-            tls: None,
-        }
-    }
-}
-
-impl ClientOptions {
-    /// Active mode (`PORT`/`EPRT`: the server connects) instead of passive.
-    #[must_use]
-    pub fn active(mut self, active: bool) -> Self {
-        self.engine.data_mode = if active {
-            DataConnectionMode::Active { always_eprt: false }
-        } else {
-            DataConnectionMode::Passive
-        };
-        self
-    }
-
-    /// Longest TCP connect or TLS handshake.
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Explicit FTPS (`AUTH TLS`) with `tls`.
-    #[must_use]
-    pub fn explicit_tls(mut self, tls: TlsClient) -> Self {
-        self.security = Security::ExplicitTls;
-        self.engine.implicit_tls = false;
-        self.tls = Some(tls);
-        self
-    }
-
-    /// Implicit FTPS with `tls`.
-    #[must_use]
-    pub fn implicit_tls(mut self, tls: TlsClient) -> Self {
-        self.security = Security::ImplicitTls;
-        self.engine.implicit_tls = true;
-        self.tls = Some(tls);
-        self
-    }
-}
-
-/// The failure of one client call.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The operation failed in the protocol: the server refused it (see
-    /// [`Error::reply`]), a data connection broke, a timeout hit.
-    #[error(transparent)]
-    Ftp(#[from] ClientError),
-    /// A socket error on the control connection (or while connecting).
-    #[error("I/O error: {0}")]
-    Io(#[from] io::Error),
-    /// The TLS handshake or TLS I/O on the control connection failed.
-    #[error("TLS error: {0}")]
-    Tls(rustls::Error),
-    /// FTPS was asked for without a [`TlsClient`].
-    #[error("FTPS requested but no TLS configuration given")]
-    TlsNotConfigured,
-    /// Connecting (TCP or the TLS handshake) took longer than the connect timeout.
-    #[error("connect timed out")]
-    ConnectTimeout,
-    /// The engine refused the call (an argument with CR/LF/NUL, a full
-    /// queue, a call in the wrong state).
-    #[error("invalid call: {0}")]
-    Usage(UsageErrorKind),
-    /// The session is over.
-    #[error("session closed: {0}")]
-    Closed(CloseReason),
-    /// The operation succeeded with an outcome this call did not expect.
-    #[error("unexpected outcome")]
-    UnexpectedOutcome,
-}
-
-impl Error {
-    /// The server's reply behind this error, if there is one (for example
-    /// `550 No such file` for a refused `RETR`).
-    #[must_use]
-    pub fn reply(&self) -> Option<&Reply> {
-        match self {
-            Self::Ftp(e) => e.reply(),
-            Self::Closed(CloseReason::ServiceClosing(r)) => Some(r),
-            _ => None,
-        }
-    }
-}
-
-impl<T> From<UsageError<T>> for Error {
-    fn from(e: UsageError<T>) -> Self {
-        Self::Usage(e.kind)
-    }
-}
-
-/// Maps an I/O error from a TLS stream to [`Error::Tls`] when it is one.
+/// Maps an I/O error from a TLS stream to [`Error::Tls`] when it is one,
+/// and a socket timeout to [`Error::ConnectTimeout`].
 fn from_io(e: io::Error) -> Error {
-    if let Some(tls) = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-        return Error::Tls(tls.clone());
+    match Error::from_tls_io(e) {
+        Error::Io(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            Error::ConnectTimeout
+        }
+        other => other,
     }
-    if matches!(
-        e.kind(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-    ) {
-        return Error::ConnectTimeout;
-    }
-    Error::Io(e)
 }
 
 /// Where the current data connection is.

@@ -19,8 +19,6 @@
 //! early reply) waits in the socket until `finish`.
 
 mod data;
-mod error;
-mod options;
 mod transfer;
 
 use std::collections::VecDeque;
@@ -37,11 +35,12 @@ use tokio::net::{TcpStream, ToSocketAddrs};
 use crate::driver::{Clock, Driver, Input, Transport};
 use data::DataConn;
 
-pub use error::Error;
 pub use ftp_proto::client::{
     ClientConfig, ClientError, CloseReason, Features, FileInfo, ListFormat, Reply, TransferStart,
 };
-pub use options::{ClientOptions, Security};
+// The error, settings and FTPS modes are the blocking client's: both
+// clients take the same options and fail the same ways.
+pub use ftp_proto_std::client::{ClientOptions, Error, Security};
 pub use transfer::{Download, Upload};
 
 /// Size of the reusable data buffer (listings, [`Client::store`],
@@ -99,6 +98,10 @@ impl Client {
     /// Connect failures and timeouts, TLS failures, a refused greeting or
     /// `AUTH TLS`.
     pub async fn connect(addr: impl ToSocketAddrs, options: ClientOptions) -> Result<Self, Error> {
+        #[cfg(not(feature = "tls"))]
+        if options.security != Security::Plain {
+            return Err(Error::TlsNotConfigured);
+        }
         let tcp = tokio::time::timeout(options.connect_timeout, TcpStream::connect(addr))
             .await
             .map_err(|_| Error::ConnectTimeout)??;
@@ -115,7 +118,7 @@ impl Client {
             tokio::time::timeout(options.connect_timeout, handshake)
                 .await
                 .map_err(|_| Error::ConnectTimeout)?
-                .map_err(error::from_io)?;
+                .map_err(Error::from_tls_io)?;
         }
         #[allow(unused_mut, reason = "only changed with TLS")]
         let mut engine = options.engine.clone();
@@ -671,7 +674,7 @@ impl Client {
                 let now = self.driver.now();
                 self.driver.session_mut().close(now);
                 self.pump_events_only();
-                Err(error::from_io(e))
+                Err(Error::from_tls_io(e))
             }
         }
     }
@@ -696,7 +699,7 @@ impl Client {
                 let now = self.driver.now();
                 self.driver.session_mut().close(now);
                 self.pump_events_only();
-                return Err(error::from_io(e));
+                return Err(Error::from_tls_io(e));
             }
             let event = match self.backlog.pop_front() {
                 Some(e) => e,
@@ -923,7 +926,7 @@ impl Client {
             }
             Ok(Err(e)) => {
                 self.driver.session_mut().close(now);
-                Err(error::from_io(e))
+                Err(Error::from_tls_io(e))
             }
             Err(_) => {
                 self.driver.session_mut().close(now);
@@ -944,7 +947,7 @@ impl Client {
             }
             Ok(Err(e)) => {
                 self.driver.session_mut().close(now);
-                Err(error::from_io(e))
+                Err(Error::from_tls_io(e))
             }
             Err(_) => {
                 self.driver.session_mut().close(now);

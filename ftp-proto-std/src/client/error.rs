@@ -1,9 +1,10 @@
-//! Why a [`Client`](super::Client) call failed.
+//! Why a client call failed: [`Error`], the error of both clients (this
+//! crate's blocking one and `ftp_proto_tokio`'s async one).
 
 use std::io;
 
-use ftp_proto::UsageErrorKind;
 use ftp_proto::client::{ClientError, CloseReason, Reply};
+use ftp_proto::{UsageError, UsageErrorKind};
 
 /// The failure of one client call.
 #[derive(Debug, thiserror::Error)]
@@ -18,10 +19,10 @@ pub enum Error {
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
     /// The TLS handshake or TLS I/O on the control connection failed.
-    #[cfg(feature = "tls")]
     #[error("TLS error: {0}")]
     Tls(rustls::Error),
-    /// FTPS was asked for without a [`TlsClient`](crate::tls::TlsClient).
+    /// FTPS was asked for without a [`TlsClient`](crate::tls::TlsClient)
+    /// (or from a client built without TLS support).
     #[error("FTPS requested but no TLS configuration given")]
     TlsNotConfigured,
     /// Connecting (TCP or the TLS handshake) took longer than the connect timeout.
@@ -57,19 +58,20 @@ impl Error {
     pub fn is_ftp(&self) -> bool {
         matches!(self, Self::Ftp(_) | Self::Closed(_))
     }
+
+    /// An I/O error from a TLS stream as [`Error::Tls`] when it carries a
+    /// rustls error, else as [`Error::Io`].
+    #[must_use]
+    pub fn from_tls_io(e: io::Error) -> Self {
+        match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+            Some(tls) => Self::Tls(tls.clone()),
+            None => Self::Io(e),
+        }
+    }
 }
 
-impl<T> From<ftp_proto::UsageError<T>> for Error {
-    fn from(e: ftp_proto::UsageError<T>) -> Self {
+impl<T> From<UsageError<T>> for Error {
+    fn from(e: UsageError<T>) -> Self {
         Self::Usage(e.kind)
     }
-}
-
-/// Maps an I/O error from a TLS stream to [`Error::Tls`] when it is one.
-pub(crate) fn from_io(e: io::Error) -> Error {
-    #[cfg(feature = "tls")]
-    if let Some(tls) = crate::tls::rustls_error(&e) {
-        return Error::Tls(tls.clone());
-    }
-    Error::Io(e)
 }

@@ -1,11 +1,11 @@
-//! How a [`Client`](super::Client) connects: engine settings, connect
-//! timeout, data-connection mode and FTPS.
+//! How a client connects: [`ClientOptions`] (engine settings, connect
+//! timeout, data-connection mode and FTPS) and [`Security`], shared by both
+//! clients (this crate's blocking one and `ftp_proto_tokio`'s async one).
 
 use std::time::Duration;
 
 use ftp_proto::client::{ClientConfig, DataConnectionMode};
 
-#[cfg(feature = "tls")]
 use crate::tls::TlsClient;
 
 /// Whether and how the control connection runs TLS.
@@ -18,18 +18,16 @@ pub enum Security {
     /// Explicit FTPS (RFC 4217): `AUTH TLS` right after the greeting, then
     /// `PBSZ 0` and `PROT P` (repeated after login if the server wanted
     /// them later), so data connections run TLS too.
-    #[cfg(feature = "tls")]
     ExplicitTls,
     /// Implicit FTPS (usually port 990): TLS from the first byte, data
     /// connections protected.
-    #[cfg(feature = "tls")]
     ImplicitTls,
 }
 
-/// Settings of a [`Client`](super::Client).
+/// Settings of a client.
 ///
 /// ```
-/// use ftp_proto_tokio::client::ClientOptions;
+/// use ftp_proto_std::client::ClientOptions;
 /// use std::time::Duration;
 ///
 /// let options = ClientOptions::default()
@@ -38,6 +36,7 @@ pub enum Security {
 /// assert!(options.is_active());
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientOptions {
     /// The engine's settings: reply and data timeouts, keep-alive, limits,
     /// passive-address policy, data-connection mode...
@@ -48,7 +47,6 @@ pub struct ClientOptions {
     /// Plain, explicit or implicit FTPS.
     pub security: Security,
     /// Certificates, verification and session store for FTPS.
-    #[cfg(feature = "tls")]
     pub tls: Option<TlsClient>,
 }
 
@@ -58,7 +56,6 @@ impl Default for ClientOptions {
             engine: ClientConfig::default(),
             connect_timeout: Duration::from_secs(30),
             security: Security::Plain,
-            #[cfg(feature = "tls")]
             tls: None,
         }
     }
@@ -91,7 +88,6 @@ impl ClientOptions {
     }
 
     /// Explicit FTPS (`AUTH TLS`, `PBSZ 0`, `PROT P`) with `tls`.
-    #[cfg(feature = "tls")]
     #[must_use]
     pub fn explicit_tls(mut self, tls: TlsClient) -> Self {
         self.security = Security::ExplicitTls;
@@ -101,7 +97,6 @@ impl ClientOptions {
     }
 
     /// Implicit FTPS (TLS from the first byte) with `tls`.
-    #[cfg(feature = "tls")]
     #[must_use]
     pub fn implicit_tls(mut self, tls: TlsClient) -> Self {
         self.security = Security::ImplicitTls;
