@@ -827,10 +827,7 @@ impl ServerSession {
     }
 
     fn can_read(&self) -> bool {
-        !self.closed
-            && self.wait == Wait::None
-            && !self.tls.switching()
-            && !self.shutting_down
+        !self.closed && self.wait == Wait::None && !self.tls.switching() && !self.shutting_down
     }
 
     fn limits_reached(&self) -> bool {
@@ -1707,7 +1704,10 @@ impl ServerSession {
             );
             return;
         }
-        self.reply(ReplyCode::COMMAND_OK, b"Control connection cleared; TLS shut down.");
+        self.reply(
+            ReplyCode::COMMAND_OK,
+            b"Control connection cleared; TLS shut down.",
+        );
         self.begin_downgrade(false);
     }
 

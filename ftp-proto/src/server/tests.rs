@@ -1306,7 +1306,10 @@ fn ccc_pauses_until_tls_is_cleared() {
     let mut h = secured(ccc_config(TlsPolicy::Available, true));
     h.login();
     h.s.handle_input(h.now, b"CCC\r\nPWD\r\n");
-    assert!(h.s.poll_event().is_none(), "no downgrade before the 200 is out");
+    assert!(
+        h.s.poll_event().is_none(),
+        "no downgrade before the 200 is out"
+    );
     assert!(!h.s.wants_input());
     assert_eq!(
         &h.s.poll_transmit().unwrap()[..],
@@ -1452,5 +1455,9 @@ fn lines_held_during_a_transfer_never_cross_auth_tls() {
     )));
     h.s.tls_established(h.now).unwrap();
     assert_eq!(h.drain(), "");
-    assert!(!h.events.iter().any(|e| matches!(e, ServerEvent::Request(_))));
+    assert!(
+        !h.events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Request(_)))
+    );
 }
