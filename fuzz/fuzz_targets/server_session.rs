@@ -29,7 +29,7 @@ const WORDS: &[&str] = &[
     "RNTO b", "ABOR", "DELE f", "RMD d", "MKD d", "PWD", "LIST", "NLST", "MLSD", "MLST f",
     "SITE X", "SYST", "STAT", "STAT /", "HELP", "NOOP", "AUTH TLS", "PBSZ 0", "PROT P", "PROT C",
     "FEAT", "OPTS UTF8 ON", "OPTS MLST size;", "SIZE f", "MDTM f", "MFMT 20200101000000 f",
-    "HOST h", "CLNT c", "USER anonymous",
+    "HOST h", "CLNT c", "USER anonymous", "CCC",
 ];
 
 #[derive(Debug, Arbitrary)]
@@ -45,6 +45,7 @@ enum Action {
     Advance(u16),
     TlsEstablished,
     TlsFailed,
+    TlsCleared,
     Eof,
     Shutdown,
 }
@@ -129,6 +130,7 @@ fuzz_target!(|data: &[u8]| {
     }
     config.security.allow_anonymous = flags & 32 != 0;
     config.validate_hosts = flags & 64 != 0;
+    config.allow_clear_control = flags & 8 != 0;
     let l = config.limits;
     let hard = 2 * (l.max_pipelined_bytes.max(l.max_line_len) + l.max_line_len + 4);
     let peer = if flags & 128 != 0 { "[2001:db8::9]:4000" } else { "192.0.2.9:4000" };
@@ -210,6 +212,9 @@ fuzz_target!(|data: &[u8]| {
             }
             Action::TlsFailed => {
                 let _ = s.tls_failed(now);
+            }
+            Action::TlsCleared => {
+                let _ = s.tls_cleared(now);
             }
             Action::Eof => s.handle_eof(now),
             Action::Shutdown => s.shutdown(now),

@@ -42,6 +42,8 @@ pub struct Setup {
     pub implicit_tls: bool,
     /// Refuse `PROT P` data connections that do not resume the session.
     pub require_session_reuse: bool,
+    /// Accept `CCC` (clear the control connection after login).
+    pub allow_clear_control: bool,
     /// Connection limit.
     pub max_connections: Option<usize>,
     /// Per-client-address connection limit.
@@ -100,6 +102,7 @@ fn settings(setup: &Setup, tls: Option<TlsConfig>) -> ServerSettings {
         .failed_login_delay(Some(Duration::from_millis(50)))
         .shutdown_grace(setup.grace.unwrap_or(Duration::from_secs(2)))
         .implicit_tls(setup.implicit_tls)
+        .allow_clear_control(setup.allow_clear_control)
         .listen(
             setup
                 .listen

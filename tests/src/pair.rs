@@ -427,6 +427,8 @@ pub struct Pair {
     pub server_wire: Vec<u8>,
     /// Control-connection TLS upgrades completed.
     pub tls_upgrades: usize,
+    /// Control-connection TLS shutdowns (`CCC`, `REIN`) completed.
+    pub tls_downgrades: usize,
     /// (client, server) protection of every transfer both sides started.
     pub protections: Vec<(DataProtection, DataProtection)>,
     /// Harness-level anomalies (mismatched data addresses, ...).
@@ -437,6 +439,8 @@ pub struct Pair {
     server_eof_sent: bool,
     client_wants_tls: bool,
     server_wants_tls: bool,
+    client_wants_clear: bool,
+    server_wants_clear: bool,
     next_port: u16,
     /// Passive listeners: port → server data id.
     server_listeners: HashMap<u16, DataId>,
@@ -479,6 +483,7 @@ impl Pair {
             client_wire: Vec::new(),
             server_wire: Vec::new(),
             tls_upgrades: 0,
+            tls_downgrades: 0,
             protections: Vec::new(),
             anomalies: Vec::new(),
             c2s: VecDeque::new(),
@@ -487,6 +492,8 @@ impl Pair {
             server_eof_sent: false,
             client_wants_tls: false,
             server_wants_tls: false,
+            client_wants_clear: false,
+            server_wants_clear: false,
             next_port: 40_000,
             server_listeners: HashMap::new(),
             client_listeners: HashMap::new(),
@@ -718,9 +725,7 @@ impl Pair {
                 }
             }
             ClientEvent::UpgradeTls => self.client_wants_tls = true,
-            ClientEvent::DowngradeTls => {
-                let _ = self.client.tls_cleared(now);
-            }
+            ClientEvent::DowngradeTls => self.client_wants_clear = true,
             _ => {}
         }
         self.maybe_tls();
@@ -794,6 +799,7 @@ impl Pair {
             },
             ServerEvent::Abort { id, .. } => self.break_conn(id, true),
             ServerEvent::UpgradeTls { .. } => self.server_wants_tls = true,
+            ServerEvent::DowngradeTls { .. } => self.server_wants_clear = true,
             _ => {}
         }
         self.maybe_tls();
@@ -847,6 +853,16 @@ impl Pair {
             let _ = self.server.tls_established(now);
             let _ = self.client.tls_established(now);
             self.tls_upgrades += 1;
+        }
+        // Both ends exchange close_notify; neither goes on before the other
+        // is ready (the wire holds no TLS bytes in this harness).
+        if self.client_wants_clear && self.server_wants_clear {
+            self.client_wants_clear = false;
+            self.server_wants_clear = false;
+            let now = self.now;
+            let _ = self.server.tls_cleared(now);
+            let _ = self.client.tls_cleared(now);
+            self.tls_downgrades += 1;
         }
     }
 

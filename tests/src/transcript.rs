@@ -88,6 +88,7 @@ fn setup(lines: &[&str]) -> Result<Setup, String> {
                     }
                 }
                 "implicit-tls" => c.implicit_tls = true,
+                "ccc" => c.allow_clear_control = true,
                 "anonymous" => c.security.allow_anonymous = true,
                 "foreign-active" => c.security.allow_foreign_active = true,
                 "active" => c.features.active_mode = v != "off",
@@ -250,6 +251,12 @@ pub fn render_event(e: &ServerEvent, feed: Feed) -> Option<String> {
             Feed::Whole => format!("upgrade-tls discarded={discarded_plaintext}"),
             Feed::ByteByByte => "upgrade-tls".to_string(),
         },
+        ServerEvent::DowngradeTls {
+            discarded_protected,
+        } => match feed {
+            Feed::Whole => format!("downgrade-tls discarded={discarded_protected}"),
+            Feed::ByteByByte => "downgrade-tls".to_string(),
+        },
         ServerEvent::InputDiscarded { bytes } => match feed {
             Feed::Whole => format!("input-discarded {bytes}"),
             Feed::ByteByByte => return None,
@@ -374,6 +381,7 @@ pub fn run(text: &str, feed: Feed) -> Result<Outcome, String> {
                 if matches!(
                     e,
                     ServerEvent::UpgradeTls { .. }
+                        | ServerEvent::DowngradeTls { .. }
                         | ServerEvent::InputDiscarded { .. }
                         | ServerEvent::Closed(_)
                 ) {
@@ -443,6 +451,8 @@ pub fn run(text: &str, feed: Feed) -> Result<Outcome, String> {
                 }
                 let want = if feed == Feed::ByteByByte && body.starts_with("upgrade-tls") {
                     "upgrade-tls"
+                } else if feed == Feed::ByteByByte && body.starts_with("downgrade-tls") {
+                    "downgrade-tls"
                 } else {
                     body
                 };
@@ -541,6 +551,7 @@ pub fn run(text: &str, feed: Feed) -> Result<Outcome, String> {
                     "ready" => session.service_ready(now).map_err(|e| e.kind),
                     "tls-established" => session.tls_established(now).map_err(|e| e.kind),
                     "tls-failed" => session.tls_failed(now).map_err(|e| e.kind),
+                    "tls-cleared" => session.tls_cleared(now).map_err(|e| e.kind),
                     other => return Err(ctx(format!("unknown X: {other}"))),
                 };
                 r.map_err(|e| ctx(format!("refused: {e:?}")))?;

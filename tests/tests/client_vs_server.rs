@@ -575,7 +575,7 @@ fn abort_a_running_upload_and_eprt_and_ccc() {
     p.drive().unwrap();
     assert_eq!(p.err(put), &ClientError::Aborted);
     assert_eq!(p.ok(abort), &Outcome::Aborted);
-    // CCC is not offered by the server engine: refused, session goes on.
+    // CCC without TLS on the control connection: 533, session goes on.
     let ccc = p.client.clear_control(now).unwrap();
     let noop = p.client.noop(now).unwrap();
     p.drive().unwrap();
@@ -688,4 +688,67 @@ fn abort_before_the_transfer_starts() {
     assert_eq!(p.ok(abort), &Outcome::Aborted);
     assert_eq!(p.ok(size), &Outcome::Size(1000));
     assert_eq!(p.client_text().matches("ABOR\r\n").count(), 1);
+}
+
+/// `CCC` from our client to our server: refused by default (534, TLS stays),
+/// accepted with `allow_clear_control`; afterwards listings and downloads
+/// still work, their data connections under the `PROT P` in force.
+#[test]
+fn clear_control_against_our_server() {
+    for (allow, byte_by_byte) in [(false, false), (true, false), (true, true)] {
+        let mut server = ServerConfig::default();
+        server.tls = TlsPolicy::RequiredForLoginAndData;
+        server.allow_clear_control = allow;
+        let mut p = Pair::with(ClientConfig::default(), server);
+        p.faults.byte_by_byte = byte_by_byte;
+        let now = p.now;
+        let auth = p.client.auth_tls(now).unwrap();
+        p.drive().unwrap();
+        assert_eq!(p.ok(auth), &Outcome::Secured);
+        p.login();
+        if p.client.data_protection() != DataProtection::Private {
+            let op = p.client.protect_data(now).unwrap();
+            p.drive().unwrap();
+            assert_eq!(p.ok(op), &Outcome::DataProtected);
+        }
+        let ccc = p.client.clear_control(now).unwrap();
+        let pwd = p.client.pwd(now).unwrap();
+        p.drive().unwrap();
+        assert_eq!(p.ok(pwd), &Outcome::Path(b("/")));
+        if !allow {
+            assert!(matches!(p.err(ccc), ClientError::Permanent(_)));
+            assert!(p.client.control_protected() && p.server.is_secured());
+            assert_eq!(p.tls_downgrades, 0);
+            continue;
+        }
+        assert_eq!(p.ok(ccc), &Outcome::ControlCleared);
+        assert_eq!(p.tls_downgrades, 1);
+        assert!(!p.client.control_protected());
+        assert!(!p.server.is_secured() && p.server.is_control_cleared());
+        assert_eq!(p.client.data_protection(), DataProtection::Private);
+        let list = p
+            .client
+            .list_with(now, None, ListFormat::Mlsd, None)
+            .unwrap();
+        let get = p.client.retrieve(now, "data.bin", 0).unwrap();
+        p.drive().unwrap();
+        assert_eq!(listing(&p, list), root_tree());
+        assert!(matches!(p.ok(get), Outcome::Transferred { .. }));
+        assert_eq!(p.downloads[&get], sample_bytes(1000));
+        assert!(!p.protections.is_empty());
+        assert!(
+            p.protections
+                .iter()
+                .all(|pair| *pair == (DataProtection::Private, DataProtection::Private)),
+            "{:?}",
+            p.protections
+        );
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        let odd: Vec<_> = p
+            .client_log
+            .iter()
+            .filter(|e| matches!(e, ClientEvent::Nonconformant { .. }))
+            .collect();
+        assert!(odd.is_empty(), "{odd:?}");
+    }
 }

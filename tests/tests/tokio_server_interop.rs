@@ -587,6 +587,151 @@ fn ipv6_loopback_smoke(flavor: Flavor) {
     assert_eq!(c.command("PASV").unwrap().code, 425);
 }
 
+/// A server over explicit TLS that accepts `CCC`.
+fn ccc_server(flavor: Flavor) -> TestServer {
+    TestServer::start(
+        flavor,
+        &Setup {
+            tls: true,
+            allow_clear_control: true,
+            ..Setup::default()
+        },
+    )
+    .unwrap()
+}
+
+/// curl clears the control connection after login (`--ftp-ssl-ccc`) in
+/// both of its shutdown modes: `passive` sends no `close_notify` and waits
+/// for ours, `active` sends its own first. Downloads and listings still
+/// arrive, the data under `PROT P`.
+///
+/// lftp (`ftp:ssl-use-ccc`) is left out: it takes our `close_notify`, when
+/// it arrives in the same read as the `200`, for the connection's end
+/// ("Peer closed connection", 4.9.2) and reconnects; whether it does
+/// depends on timing, as with ProFTPD, which also sends `close_notify`
+/// right after the `200`.
+fn curl_clears_the_control_connection(flavor: Flavor) {
+    let Some(curl) = available(ClientKind::Curl) else {
+        return;
+    };
+    let server = ccc_server(flavor);
+    let expected = std::fs::read(server.root().join("data.bin")).unwrap();
+    let cert = server.cert.as_ref().unwrap().to_str().unwrap().to_owned();
+    let user = format!("{USER}:{PASSWORD}");
+    for mode in ["passive", "active"] {
+        let base = [
+            "-sS",
+            "-v",
+            "--ssl-reqd",
+            "--cacert",
+            &cert,
+            "--ftp-ssl-ccc",
+            "--ftp-ssl-ccc-mode",
+            mode,
+        ];
+        let url = server.url(&user, "/data.bin");
+        let mut args = base.to_vec();
+        args.push(&url);
+        let out = run(&curl, &args, None);
+        assert!(out.stdout == expected, "curl CCC {mode}: RETR differs");
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(log.contains("< 200 Control connection cleared"), "{log}");
+        let url = server.url(&user, "/");
+        let mut args = base.to_vec();
+        args.push(&url);
+        let list = String::from_utf8(run(&curl, &args, None).stdout).unwrap();
+        assert!(list.contains("hello.txt"), "curl CCC {mode}: {list}");
+    }
+    server.assert_healthy();
+}
+
+/// Our clients (tokio and blocking) against our server over explicit TLS:
+/// `CCC` is refused by default (534, TLS stays); allowed, the control
+/// connection goes on in clear while LIST, RETR and STOR run under `PROT P`.
+fn our_clients_clear_the_control_connection(flavor: Flavor) {
+    use ftp_proto_std::client::{Client as StdClient, ClientOptions};
+    use ftp_proto_std::tls::TlsClient;
+    use ftp_proto_tokio::client::Client as TokioClient;
+
+    let refusing = TestServer::start(
+        flavor,
+        &Setup {
+            tls: true,
+            ..Setup::default()
+        },
+    )
+    .unwrap();
+    let server = ccc_server(flavor);
+    let expected = std::fs::read(server.root().join("data.bin")).unwrap();
+    let options = |s: &TestServer| {
+        let tls = TlsClient::with_ca_file(s.cert.as_ref().unwrap())
+            .and_then(|t| t.with_server_name("localhost"))
+            .unwrap();
+        ClientOptions::default()
+            .explicit_tls(tls)
+            .connect_timeout(Duration::from_secs(20))
+    };
+
+    // Blocking client.
+    let mut c = StdClient::connect(refusing.addr, options(&refusing)).unwrap();
+    c.login(USER, PASSWORD).unwrap();
+    let err = c.clear_control().unwrap_err();
+    assert_eq!(err.reply().map(|r| r.code().as_u16()), Some(534));
+    assert!(c.is_secure());
+    assert_eq!(c.list(Some("sub dir")).unwrap().len(), 1);
+    c.quit().unwrap();
+    let mut c = StdClient::connect(server.addr, options(&server)).unwrap();
+    c.login(USER, PASSWORD).unwrap();
+    c.clear_control().unwrap();
+    assert!(!c.is_secure());
+    assert!(
+        c.list(None::<&str>)
+            .unwrap()
+            .iter()
+            .any(|e| &e.name[..] == b"hello.txt")
+    );
+    let mut got = Vec::new();
+    c.retrieve_to("data.bin", 0, &mut got).unwrap();
+    assert!(got == expected, "std client: RETR after CCC differs");
+    c.store("std-ccc.bin", 0, &mut &expected[..]).unwrap();
+    c.quit().unwrap();
+    assert!(std::fs::read(server.root().join("std-ccc.bin")).unwrap() == expected);
+
+    // Tokio client.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut c = TokioClient::connect(refusing.addr, options(&refusing))
+            .await
+            .unwrap();
+        c.login(USER, PASSWORD).await.unwrap();
+        let err = c.clear_control().await.unwrap_err();
+        assert_eq!(err.reply().map(|r| r.code().as_u16()), Some(534));
+        assert!(c.is_secure());
+        c.quit().await.unwrap();
+        let mut c = TokioClient::connect(server.addr, options(&server))
+            .await
+            .unwrap();
+        c.login(USER, PASSWORD).await.unwrap();
+        c.clear_control().await.unwrap();
+        assert!(!c.is_secure());
+        let entries = c.list(None::<&str>).await.unwrap();
+        assert!(entries.iter().any(|e| &e.name[..] == b"hello.txt"));
+        let mut got = Vec::new();
+        c.retrieve_to("data.bin", 0, &mut got).await.unwrap();
+        assert!(got == expected, "tokio client: RETR after CCC differs");
+        c.store("tokio-ccc.bin", 0, &mut &expected[..])
+            .await
+            .unwrap();
+        c.quit().await.unwrap();
+    });
+    assert!(std::fs::read(server.root().join("tokio-ccc.bin")).unwrap() == expected);
+    refusing.assert_healthy();
+    server.assert_healthy();
+}
+
 fn implicit_tls_with_curl(flavor: Flavor) {
     let Some(curl) = available(ClientKind::Curl) else {
         return;
@@ -772,6 +917,8 @@ for_both_servers!(
     connections_over_the_limit_get_421,
     ipv6_loopback_smoke,
     implicit_tls_with_curl,
+    curl_clears_the_control_connection,
+    our_clients_clear_the_control_connection,
     required_session_reuse_admits_resuming_clients_and_refuses_others,
     graceful_shutdown_lets_a_transfer_finish_and_says_421,
     a_transfer_still_running_when_the_grace_ends_gets_426_then_421,

@@ -716,7 +716,7 @@ impl Client {
             }
             ClientEvent::UpgradeTls => self.upgrade_control()?,
             ClientEvent::DowngradeTls => {
-                let result = self.control.downgrade();
+                let result = self.control.downgrade(self.options.engine.reply_timeout);
                 let now = self.now();
                 match result {
                     Ok(()) => {

@@ -63,14 +63,58 @@ impl Stream {
         Ok(())
     }
 
-    /// Leaves TLS (`CCC`): `close_notify`, then plain TCP again.
-    pub(crate) fn downgrade(&mut self) -> io::Result<()> {
-        let Self::Tls(mut tls) = std::mem::replace(self, Self::Gone) else {
+    /// Leaves TLS (`CCC`, RFC 4217 §5): sends `close_notify`, then reads
+    /// the server's one TLS record at a time (each read bounded by
+    /// `timeout`), so not one clear-text byte after it is swallowed by the
+    /// TLS layer; then plain TCP again.
+    pub(crate) fn downgrade(&mut self, timeout: Duration) -> io::Result<()> {
+        /// Records the server may send before its `close_notify`.
+        const MAX_RECORDS: usize = 64;
+        let Self::Tls(tls) = std::mem::replace(self, Self::Gone) else {
             return Err(io::Error::other("not a TLS stream"));
         };
-        tls.conn.send_close_notify();
-        tls.flush()?;
-        *self = Self::Plain(tls.sock);
+        let StreamOwned { mut conn, mut sock } = *tls;
+        conn.send_close_notify();
+        while conn.wants_write() {
+            conn.write_tls(&mut sock)?;
+        }
+        let old = sock.read_timeout()?;
+        sock.set_read_timeout(Some(timeout))?;
+        let mut closed = conn
+            .process_new_packets()
+            .map_err(io::Error::other)?
+            .peer_has_closed();
+        let mut record = Vec::new();
+        for _ in 0..MAX_RECORDS {
+            if closed {
+                break;
+            }
+            let mut header = [0u8; 5];
+            sock.read_exact(&mut header)?;
+            let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            record.clear();
+            record.extend_from_slice(&header);
+            record.resize(5 + len, 0);
+            if let Some(body) = record.get_mut(5..) {
+                sock.read_exact(body)?;
+            }
+            let mut slice = &record[..];
+            while !slice.is_empty() {
+                conn.read_tls(&mut slice)?;
+            }
+            closed = conn
+                .process_new_packets()
+                .map_err(io::Error::other)?
+                .peer_has_closed();
+        }
+        if !closed {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "no TLS close_notify from the server",
+            ));
+        }
+        sock.set_read_timeout(old)?;
+        *self = Self::Plain(sock);
         Ok(())
     }
 

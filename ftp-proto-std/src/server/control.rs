@@ -3,6 +3,14 @@
 //! write half with the TLS state (a rustls `ServerConnection` driven by
 //! hand, so the handshake bytes also travel through the channel).
 //!
+//! `CCC` (and `REIN` under TLS) shut TLS down without closing TCP:
+//! [`Control::start_clear`] sends `close_notify`, then [`Control::feed`]
+//! hands the client's bytes to rustls one whole TLS record at a time until
+//! its `close_notify`, so the clear text that follows is never swallowed by
+//! the TLS layer; it goes to the engine once it goes on in clear. A client
+//! that sends no `close_notify` (curl's default CCC mode) is seen by its
+//! first byte that cannot start a TLS record.
+//!
 //! Backpressure: the reader sends a chunk, then waits for a go-ahead that
 //! the session gives once the engine took the whole chunk. So at most one
 //! chunk ([`READ_CHUNK`] bytes) waits outside the engine.
@@ -20,6 +28,16 @@ use super::session::Msg;
 
 /// Most bytes one control read takes.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
+/// A TLS record header: type, version, length.
+const TLS_HEADER: usize = 5;
+
+/// Largest TLS record body accepted while clearing (2^14 plus the most
+/// expansion TLS 1.2 allows).
+const MAX_TLS_RECORD: usize = 16 * 1024 + 2048;
+
+/// Records the client may send after `CCC` before its `close_notify`.
+const MAX_CLEAR_RECORDS: usize = 64;
 
 /// Stack of the reader thread (it only reads and sends).
 const READER_STACK: usize = 64 * 1024;
@@ -62,6 +80,8 @@ pub(crate) enum Fed {
     Progressed,
     /// The TLS handshake just completed.
     Secured,
+    /// The client's `close_notify` arrived: the connection is in clear now.
+    Cleared,
     /// The TLS layer failed (bad record, failed handshake).
     TlsFailed,
 }
@@ -74,6 +94,10 @@ pub(crate) struct Control {
     /// A chunk from the reader not yet (fully) handed on, and how much of
     /// it was.
     stash: Option<(Vec<u8>, usize)>,
+    /// Shutting TLS down: the TLS record being gathered (header first).
+    clearing: Option<Vec<u8>>,
+    /// Whole records read while clearing (bounded by [`MAX_CLEAR_RECORDS`]).
+    cleared_records: usize,
     /// The reader saw the end of the stream.
     pub(crate) eof: bool,
     /// A write failed or the connection was closed: nothing more is sent.
@@ -88,6 +112,8 @@ impl Control {
             tls,
             go: Some(go),
             stash: None,
+            clearing: None,
+            cleared_records: 0,
             eof: false,
             broken: false,
         }
@@ -109,6 +135,98 @@ impl Control {
         }
     }
 
+    /// Starts shutting TLS down on the connection (after `CCC`'s `200` went
+    /// out under TLS): sends `close_notify`; [`feed`](Self::feed) then
+    /// reads the client's. `false` when there is no TLS or the write fails.
+    pub(crate) fn start_clear(&mut self) -> bool {
+        let Some(conn) = self.tls.as_mut() else {
+            return false;
+        };
+        conn.send_close_notify();
+        if self.flush_tls().is_err() {
+            self.broken = true;
+            return false;
+        }
+        self.clearing = Some(Vec::with_capacity(TLS_HEADER));
+        self.cleared_records = 0;
+        true
+    }
+
+    /// While clearing: gathers whole TLS records from the stash into rustls
+    /// until the client's `close_notify`.
+    fn feed_clearing(&mut self) -> Fed {
+        let mut any = false;
+        loop {
+            let (Some(record), Some((chunk, used)), Some(conn)) = (
+                self.clearing.as_mut(),
+                self.stash.as_mut(),
+                self.tls.as_mut(),
+            ) else {
+                return if any { Fed::Progressed } else { Fed::Idle };
+            };
+            let rest = chunk.get(*used..).unwrap_or_default();
+            if record.is_empty() && rest.first().is_some_and(|b| !(20..=23).contains(b)) {
+                // No TLS record: the client went on in clear text without
+                // close_notify (curl's default CCC mode). The bytes stay
+                // for the engine.
+                self.tls = None;
+                self.clearing = None;
+                return Fed::Cleared;
+            }
+            // The header says how long the record is.
+            let want = match record.get(3..TLS_HEADER) {
+                Some(&[hi, lo]) => TLS_HEADER + usize::from(u16::from_be_bytes([hi, lo])),
+                _ => TLS_HEADER,
+            };
+            if want > TLS_HEADER + MAX_TLS_RECORD {
+                return Fed::TlsFailed;
+            }
+            let take = want.saturating_sub(record.len()).min(rest.len());
+            record.extend_from_slice(rest.get(..take).unwrap_or_default());
+            *used += take;
+            any |= take > 0;
+            let done_chunk = *used >= chunk.len();
+            if done_chunk {
+                self.stash = None;
+                if let Some(go) = &self.go {
+                    let _ = go.send(());
+                }
+            }
+            let whole = record.len() >= TLS_HEADER
+                && record.len()
+                    == TLS_HEADER
+                        + usize::from(u16::from_be_bytes([
+                            record.get(3).copied().unwrap_or(0),
+                            record.get(4).copied().unwrap_or(0),
+                        ]));
+            if !whole {
+                if done_chunk || take == 0 {
+                    return if any { Fed::Progressed } else { Fed::Idle };
+                }
+                continue;
+            }
+            let mut slice = &record[..];
+            while !slice.is_empty() {
+                if conn.read_tls(&mut slice).is_err() {
+                    return Fed::TlsFailed;
+                }
+            }
+            record.clear();
+            let Ok(state) = conn.process_new_packets() else {
+                return Fed::TlsFailed;
+            };
+            if state.peer_has_closed() {
+                self.tls = None;
+                self.clearing = None;
+                return Fed::Cleared;
+            }
+            self.cleared_records += 1;
+            if self.cleared_records > MAX_CLEAR_RECORDS {
+                return Fed::TlsFailed;
+            }
+        }
+    }
+
     /// Takes a chunk from the reader.
     pub(crate) fn push(&mut self, chunk: Vec<u8>) {
         self.stash = Some((chunk, 0));
@@ -116,6 +234,9 @@ impl Control {
 
     /// Moves what can be moved from the stash (through TLS) into the engine.
     pub(crate) fn feed<S: Session>(&mut self, engine: &mut S, now: Instant) -> Fed {
+        if self.clearing.is_some() {
+            return self.feed_clearing();
+        }
         let mut any = false;
         loop {
             let mut progressed = false;

@@ -185,6 +185,12 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     let _ = self.engine.tls_established(now);
                     continue;
                 }
+                Fed::Cleared => {
+                    self.handshake_until = None;
+                    tracing::debug!("control connection cleared");
+                    let _ = self.engine.tls_cleared(now);
+                    continue;
+                }
                 Fed::TlsFailed => {
                     self.tls_failed();
                     continue;
@@ -311,7 +317,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     }
 
     fn tls_failed(&mut self) {
-        tracing::info!("control TLS handshake failed");
+        tracing::info!("control TLS handshake or shutdown failed");
         self.handshake_until = None;
         self.control.close();
         let now = self.now();
@@ -370,6 +376,15 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     .as_ref()
                     .is_some_and(|tls| self.control.start_tls(tls.rustls_config()));
                 if started {
+                    self.handshake_until =
+                        Some(std::time::Instant::now() + self.shared.handshake_timeout);
+                } else {
+                    self.tls_failed();
+                }
+            }
+            // The 200 to CCC (or REIN's 220) went out under TLS.
+            ServerEvent::DowngradeTls { .. } => {
+                if self.control.start_clear() {
                     self.handshake_until =
                         Some(std::time::Instant::now() + self.shared.handshake_timeout);
                 } else {

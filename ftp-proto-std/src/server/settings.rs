@@ -105,6 +105,17 @@ impl ServerSettings {
         self
     }
 
+    /// Accept `CCC` (RFC 4217 §5): after a `200` under TLS the control
+    /// connection goes on in clear text, while data connections keep their
+    /// `PROT` level. Default off (`534`). Later commands and replies then
+    /// cross the network unprotected, which is why it is off; with
+    /// [`require_tls`](Self::require_tls) it is still refused before login.
+    /// See [`ServerConfig::allow_clear_control`].
+    pub fn allow_clear_control(mut self, allowed: bool) -> Self {
+        self.engine.allow_clear_control = allowed;
+        self
+    }
+
     /// Whether anonymous logins reach the authenticator (default: off).
     pub fn allow_anonymous(mut self, allowed: bool) -> Self {
         self.engine.security.allow_anonymous = allowed;

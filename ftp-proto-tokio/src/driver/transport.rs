@@ -115,26 +115,49 @@ where
     /// records before the peer's `close_notify`; the transport is then
     /// `Detached`.
     pub async fn downgrade(&mut self) -> io::Result<()> {
-        match std::mem::replace(self, Self::Detached) {
+        self.shut_tls(false).await.map(drop)
+    }
+
+    /// The server's side of `CCC`: as [`downgrade`](Self::downgrade), but
+    /// a client that goes on in clear text without sending `close_notify`
+    /// (curl's default CCC mode; ProFTPD expects no more) is accepted too.
+    /// Returns the clear-text bytes already read (a byte that cannot start
+    /// a TLS record ends the TLS part), which belong to the next command.
+    ///
+    /// # Errors
+    /// As [`downgrade`](Self::downgrade).
+    pub async fn downgrade_from_client(&mut self) -> io::Result<Vec<u8>> {
+        self.shut_tls(true).await
+    }
+
+    async fn shut_tls(&mut self, tolerate_clear: bool) -> io::Result<Vec<u8>> {
+        let clear = match std::mem::replace(self, Self::Detached) {
             Self::ClientTls(tls) => {
                 let (mut io, mut conn) = (*tls).into_inner();
-                close_tls(&mut io, &mut conn).await?;
+                let clear = close_tls(&mut io, &mut conn, tolerate_clear).await?;
                 *self = Self::Plain(io);
+                clear
             }
             Self::ServerTls(tls) => {
                 let (mut io, mut conn) = (*tls).into_inner();
-                close_tls(&mut io, &mut conn).await?;
+                let clear = close_tls(&mut io, &mut conn, tolerate_clear).await?;
                 *self = Self::Plain(io);
+                clear
             }
-            other => *self = other,
-        }
-        Ok(())
+            other => {
+                *self = other;
+                Vec::new()
+            }
+        };
+        Ok(clear)
     }
 }
 
-/// `close_notify` both ways over `io`, record by record.
+/// `close_notify` both ways over `io`, record by record. With
+/// `tolerate_clear`, a first byte that is no TLS record type (20 to 23)
+/// ends the exchange instead: it is returned, as clear text.
 #[cfg(feature = "tls")]
-async fn close_tls<IO, C, D>(io: &mut IO, conn: &mut C) -> io::Result<()>
+async fn close_tls<IO, C, D>(io: &mut IO, conn: &mut C, tolerate_clear: bool) -> io::Result<Vec<u8>>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
     C: std::ops::DerefMut<Target = rustls::ConnectionCommon<D>>,
@@ -151,12 +174,16 @@ where
     io.flush().await?;
     let state = conn.process_new_packets().map_err(io::Error::other)?;
     if state.peer_has_closed() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut record = Vec::new();
     for _ in 0..MAX_RECORDS {
         let mut header = [0u8; 5];
-        io.read_exact(&mut header).await?;
+        io.read_exact(&mut header[..1]).await?;
+        if tolerate_clear && !(20..=23).contains(&header[0]) {
+            return Ok(vec![header[0]]);
+        }
+        io.read_exact(&mut header[1..]).await?;
         let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
         record.clear();
         record.extend_from_slice(&header);
@@ -170,7 +197,7 @@ where
         }
         let state = conn.process_new_packets().map_err(io::Error::other)?;
         if state.peer_has_closed() {
-            return Ok(());
+            return Ok(Vec::new());
         }
     }
     Err(io::Error::new(

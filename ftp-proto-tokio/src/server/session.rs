@@ -359,6 +359,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             ServerEvent::UpgradeTls { .. } => {
                 self.upgrade_tls().await;
             }
+            ServerEvent::DowngradeTls { .. } => self.downgrade_tls().await,
             _ => {}
         }
     }
@@ -391,6 +392,38 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         }
         #[cfg(not(feature = "tls"))]
         match tls {}
+    }
+
+    /// After `CCC`'s `200` (or REIN's `220`) went out under TLS: our
+    /// `close_notify`, the client's (or its first clear-text bytes), then
+    /// clear text on the same TCP connection.
+    async fn downgrade_tls(&mut self) {
+        #[cfg(feature = "tls")]
+        let cleared = {
+            let shutdown = self.driver.transport_mut().downgrade_from_client();
+            match tokio::time::timeout(self.shared.handshake_timeout, shutdown).await {
+                Ok(Ok(clear)) => Some(clear),
+                _ => None,
+            }
+        };
+        #[cfg(not(feature = "tls"))]
+        let cleared: Option<Vec<u8>> = None;
+        let now = self.now();
+        if let Some(clear) = cleared {
+            tracing::debug!("control connection cleared");
+            let engine = self.engine();
+            let _ = engine.tls_cleared(now);
+            if !clear.is_empty() {
+                // The start of the client's next command, read while
+                // looking for its close_notify.
+                engine.input_buffer().extend_from_slice(&clear);
+                engine.process_input(now);
+            }
+        } else {
+            tracing::info!("control TLS shutdown failed");
+            self.driver.mark_broken();
+            let _ = self.engine().tls_failed(now);
+        }
     }
 
     fn start_request(&mut self, request: Request) {

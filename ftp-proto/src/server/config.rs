@@ -237,6 +237,21 @@ pub struct ServerConfig {
     /// [`data_secured`](super::ServerSession::data_secured) and the transfer
     /// is answered `522`. Default `false` (Python's ftplib never resumes).
     pub require_tls_session_reuse: bool,
+    /// Accept `CCC` (RFC 4217 §5): after `200` both ends shut TLS down on
+    /// the control connection and go on in clear text on the same TCP
+    /// connection (data connections keep the `PROT` in force; `PBSZ`/`PROT`
+    /// are refused from then on). Some clients use it to let NAT helpers and
+    /// firewalls read `PORT`/`PASV` replies.
+    ///
+    /// **Security:** every later command and reply, and a later login's
+    /// password, crosses the network in clear and can be read, changed or
+    /// injected by anyone on the path; only data connections stay
+    /// protected. That is why it is off by default (`534`, refused by
+    /// policy); `FEAT` lists `CCC` only when it is on. With
+    /// [`TlsPolicy::RequiredForLogin`] or stricter, `CCC` before login is
+    /// refused (`534`) and a new `USER` after it is refused (`530`), so the
+    /// credentials always travel under TLS.
+    pub allow_clear_control: bool,
     /// The session starts secured (implicit FTPS, port 990): the adapter did
     /// the handshake before creating the session. `PROT` then starts at `P`.
     pub implicit_tls: bool,

@@ -496,7 +496,7 @@ pub enum CloseReason {
     Shutdown,
     /// The client sent more pipelined input than the limits allow.
     InputOverflow,
-    /// The TLS handshake failed.
+    /// The TLS handshake (or the TLS shutdown after `CCC`/`REIN`) failed.
     TlsFailed,
     /// The session was created with [`ServerSession::refuse`](super::ServerSession::refuse) (421 sent).
     Refused,
@@ -556,8 +556,22 @@ pub enum ServerEvent {
         /// injection attempt.
         discarded_plaintext: usize,
     },
-    /// Input arrived while the engine waits for the TLS handshake and was
-    /// dropped (the adapter should not read then; see `wants_input`).
+    /// Shut TLS down on the control connection now, keeping TCP open: the
+    /// `200` to `CCC` (or the `220` to `REIN` under explicit TLS, RFC 4217
+    /// §13) has been handed out by `poll_transmit` and must be written
+    /// under TLS first. Send `close_notify`, read the client's, then go on
+    /// in clear text on the same socket and call
+    /// [`tls_cleared`](super::ServerSession::tls_cleared) (or
+    /// [`tls_failed`](super::ServerSession::tls_failed)). The engine reads
+    /// nothing until then.
+    DowngradeTls {
+        /// Bytes (sent under TLS) that followed the `CCC`/`REIN` line and
+        /// were dropped rather than run after the switch. Non-zero means
+        /// the client did not wait for the reply.
+        discarded_protected: usize,
+    },
+    /// Input arrived while the engine waits for a TLS handshake or shutdown
+    /// on the control connection and was dropped (the adapter should not read then; see `wants_input`).
     InputDiscarded {
         /// How many bytes.
         bytes: usize,

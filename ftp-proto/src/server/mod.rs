@@ -11,7 +11,8 @@
 //! without argument, TYPE/MODE/STRU, OPTS UTF8/MLST, PWD (it tracks the
 //! current directory), ALLO (202), CLNT, PBSZ/PROT, EPSV ALL, REIN, and every
 //! syntax (500/501/504), sequencing (503), login (530) and "not implemented"
-//! (502: SMNT, LANG, CCC, ADAT/MIC/CONF/ENC, LPRT/LPSV, HASH...) reply.
+//! (502: SMNT, LANG, MIC/CONF/ENC, LPRT/LPSV, HASH...) reply. CCC is
+//! answered by policy (see [TLS](#tls)).
 //!
 //! # What it asks the embedder
 //! A [`ServerEvent::Request`] carries a [`Request`] token whose
@@ -68,6 +69,28 @@
 //! replayed inside TLS, and counted in [`ServerEvent::UpgradeTls`], which is
 //! emitted only once the `234` has left through `poll_transmit`. The
 //! adapter runs the handshake and calls [`ServerSession::tls_established`].
+//! Lines held back during a transfer are dropped the same way.
+//!
+//! `CCC` (RFC 4217 §5) is `533` when the control connection is not under
+//! TLS and `534` unless [`ServerConfig::allow_clear_control`] (off by
+//! default: later commands, replies and logins cross the network in clear;
+//! FEAT lists `CCC` only when it is on). With
+//! [`TlsPolicy::RequiredForLogin`] or stricter it is also `534` before
+//! login, and a `USER` after it is `530`: credentials never travel in clear.
+//! Accepted, it queues `200` and stops reading; once the `200` has left
+//! through `poll_transmit` (to be written under TLS),
+//! [`ServerEvent::DowngradeTls`] asks the adapter to exchange
+//! `close_notify` and go on in clear on the same TCP connection, then call
+//! [`ServerSession::tls_cleared`] (or [`ServerSession::tls_failed`]).
+//! Lines read after `CCC` are dropped and counted, as after AUTH. From then
+//! on data connections keep the `PROT` level in force, `PBSZ`/`PROT` get
+//! `503`, and a new `AUTH TLS` starts over (and resets the login).
+//!
+//! `REIN` under explicit TLS does the same after its `220` (RFC 4217 §13):
+//! TLS is removed from the control connection and data goes back to
+//! `PROT C`; the client may send `AUTH TLS` again. Under implicit TLS
+//! ([`ServerConfig::implicit_tls`]) TLS stays and data goes back to
+//! `PROT P`, the connection's start state.
 //!
 //! # Choices and deviations (each on purpose)
 //! - **Pipelining while a request is outstanding**: nothing is read, not even
@@ -88,11 +111,13 @@
 //!   cleared by anything else and consumed by RETR/STOR/APPE. **RNFR** is
 //!   cleared by any other command (RFC 959).
 //! - **ABOR without a transfer** answers `226` (RFC 959 §4.1.3), closing an
-//!   idle data setup. **ADAT** is `503` (no AUTH answered 334); CCC, LANG,
+//!   idle data setup. **ADAT** is `503` (no AUTH answered 334); LANG,
 //!   SMNT, MIC/CONF/ENC, LPRT/LPSV, MODE B/C/Z are not implemented.
-//! - **REIN** keeps control-connection TLS (dropping it needs a CCC-style
-//!   shutdown few peers support) but resets login, TYPE, cwd, REST, RNFR,
-//!   HOST, EPSV ALL, MLST facts and the data setup.
+//! - **REIN** resets login, TYPE, cwd, REST, RNFR, HOST, EPSV ALL, MLST
+//!   facts, the data setup, PBSZ/PROT and (explicit TLS) control TLS.
+//! - **CCC refused before login** when TLS is required for login (RFC 4217
+//!   lets a server refuse CCC; `534`). **PBSZ/PROT after CCC** are `503`
+//!   (the protection level can no longer be negotiated under TLS).
 //! - **AUTH TLS after login** resets the login (RFC 4217 §4.2).
 //! - Empty and blank command lines are ignored (pitfall 15).
 //!

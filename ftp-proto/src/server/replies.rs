@@ -189,6 +189,7 @@ pub(crate) fn write_feat(out: &mut BytesMut, config: &ServerConfig, selected: Fa
         }
     };
     line(tls, b"AUTH TLS");
+    line(tls && config.allow_clear_control, b"CCC");
     line(true, b"CLNT");
     line(f.active_mode, b"EPRT");
     line(true, b"EPSV");

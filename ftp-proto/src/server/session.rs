@@ -46,6 +46,24 @@ enum Tls {
     /// Waiting for `tls_established`.
     Handshake,
     Secured,
+    /// `200` to `CCC` (or `220` to `REIN`) queued under TLS; the downgrade
+    /// event follows once it is transmitted.
+    Downgrading {
+        discarded: usize,
+        /// After `REIN`: data protection goes back to the start state.
+        rein: bool,
+    },
+    /// Waiting for `tls_cleared`.
+    Clearing {
+        rein: bool,
+    },
+}
+
+impl Tls {
+    /// Paused for a TLS switch: nothing is read.
+    fn switching(self) -> bool {
+        !matches!(self, Self::Plain | Self::Secured)
+    }
 }
 
 /// The negotiated data connection (single use).
@@ -143,6 +161,7 @@ enum Held {
 ///   [`transfer_progress`](Self::transfer_progress),
 ///   [`transfer_done`](Self::transfer_done),
 ///   [`tls_established`](Self::tls_established),
+///   [`tls_cleared`](Self::tls_cleared),
 ///   [`tls_failed`](Self::tls_failed), and [`shutdown`](Self::shutdown).
 ///   Each returns a [`UsageError`] (carrying the value back, nothing
 ///   changed) when it does not fit the current state.
@@ -151,6 +170,7 @@ enum Held {
 ///   drain them in that order after every input.
 /// - **Getters**: [`cwd`](Self::cwd), [`user`](Self::user),
 ///   [`is_logged_in`](Self::is_logged_in), [`is_secured`](Self::is_secured),
+///   [`is_control_cleared`](Self::is_control_cleared),
 ///   [`peer`](Self::peer), [`local`](Self::local).
 ///
 /// # Pipelining and backpressure
@@ -179,6 +199,9 @@ pub struct ServerSession {
     cwd: VirtualPath,
     representation: Representation,
     tls: Tls,
+    /// `CCC` cleared the control connection: `PBSZ`/`PROT` are refused
+    /// until a new `AUTH TLS` (or `REIN`).
+    control_cleared: bool,
     pbsz: bool,
     protection: DataProtection,
     epsv_all: bool,
@@ -299,6 +322,7 @@ impl ServerSession {
             cwd: VirtualPath::root(),
             representation: Representation::Ascii,
             tls: if implicit { Tls::Secured } else { Tls::Plain },
+            control_cleared: false,
             pbsz: false,
             protection: if implicit {
                 DataProtection::Private
@@ -355,6 +379,13 @@ impl ServerSession {
     #[must_use]
     pub fn is_secured(&self) -> bool {
         self.tls == Tls::Secured
+    }
+
+    /// Whether `CCC` cleared TLS from the control connection (data
+    /// connections keep the protection level in force then).
+    #[must_use]
+    pub fn is_control_cleared(&self) -> bool {
+        self.control_cleared
     }
 
     /// The `HOST` the client asked for, if any (RFC 7151).
@@ -644,6 +675,7 @@ impl ServerSession {
         self.now = now;
         self.last_activity = now;
         self.tls = Tls::Secured;
+        self.control_cleared = false;
         self.pbsz = false;
         self.protection = DataProtection::Clear;
         self.lines.discard_buffered();
@@ -651,11 +683,38 @@ impl ServerSession {
         Ok(())
     }
 
-    /// The TLS handshake failed: the session closes (nothing more can be
-    /// sent safely on the connection).
+    /// TLS was shut down on the control connection after
+    /// [`ServerEvent::DowngradeTls`] (both `close_notify`s exchanged, TCP
+    /// still open): the session goes on in clear text, with an empty input
+    /// buffer. After `CCC` data connections keep the protection level in
+    /// force and `PBSZ`/`PROT` are refused; after `REIN` the session is back
+    /// to its state at connection time (`PROT C`, no `PBSZ`).
+    pub fn tls_cleared(&mut self, now: Instant) -> Result<(), UsageError> {
+        self.check_open(())?;
+        let Tls::Clearing { rein } = self.tls else {
+            return Err(UsageError::new(UsageErrorKind::WrongState, ()));
+        };
+        self.now = now;
+        self.last_activity = now;
+        self.tls = Tls::Plain;
+        if rein {
+            self.control_cleared = false;
+            self.pbsz = false;
+            self.protection = DataProtection::Clear;
+        } else {
+            self.control_cleared = true;
+        }
+        self.lines.discard_buffered();
+        self.pump();
+        Ok(())
+    }
+
+    /// The TLS handshake after [`ServerEvent::UpgradeTls`], or the TLS
+    /// shutdown after [`ServerEvent::DowngradeTls`], failed: the session
+    /// closes (nothing more can be sent safely on the connection).
     pub fn tls_failed(&mut self, now: Instant) -> Result<(), UsageError> {
         self.check_open(())?;
-        if self.tls != Tls::Handshake {
+        if !matches!(self.tls, Tls::Handshake | Tls::Clearing { .. }) {
             return Err(UsageError::new(UsageErrorKind::WrongState, ()));
         }
         self.now = now;
@@ -768,10 +827,7 @@ impl ServerSession {
     }
 
     fn can_read(&self) -> bool {
-        !self.closed
-            && self.wait == Wait::None
-            && matches!(self.tls, Tls::Plain | Tls::Secured)
-            && !self.shutting_down
+        !self.closed && self.wait == Wait::None && !self.tls.switching() && !self.shutting_down
     }
 
     fn limits_reached(&self) -> bool {
@@ -1109,7 +1165,12 @@ impl ServerSession {
             C::Noop => self.reply(ReplyCode::COMMAND_OK, b"NOOP ok."),
             C::Auth(mech) => self.cmd_auth(&mech),
             C::Pbsz(_) => {
-                if self.tls != Tls::Secured {
+                if self.control_cleared {
+                    self.reply(
+                        ReplyCode::BAD_SEQUENCE,
+                        b"PBSZ not accepted after CCC; data protection stays as set.",
+                    );
+                } else if self.tls != Tls::Secured {
                     self.reply(ReplyCode::BAD_SEQUENCE, b"PBSZ needs AUTH TLS first.");
                 } else {
                     self.pbsz = true;
@@ -1117,7 +1178,7 @@ impl ServerSession {
                 }
             }
             C::Prot(level) => self.cmd_prot(level),
-            C::Ccc => self.reply(ReplyCode::NOT_IMPLEMENTED, b"CCC not implemented."),
+            C::Ccc => self.cmd_ccc(),
             // RFC 2228: ADAT only follows an AUTH answered 334, which TLS never is.
             C::Adat(_) => self.reply(
                 ReplyCode::BAD_SEQUENCE,
@@ -1324,6 +1385,20 @@ impl ServerSession {
             ReplyCode::SERVICE_READY,
             b"Session reset; ready for a new user.",
         );
+        self.control_cleared = false;
+        if self.config.implicit_tls {
+            // Implicit FTPS: TLS is the connection's start state; REIN
+            // keeps it and goes back to `PROT P`.
+            self.pbsz = false;
+            self.protection = DataProtection::Private;
+        } else if self.tls == Tls::Secured {
+            // RFC 4217 §13: the reply goes under TLS, then TLS is removed
+            // from control and data (`tls_cleared` resets PBSZ/PROT).
+            self.begin_downgrade(true);
+        } else {
+            self.pbsz = false;
+            self.protection = DataProtection::Clear;
+        }
     }
 
     fn cmd_quit(&mut self) {
@@ -1602,11 +1677,67 @@ impl ServerSession {
         // RFC 4217 §4.2: a new security context means a new login.
         self.login = Login::NeedUser;
         self.drop_setup();
-        let discarded = self.lines.discard_buffered();
+        let discarded = self.discard_pending_input();
         self.tls = Tls::Upgrading { discarded };
     }
 
+    /// `CCC` (RFC 4217 §5): `533` without TLS, `534` when the policy
+    /// refuses it, else `200` and the downgrade.
+    fn cmd_ccc(&mut self) {
+        if self.tls != Tls::Secured {
+            self.reply(
+                ReplyCode::COMMAND_PROTECTION_DENIED,
+                b"Control connection is not under TLS.",
+            );
+            return;
+        }
+        if !self.config.allow_clear_control {
+            self.reply(ReplyCode::POLICY_DENIED, b"CCC refused by policy.");
+            return;
+        }
+        if self.config.tls.login_required() && !self.is_logged_in() {
+            // The credentials must travel under TLS: clearing first would
+            // let them through in clear.
+            self.reply(
+                ReplyCode::POLICY_DENIED,
+                b"CCC refused before login: TLS is required for login.",
+            );
+            return;
+        }
+        self.reply(
+            ReplyCode::COMMAND_OK,
+            b"Control connection cleared; TLS shut down.",
+        );
+        self.begin_downgrade(false);
+    }
+
+    /// Pauses for a TLS shutdown on the control connection once the queued
+    /// reply is out. Lines already read after the command were sent under
+    /// TLS for a connection about to change: they are dropped and counted,
+    /// as after `AUTH TLS`.
+    fn begin_downgrade(&mut self, rein: bool) {
+        let discarded = self.discard_pending_input();
+        self.tls = Tls::Downgrading { discarded, rein };
+    }
+
+    /// Drops every line read but not run yet (buffered, or held back
+    /// during a transfer that just ended): none of it may cross a TLS
+    /// switch. Returns how many bytes.
+    fn discard_pending_input(&mut self) -> usize {
+        let held = self.held_bytes;
+        self.held.clear();
+        self.held_bytes = 0;
+        self.lines.discard_buffered().saturating_add(held)
+    }
+
     fn cmd_prot(&mut self, level: ProtectionLevel) {
+        if self.control_cleared {
+            self.reply(
+                ReplyCode::BAD_SEQUENCE,
+                b"PROT not accepted after CCC; data protection stays as set.",
+            );
+            return;
+        }
         if self.tls != Tls::Secured {
             self.reply(ReplyCode::BAD_SEQUENCE, b"PROT needs AUTH TLS first.");
             return;
@@ -2133,7 +2264,7 @@ impl Session for ServerSession {
             self.lines.discard_buffered();
             return;
         }
-        if matches!(self.tls, Tls::Upgrading { .. } | Tls::Handshake) {
+        if self.tls.switching() {
             let bytes = self.lines.discard_buffered();
             if bytes > 0 {
                 self.events.push_back(ServerEvent::InputDiscarded { bytes });
@@ -2176,12 +2307,22 @@ impl Session for ServerSession {
             return None;
         }
         let frame = self.out.split().freeze();
-        if let Tls::Upgrading { discarded } = self.tls {
-            // The 234 is on its way: now the handshake may start.
-            self.tls = Tls::Handshake;
-            self.events.push_back(ServerEvent::UpgradeTls {
-                discarded_plaintext: discarded,
-            });
+        match self.tls {
+            Tls::Upgrading { discarded } => {
+                // The 234 is on its way: now the handshake may start.
+                self.tls = Tls::Handshake;
+                self.events.push_back(ServerEvent::UpgradeTls {
+                    discarded_plaintext: discarded,
+                });
+            }
+            Tls::Downgrading { discarded, rein } => {
+                // The 200 (or REIN's 220) goes out under TLS: then TLS ends.
+                self.tls = Tls::Clearing { rein };
+                self.events.push_back(ServerEvent::DowngradeTls {
+                    discarded_protected: discarded,
+                });
+            }
+            _ => {}
         }
         Some(frame)
     }
@@ -2274,7 +2415,7 @@ impl Session for ServerSession {
     }
 
     fn wants_input(&self) -> bool {
-        if self.closed || matches!(self.tls, Tls::Upgrading { .. } | Tls::Handshake) {
+        if self.closed || self.tls.switching() {
             return false;
         }
         let l = &self.config.limits;

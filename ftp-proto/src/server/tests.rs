@@ -1257,3 +1257,207 @@ fn no_file_system_request_before_login() {
         }
     }
 }
+
+/// A session with explicit TLS up (AUTH TLS, PBSZ 0, PROT P).
+fn secured(c: ServerConfig) -> H {
+    let mut h = H::with(c);
+    assert_eq!(code(&h.send("AUTH TLS")), "234");
+    h.events.clear();
+    h.s.tls_established(h.now).unwrap();
+    assert_eq!(code(&h.send("PBSZ 0")), "200");
+    assert_eq!(code(&h.send("PROT P")), "200");
+    h
+}
+
+fn ccc_config(tls: TlsPolicy, allow: bool) -> ServerConfig {
+    let mut c = config();
+    c.tls = tls;
+    c.allow_clear_control = allow;
+    c
+}
+
+#[test]
+fn ccc_refusals() {
+    // Not under TLS: 533, whatever the policy.
+    let mut h = H::with(ccc_config(TlsPolicy::Available, true));
+    assert_eq!(code(&h.send("CCC")), "533");
+    let mut h = H::new();
+    assert_eq!(code(&h.send("CCC")), "533");
+    // Under TLS, refused by default (534), and FEAT does not offer it.
+    let mut h = secured(ccc_config(TlsPolicy::Available, false));
+    assert_eq!(h.send("CCC"), "534 CCC refused by policy.\r\n");
+    assert!(h.s.is_secured());
+    assert!(!h.send("FEAT").contains(" CCC\r\n"));
+    // TLS required for login: refused before login, allowed after.
+    let mut h = secured(ccc_config(TlsPolicy::RequiredForLogin, true));
+    assert!(h.send("FEAT").contains(" CCC\r\n"));
+    assert_eq!(code(&h.send("CCC")), "534");
+    assert!(h.s.is_secured() && h.s.wants_input());
+    h.login();
+    assert_eq!(code(&h.send("CCC")), "200");
+    assert!(matches!(
+        h.events.last(),
+        Some(ServerEvent::DowngradeTls { .. })
+    ));
+}
+
+#[test]
+fn ccc_pauses_until_tls_is_cleared() {
+    let mut h = secured(ccc_config(TlsPolicy::Available, true));
+    h.login();
+    h.s.handle_input(h.now, b"CCC\r\nPWD\r\n");
+    assert!(
+        h.s.poll_event().is_none(),
+        "no downgrade before the 200 is out"
+    );
+    assert!(!h.s.wants_input());
+    assert_eq!(
+        &h.s.poll_transmit().unwrap()[..],
+        b"200 Control connection cleared; TLS shut down.\r\n"
+    );
+    assert_eq!(
+        h.s.poll_event(),
+        Some(ServerEvent::DowngradeTls {
+            discarded_protected: 5
+        })
+    );
+    // Input while the adapter shuts TLS down is dropped.
+    h.s.handle_input(h.now, b"NOOP\r\n");
+    assert!(h.s.poll_transmit().is_none());
+    assert_eq!(
+        h.s.poll_event(),
+        Some(ServerEvent::InputDiscarded { bytes: 6 })
+    );
+    assert!(h.s.tls_established(h.now).is_err());
+    h.s.tls_cleared(h.now).unwrap();
+    assert!(h.s.tls_cleared(h.now).is_err());
+    assert!(!h.s.is_secured() && h.s.is_control_cleared());
+    assert!(h.s.is_logged_in());
+    // PBSZ/PROT are refused; data keeps PROT P.
+    assert_eq!(code(&h.send("PBSZ 0")), "503");
+    assert_eq!(code(&h.send("PROT C")), "503");
+    assert_eq!(code(&h.send("CCC")), "533");
+    h.pasv();
+    h.send("RETR f");
+    h.answer(Answer::Ready { size: None });
+    let start = h
+        .events
+        .iter()
+        .find_map(|e| match e {
+            ServerEvent::Transfer(t) => Some(t.protection),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(start, crate::data::DataProtection::Private);
+}
+
+#[test]
+fn ccc_keeps_the_tls_login_policy() {
+    let mut h = secured(ccc_config(TlsPolicy::RequiredForLoginAndData, true));
+    h.login();
+    assert_eq!(code(&h.send("CCC")), "200");
+    h.s.tls_cleared(h.now).unwrap();
+    // A new login in clear is refused; data still needs (and has) PROT P.
+    assert_eq!(code(&h.send("USER bob")), "530");
+    assert!(h.s.is_logged_in());
+    h.pasv();
+    h.send("RETR f");
+    assert_eq!(code(&h.answer(Answer::Ready { size: None })), "150");
+    // REIN, then only AUTH TLS again leads to a login.
+    let mut h = secured(ccc_config(TlsPolicy::RequiredForLogin, true));
+    h.login();
+    h.send("CCC");
+    h.s.tls_cleared(h.now).unwrap();
+    assert_eq!(code(&h.send("REIN")), "220");
+    assert!(h.s.wants_input(), "REIN in clear needs no TLS shutdown");
+    assert_eq!(code(&h.send("USER a")), "530");
+    assert_eq!(code(&h.send("AUTH TLS")), "234");
+    h.s.tls_established(h.now).unwrap();
+    assert!(!h.s.is_control_cleared());
+    assert_eq!(code(&h.send("PBSZ 0")), "200");
+    h.login();
+}
+
+#[test]
+fn ccc_downgrade_failure_closes() {
+    let mut h = secured(ccc_config(TlsPolicy::Available, true));
+    h.login();
+    h.send("CCC");
+    h.s.tls_failed(h.now).unwrap();
+    assert!(h.s.is_closed());
+    h.drain();
+    assert!(
+        h.events
+            .contains(&ServerEvent::Closed(CloseReason::TlsFailed))
+    );
+}
+
+#[test]
+fn rein_under_tls_drops_control_tls() {
+    let mut h = secured(ccc_config(TlsPolicy::Available, false));
+    h.login();
+    h.s.handle_input(h.now, b"REIN\r\nUSER x\r\n");
+    assert_eq!(
+        &h.s.poll_transmit().unwrap()[..],
+        b"220 Session reset; ready for a new user.\r\n"
+    );
+    assert_eq!(
+        h.s.poll_event(),
+        Some(ServerEvent::DowngradeTls {
+            discarded_protected: 8
+        })
+    );
+    assert!(!h.s.wants_input());
+    h.s.tls_cleared(h.now).unwrap();
+    assert!(!h.s.is_secured() && !h.s.is_control_cleared());
+    // Back to the start: no PBSZ, PROT C, AUTH TLS accepted again.
+    assert_eq!(code(&h.send("PBSZ 0")), "503");
+    h.login();
+    h.pasv();
+    h.send("RETR f");
+    h.answer(Answer::Ready { size: None });
+    assert!(h.events.iter().any(|e| matches!(
+        e,
+        ServerEvent::Transfer(t) if t.protection == crate::data::DataProtection::Clear
+    )));
+    // Under implicit TLS, REIN keeps TLS and goes back to PROT P.
+    let mut c = ccc_config(TlsPolicy::Available, false);
+    c.implicit_tls = true;
+    let mut h = H::with(c);
+    h.login();
+    assert_eq!(code(&h.send("REIN")), "220");
+    assert!(h.s.is_secured() && h.s.wants_input());
+    assert_eq!(code(&h.send("PROT C")), "503");
+}
+
+#[test]
+fn lines_held_during_a_transfer_never_cross_auth_tls() {
+    let mut c = config();
+    c.tls = TlsPolicy::Available;
+    let mut h = H::with(c);
+    h.login();
+    let id = h.pasv();
+    h.send("RETR f");
+    h.answer(Answer::Ready { size: None });
+    h.s.data_connected(id, "192.0.2.9:50001".parse().unwrap(), h.now)
+        .unwrap();
+    h.s.handle_input(h.now, b"AUTH TLS\r\nDELE x\r\n");
+    assert_eq!(h.drain(), "");
+    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 1 }, h.now)
+        .unwrap();
+    assert_eq!(
+        h.drain(),
+        "226 Transfer complete.\r\n234 AUTH TLS successful.\r\n"
+    );
+    assert!(h.events.iter().any(|e| matches!(
+        e,
+        ServerEvent::UpgradeTls { discarded_plaintext } if *discarded_plaintext > 0
+    )));
+    h.s.tls_established(h.now).unwrap();
+    assert_eq!(h.drain(), "");
+    assert!(
+        !h.events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Request(_)))
+    );
+}
