@@ -85,13 +85,18 @@ struct Listening {
     id: DataId,
     addr: SocketAddr,
     cancelled: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
 }
 
 impl Listening {
-    /// Ends the accept thread: flag, then a connection to wake `accept`.
+    /// Ends the accept thread: flag, then a connection to wake `accept`,
+    /// then waits for the thread, so the port is free when this returns (a
+    /// `PASV` right after `ABOR` may need it again).
     fn cancel(self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok() {
+            let _ = self.thread.join();
+        }
     }
 }
 
@@ -476,11 +481,13 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         let cancelled = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&cancelled);
         let tx = self.tx.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("ftp-data-accept".into())
             .stack_size(64 * 1024)
             .spawn(move || {
                 let accepted = l.accept();
+                // The port is free again before the session hears of it.
+                drop(l);
                 if !flag.load(Ordering::SeqCst) {
                     let _ = tx.send(Msg::Accepted(id, accepted));
                 }
@@ -489,6 +496,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             id,
             addr,
             cancelled,
+            thread,
         });
         Ok(())
     }
