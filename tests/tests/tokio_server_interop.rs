@@ -854,6 +854,42 @@ fn a_transfer_still_running_when_the_grace_ends_gets_426_then_421(flavor: Flavor
     drop(stream);
 }
 
+/// A passive range of one port serves transfer after transfer: the port of
+/// a finished transfer (the server closes first, so its side sits in
+/// TIME_WAIT) and of a cancelled listener can be listened on again.
+fn one_passive_port_serves_transfer_after_transfer(flavor: Flavor) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let setup = Setup {
+        passive_ports: Some(port..=port),
+        ..Setup::default()
+    };
+    let server = TestServer::start(flavor, &setup).unwrap();
+    let mut c = server.raw_login();
+    assert_eq!(c.command("TYPE I").unwrap().code, 200);
+    for round in 0..3 {
+        let (reply, data) = c.epsv().unwrap();
+        assert_eq!(reply.code, 229, "transfer {round}: {reply:?}");
+        assert_eq!(data.unwrap().port(), port);
+        let (first, bytes, last) = c.transfer_in(data.unwrap(), "RETR hello.txt").unwrap();
+        assert_eq!(first.class(), 1, "{first:?}");
+        assert_eq!(bytes, b"hello from ftp-proto\n");
+        assert_eq!(last.unwrap().code, 226);
+    }
+    // A listener given up by ABOR frees its port too.
+    assert_eq!(c.epsv().unwrap().0.code, 229);
+    assert_eq!(c.command("ABOR").unwrap().code, 226);
+    let (reply, data) = c.epsv().unwrap();
+    assert_eq!(reply.code, 229, "{reply:?}");
+    let (_, bytes, last) = c.transfer_in(data.unwrap(), "RETR hello.txt").unwrap();
+    assert_eq!(bytes, b"hello from ftp-proto\n");
+    assert_eq!(last.unwrap().code, 226);
+    assert_eq!(c.command("QUIT").unwrap().code, 221);
+}
+
 /// Runs every test body against both servers.
 macro_rules! for_both_servers {
     ($($name:ident),* $(,)?) => {
@@ -887,6 +923,7 @@ for_both_servers!(
     graceful_shutdown_lets_a_transfer_finish_and_says_421,
     a_transfer_still_running_when_the_grace_ends_gets_426_then_421,
     the_per_address_limit_says_why_and_rmd_of_a_full_directory_is_550,
+    one_passive_port_serves_transfer_after_transfer,
 );
 
 /// An authenticator whose back end is down (blocking; `Blocking` adapts

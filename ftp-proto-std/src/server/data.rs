@@ -25,8 +25,12 @@ pub(crate) fn bind_passive(
 ) -> io::Result<TcpListener> {
     crate::net::bind_passive(ip, range, |addr| {
         let socket = socket_for(&addr)?;
-        // No SO_REUSEADDR: a port still in TIME_WAIT from a previous
-        // transfer must not be handed to a second listener.
+        // SO_REUSEADDR: the server closes a data connection first, so the
+        // port of each finished transfer sits in TIME_WAIT for a minute;
+        // without it a passive range serves only that many transfers a
+        // minute. The kernel still refuses a second listener on a port
+        // that has one.
+        socket.set_reuse_address(true)?;
         socket.bind(&addr.into())?;
         socket.listen(1)?;
         Ok(socket.into())

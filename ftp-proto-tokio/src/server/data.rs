@@ -36,8 +36,11 @@ fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
     } else {
         TcpSocket::new_v6()?
     };
-    // No SO_REUSEADDR: a port still in TIME_WAIT from a previous transfer
-    // must not be handed to a second listener.
+    // SO_REUSEADDR: the server closes a data connection first, so the port
+    // of each finished transfer sits in TIME_WAIT for a minute; without it
+    // a passive range serves only that many transfers a minute. The kernel
+    // still refuses a second listener on a port that has one.
+    socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(1)
 }
