@@ -1070,3 +1070,62 @@ fn byte_by_byte_delivery() {
         .collect();
     assert_eq!(done, [(OpId::GREETING, true), (op, true), (pwd, true)]);
 }
+
+#[test]
+fn a_close_after_the_final_reply_lets_the_transfer_data_finish() {
+    // 226 then 421 (a server shutting down after the transfer) while the
+    // data is still being read: the transfer completes once its data ends,
+    // then the session closes for the 421; nothing more is sent.
+    for (tail, reason_is_421) in [(&b"421 shutting down\r\n"[..], true), (&b""[..], false)] {
+        let mut s = Script::new(ClientConfig::default());
+        let op = s.c.retrieve(s.now, "f", 0).unwrap();
+        s.feed(b"200 ok\r\n229 (|||40000|)\r\n");
+        let id = s.data_id();
+        s.c.data_connected(s.now, id).unwrap();
+        s.feed(b"150 ok\r\n226 done\r\n");
+        s.feed(tail);
+        if !reason_is_421 {
+            s.c.handle_eof(s.now);
+        }
+        s.drain();
+        let queued = s.c.noop(s.now).unwrap();
+        assert!(s.finished(op).is_none(), "the data is still open");
+        assert!(!s.c.is_closed() && !s.c.wants_input());
+        s.c.data_finished(s.now, id).unwrap();
+        s.drain();
+        assert!(matches!(
+            s.finished(op),
+            Some(Ok(Outcome::Transferred { .. }))
+        ));
+        assert!(s.c.is_closed());
+        let closed = s.events.iter().find_map(|e| match e {
+            ClientEvent::Closed(reason) => Some(reason.clone()),
+            _ => None,
+        });
+        assert!(
+            if reason_is_421 {
+                matches!(closed, Some(CloseReason::ServiceClosing(_)))
+            } else {
+                matches!(closed, Some(CloseReason::ConnectionLost))
+            },
+            "{closed:?}"
+        );
+        assert!(matches!(
+            s.finished(queued),
+            Some(Err(ClientError::Closed(_)))
+        ));
+        assert_eq!(s.sent(), "TYPE I\r\nEPSV\r\nRETR f\r\n");
+    }
+
+    // The data failing instead: the transfer fails, then the close.
+    let mut s = Script::new(ClientConfig::default());
+    let op = s.c.retrieve(s.now, "f", 0).unwrap();
+    s.feed(b"200 ok\r\n229 (|||40000|)\r\n");
+    let id = s.data_id();
+    s.c.data_connected(s.now, id).unwrap();
+    s.feed(b"150 ok\r\n226 done\r\n421 bye\r\n");
+    s.c.data_failed(s.now, id).unwrap();
+    s.drain();
+    assert!(matches!(s.finished(op), Some(Err(_))));
+    assert!(s.c.is_closed());
+}

@@ -7,7 +7,11 @@
 //! 1 ms) up to the engine's next deadline; data connections are read and
 //! written by the caller through [`Download`] (`Read`) and [`Upload`]
 //! (`Write`), each ended with `finish()`, with the engine's data timeout as
-//! the socket timeout.
+//! the socket timeout. Between two chunks, once the engine's deadline is
+//! due, the control connection is tended: what the server said is read
+//! without waiting, and the keep-alive `NOOP` of
+//! [`ClientConfig::keepalive`](ftp_proto::client::ClientConfig::keepalive)
+//! goes out.
 //!
 //! FTPS: one [`TlsClient`](crate::tls::TlsClient) (one rustls configuration, so one session
 //! store) serves the control and every data connection under the same
@@ -619,6 +623,51 @@ impl Client {
             })?;
         }
         Ok(())
+    }
+
+    /// While a data stream is read or written: once the engine's deadline
+    /// is due, takes in what the server said meanwhile (without waiting: a
+    /// keep-alive's `200`, an early reply), runs the timer (data timeout,
+    /// keep-alive `NOOP`) and sends what the engine queued. Events wait for
+    /// the transfer's `finish`; errors surface there too.
+    fn tend_control(&mut self) {
+        let now = self.now();
+        if self.session.poll_timeout().is_none_or(|due| due > now) {
+            return;
+        }
+        self.read_control_now();
+        let now = self.now();
+        self.session.handle_timeout(now);
+        let _ = self.flush();
+    }
+
+    /// Reads what the control connection already has, without blocking.
+    fn read_control_now(&mut self) {
+        let Some(tcp) = self.control.tcp() else {
+            return;
+        };
+        if tcp.set_nonblocking(true).is_err() {
+            return;
+        }
+        while self.session.wants_input() {
+            match self.control.read(&mut self.buf) {
+                Ok(0) => {
+                    let now = self.now();
+                    self.session.handle_eof(now);
+                    break;
+                }
+                Ok(n) => {
+                    let now = self.now();
+                    let chunk = self.buf.get(..n).unwrap_or_default();
+                    self.session.handle_input(now, chunk);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        if let Some(tcp) = self.control.tcp() {
+            let _ = tcp.set_nonblocking(false);
+        }
     }
 
     /// The drain contract: frames out, then every event.

@@ -118,6 +118,7 @@ impl Read for Download<'_> {
             Ok(n) => {
                 let now = self.client.now();
                 let _ = self.client.session.data_progress(now, id);
+                self.client.tend_control();
                 Ok(n)
             }
             Err(e) if is_unclean_tls_eof(&e) => {
@@ -195,6 +196,7 @@ impl Write for Upload<'_> {
             Ok(n) => {
                 let now = self.client.now();
                 let _ = self.client.session.data_progress(now, id);
+                self.client.tend_control();
                 Ok(n)
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),

@@ -14,9 +14,11 @@
 //! on the client. [`Client::store`] and [`Client::retrieve_to`] do the whole
 //! thing with the client's reusable 256 KiB buffer.
 //!
-//! While a [`Download`] or [`Upload`] is being read or written, the engine's
-//! data timeout still runs; other control traffic (a keep-alive `NOOP`, an
-//! early reply) waits in the socket until `finish`.
+//! While a [`Download`] or [`Upload`] is being read or written, the control
+//! connection is tended too: the engine's data timeout runs, the keep-alive
+//! `NOOP`s of [`ClientConfig::keepalive`](ftp_proto::client::ClientConfig::keepalive)
+//! go out, and what the server says (their `200`s, an early final reply)
+//! is read into the engine.
 
 mod data;
 mod transfer;

@@ -11,6 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::data::{DataConn, is_unclean_tls_eof};
 use super::{Client, Error};
+use crate::driver::Input;
 
 /// A download in progress: read it to the end, then call
 /// [`finish`](Self::finish) for the server's final reply. Dropping it
@@ -191,12 +192,33 @@ fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "data connection closed")
 }
 
-/// While the data stream is waiting, runs the engine's timer (data
-/// timeout): when it fires and the engine ends or closes this transfer,
-/// the stream fails with `TimedOut`. Events are kept for the client.
-fn poll_deadline(client: &mut Client, op: OpId, id: DataId, cx: &mut Context<'_>) -> bool {
-    if client.driver.poll_timer(cx).is_pending() {
-        return false;
+/// How a transfer stands after [`tend_control`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Control {
+    /// Still running.
+    Running,
+    /// The engine's timer ended it (the data timeout).
+    TimedOut,
+    /// A reply ended it (the server gave up on the transfer).
+    Ended,
+}
+
+/// Keeps the control connection going while a data stream is read or
+/// written: runs the engine's timer (data timeout, keep-alive `NOOP`),
+/// writes what the engine queued, and reads what the server says (a
+/// keep-alive's `200`, an early final reply). Events are kept for the
+/// client.
+fn tend_control(client: &mut Client, op: OpId, id: DataId, cx: &mut Context<'_>) -> Control {
+    let fired = client.driver.poll_timer(cx).is_ready();
+    // A write or read error marks the driver broken; the client's next
+    // call reports it.
+    let _ = client.driver.poll_flush_frames(cx);
+    let mut read = false;
+    while let Poll::Ready(Ok(Input::Read(_) | Input::Timeout)) = client.driver.poll_input(cx) {
+        read = true;
+    }
+    if read {
+        let _ = client.driver.poll_flush_frames(cx);
     }
     let mut ended = false;
     while let Some(event) = client.driver.session_mut().poll_event() {
@@ -204,11 +226,29 @@ fn poll_deadline(client: &mut Client, op: OpId, id: DataId, cx: &mut Context<'_>
             || matches!(&event, ClientEvent::Data(DataRequest::Close { id: i }) if *i == id);
         client.backlog.push_back(event);
     }
-    if !ended {
-        // Re-arm for the next deadline on the next poll.
-        cx.waker().wake_by_ref();
+    match (ended, fired) {
+        (true, true) => Control::TimedOut,
+        (true, false) => Control::Ended,
+        (false, fired) => {
+            if fired {
+                // Re-arm for the next deadline on the next poll.
+                cx.waker().wake_by_ref();
+            }
+            Control::Running
+        }
     }
-    ended
+}
+
+/// The error a data stream reports when the transfer ended under it.
+fn ended_error(control: Control) -> io::Error {
+    if control == Control::TimedOut {
+        io::ErrorKind::TimedOut.into()
+    } else {
+        io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "the server ended the transfer",
+        )
+    }
 }
 
 impl AsyncRead for Download<'_> {
@@ -237,6 +277,7 @@ impl AsyncRead for Download<'_> {
                 } else {
                     let now = this.client.driver.now();
                     let _ = this.client.driver.session_mut().data_progress(now, id);
+                    let _ = tend_control(this.client, this.op, id, cx);
                 }
                 Poll::Ready(Ok(()))
             }
@@ -248,13 +289,13 @@ impl AsyncRead for Download<'_> {
                 this.failed = true;
                 Poll::Ready(Err(e))
             }
-            Poll::Pending => {
-                if poll_deadline(this.client, this.op, id, cx) {
+            Poll::Pending => match tend_control(this.client, this.op, id, cx) {
+                Control::Running => Poll::Pending,
+                ended => {
                     this.failed = true;
-                    return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                    Poll::Ready(Err(ended_error(ended)))
                 }
-                Poll::Pending
-            }
+            },
         }
     }
 }
@@ -278,19 +319,20 @@ impl AsyncWrite for Upload<'_> {
             Poll::Ready(Ok(n)) => {
                 let now = this.client.driver.now();
                 let _ = this.client.driver.session_mut().data_progress(now, id);
+                let _ = tend_control(this.client, this.op, id, cx);
                 Poll::Ready(Ok(n))
             }
             Poll::Ready(Err(e)) => {
                 this.failed = true;
                 Poll::Ready(Err(e))
             }
-            Poll::Pending => {
-                if poll_deadline(this.client, this.op, id, cx) {
+            Poll::Pending => match tend_control(this.client, this.op, id, cx) {
+                Control::Running => Poll::Pending,
+                ended => {
                     this.failed = true;
-                    return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                    Poll::Ready(Err(ended_error(ended)))
                 }
-                Poll::Pending
-            }
+            },
         }
     }
 

@@ -42,6 +42,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::{Buf, Bytes};
 use ftp_proto::Session;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Sleep;
@@ -136,6 +137,10 @@ pub struct Driver<S, T> {
     /// The transport failed (or was declared failed): no more reads, and
     /// frames are discarded instead of written.
     broken: bool,
+    /// The rest of a frame the transport has not taken yet.
+    unsent: Bytes,
+    /// Bytes were written since the transport was last flushed.
+    unflushed: bool,
 }
 
 impl<S, T> Driver<S, T>
@@ -154,6 +159,8 @@ where
             armed: None,
             eof: false,
             broken: false,
+            unsent: Bytes::new(),
+            unflushed: false,
         }
     }
 
@@ -226,22 +233,58 @@ where
     /// The transport's write error; the driver is broken from then on (the
     /// frames still queued are dropped).
     pub async fn flush(&mut self) -> io::Result<()> {
-        let mut wrote = false;
-        while let Some(frame) = self.session.poll_transmit() {
+        poll_fn(|cx| self.poll_flush_frames(cx)).await
+    }
+
+    /// Poll form of [`flush`](Self::flush), for code that drives the
+    /// control connection from inside another `poll_*` function (a data
+    /// stream sending the engine's keep-alive `NOOP`). A frame the
+    /// transport took only in part is kept and finished first next time.
+    ///
+    /// # Errors
+    /// As [`flush`](Self::flush).
+    pub fn poll_flush_frames(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
             if self.broken {
-                continue;
+                self.unsent.clear();
+                while self.session.poll_transmit().is_some() {}
+                return Poll::Ready(Ok(()));
             }
-            if let Err(e) = self.io.write_all(&frame).await {
-                self.broken = true;
-                return Err(e);
+            if self.unsent.is_empty() {
+                match self.session.poll_transmit() {
+                    Some(frame) => self.unsent = frame,
+                    None => break,
+                }
             }
-            wrote = true;
+            while !self.unsent.is_empty() {
+                match Pin::new(&mut self.io).poll_write(cx, &self.unsent) {
+                    Poll::Ready(Ok(0)) => {
+                        return Poll::Ready(Err(self.fail(io::ErrorKind::WriteZero.into())));
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        self.unsent.advance(n.min(self.unsent.len()));
+                        self.unflushed = true;
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(e))),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
         }
-        if wrote && let Err(e) = self.io.flush().await {
-            self.broken = true;
-            return Err(e);
+        if self.unflushed {
+            match Pin::new(&mut self.io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(e))),
+                Poll::Pending => return Poll::Pending,
+            }
         }
-        Ok(())
+        Poll::Ready(Ok(()))
+    }
+
+    /// Marks the transport broken after `e` (frames are dropped from now on).
+    fn fail(&mut self, e: io::Error) -> io::Error {
+        self.broken = true;
+        self.unsent.clear();
+        e
     }
 
     /// Waits for the next input (socket bytes while the session wants them,

@@ -73,6 +73,11 @@
 //! handled by its first digit (RFC 1123 §4.1.2.11); [`ConformancePolicy`]
 //! can instead fail the operation or stay silent. `421` is terminal at any
 //! time; a stray reply when nothing is in flight is reported and dropped.
+//! One case waits: a `421` (or the control connection's close) that comes
+//! after a transfer's positive final reply while its data is still being
+//! read lets that transfer finish with its data (on a connection of its
+//! own) before the session closes; nothing more is sent or read on the
+//! control connection meanwhile.
 //!
 //! # TLS
 //! `auth_tls`: `AUTH TLS` → `234` → [`ClientEvent::UpgradeTls`]; the engine

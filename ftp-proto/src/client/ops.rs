@@ -62,6 +62,13 @@ pub(crate) struct Op {
     pub(crate) kind: OpKind,
 }
 
+impl Op {
+    /// A transfer whose final reply is in, waiting only for its data end.
+    pub(crate) fn awaits_data_end(&self) -> bool {
+        matches!(&self.kind, OpKind::Transfer(t) if t.final_reply.is_some())
+    }
+}
+
 /// How a single-command operation reads its final 2yz reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Parse {

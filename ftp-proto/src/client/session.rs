@@ -31,6 +31,10 @@ pub(crate) enum Phase {
     TlsUpgrade,
     /// `CCC` was accepted; waiting for `tls_cleared`.
     TlsDowngrade,
+    /// The control connection is ending (`421`, or its close) after a
+    /// transfer's positive final reply: only that transfer's data is still
+    /// being read; then the session closes (the reason is in `draining`).
+    Draining,
     /// Over.
     Closed,
 }
@@ -128,6 +132,8 @@ pub struct ClientSession {
     /// `QUIT` was answered: close once its operation has finished.
     pub(crate) quit_pending: bool,
     pub(crate) close_reason: Option<CloseReason>,
+    /// Why the session closes once the draining transfer's data ends.
+    pub(crate) draining: Option<CloseReason>,
 }
 
 impl ClientSession {
@@ -171,6 +177,7 @@ impl ClientSession {
             now,
             quit_pending: false,
             close_reason: None,
+            draining: None,
         }
     }
 
@@ -430,7 +437,11 @@ impl ClientSession {
             // Whatever it answers, the server is closing (RFC 959 §5.4, pitfall 40).
             let quitting = matches!(self.ops.front().map(|o| &o.kind), Some(OpKind::Quit))
                 && self.front_started;
-            self.shut(CloseReason::ServiceClosing(reply), quitting);
+            if !quitting && self.awaiting_data_end() {
+                self.drain(CloseReason::ServiceClosing(reply));
+            } else {
+                self.shut(CloseReason::ServiceClosing(reply), quitting);
+            }
             return;
         }
         let Some(index) = self.route(code) else {
@@ -709,6 +720,7 @@ impl ClientSession {
             let step = self.op_data_end(&mut op, ok);
             self.apply(op, step);
         }
+        self.end_draining();
         self.flush_advance();
         Ok(())
     }
@@ -823,6 +835,35 @@ impl ClientSession {
         };
         let step = self.op_abort(&mut op, None, ClientError::DataTimeout);
         self.apply(op, step);
+        self.end_draining();
+    }
+
+    /// Whether the active operation is a transfer whose positive final
+    /// reply is in and whose data the adapter is still reading.
+    fn awaiting_data_end(&self) -> bool {
+        self.front_started
+            && self.ops.front().is_some_and(|op| op.awaits_data_end())
+            && self.data.as_ref().is_some_and(|d| d.finished.is_none())
+    }
+
+    /// The control connection ends under a transfer that the server
+    /// already reported complete: its data (on its own connection) may
+    /// still be read to the end, and the transfer finishes as usual; then
+    /// the session closes for `reason`. Nothing more is sent or read on the
+    /// control connection.
+    fn drain(&mut self, reason: CloseReason) {
+        self.phase = Phase::Draining;
+        self.draining = Some(reason);
+        self.inflight.clear();
+        self.reader.discard_buffered();
+    }
+
+    /// After the draining transfer ended: the close it was waiting for.
+    fn end_draining(&mut self) {
+        if self.phase == Phase::Draining {
+            let reason = self.draining.take().unwrap_or(CloseReason::ConnectionLost);
+            self.shut(reason, false);
+        }
     }
 
     /// Sends a keep-alive `NOOP` if one is due and none is in flight.
@@ -929,11 +970,15 @@ impl Session for ClientSession {
 
     fn handle_eof(&mut self, now: Instant) {
         self.now = now;
-        if self.phase == Phase::Closed {
+        if matches!(self.phase, Phase::Closed | Phase::Draining) {
             return;
         }
         // Parse what is complete first.
         self.process_input(now);
+        if self.phase == Phase::Ready && self.awaiting_data_end() {
+            self.drain(CloseReason::ConnectionLost);
+            return;
+        }
         let quitting =
             self.front_started && matches!(self.ops.front().map(|o| &o.kind), Some(OpKind::Quit));
         self.shut(
