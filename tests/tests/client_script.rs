@@ -445,12 +445,57 @@ fn listing_bound() {
     s.feed(b"229 (|||6|)\r\n150 ok\r\n226 ok\r\n");
     let id = s.data_id();
     s.c.listing_data(s.now, id, b"a\nb\nc\nd\n").unwrap();
-    s.c.data_finished(s.now, id).unwrap();
     s.drain();
+    // The final reply was in: the listing ends at once, its data
+    // connection closed.
     assert!(matches!(
         s.finished(op),
         Some(Err(ClientError::ListingTooLarge))
     ));
+    assert_eq!(
+        s.count(|e| matches!(e, ClientEvent::Data(DataRequest::Close { id: c }) if *c == id)),
+        1
+    );
+    assert!(s.c.data_finished(s.now, id).is_err());
+    assert_eq!(s.sent(), "EPSV\r\nNLST\r\n");
+}
+
+#[test]
+fn a_listing_that_never_ends_is_aborted_at_its_byte_bound() {
+    let cfg = ClientConfig {
+        max_listing_bytes: 1000,
+        ..ClientConfig::default()
+    };
+    let mut s = Script::new(cfg);
+    let op = s.c.list(s.now, None, None).unwrap();
+    s.feed(b"229 (|||6|)\r\n150 here it comes\r\n");
+    assert_eq!(s.sent(), "EPSV\r\nLIST\r\n");
+    let id = s.data_id();
+    let line = b"-rw-r--r-- 1 u g 6 Jan 01 2020 a-file-name-that-takes-some-room\r\n";
+    let mut fed = 0;
+    while s.finished(op).is_none() && s.sent().is_empty() {
+        assert!(fed < 100, "still reading after {fed} lines");
+        s.c.listing_data(s.now, id, line).unwrap();
+        s.drain();
+        fed += 1;
+    }
+    // Aborted where the bound was crossed: ABOR, the data connection closed.
+    assert_eq!(fed, 1000 / line.len() + 1);
+    assert_eq!(
+        s.count(|e| matches!(e, ClientEvent::Data(DataRequest::Close { id: c }) if *c == id)),
+        1
+    );
+    assert!(s.c.listing_data(s.now, id, line).is_err());
+    s.feed(b"426 aborted\r\n226 abor ok\r\n");
+    assert!(matches!(
+        s.finished(op),
+        Some(Err(ClientError::ListingTooLarge))
+    ));
+    // The session goes on.
+    let pwd = s.c.pwd(s.now).unwrap();
+    assert_eq!(s.sent(), "PWD\r\n");
+    s.feed(b"257 \"/\"\r\n");
+    assert!(ok_reply(&s.finished(pwd)));
 }
 
 #[test]

@@ -941,7 +941,11 @@ impl Client {
                 Ok(n) => {
                     let now = self.now();
                     let chunk = self.buf.get(..n).unwrap_or_default();
-                    let _ = self.session.listing_data(now, id, chunk);
+                    // An error: the engine gave this listing up (too
+                    // large, aborted); stop reading it.
+                    if self.session.listing_data(now, id, chunk).is_err() {
+                        return;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if is_unclean_tls_eof(&e) => break true,

@@ -892,7 +892,16 @@ impl Client {
                 Ok(n) => {
                     let now = self.driver.now();
                     let chunk = self.buf.get(..n).unwrap_or_default();
-                    let _ = self.driver.session_mut().listing_data(now, id, chunk);
+                    // An error: the engine gave this listing up (too
+                    // large, aborted); stop reading it.
+                    if self
+                        .driver
+                        .session_mut()
+                        .listing_data(now, id, chunk)
+                        .is_err()
+                    {
+                        return;
+                    }
                 }
                 Err(e) if data::is_unclean_tls_eof(&e) => break true,
                 Err(_) => break false,

@@ -90,6 +90,10 @@ pub struct ClientConfig {
     pub max_listing_line: usize,
     /// Most entries one listing may return. Default 1,000,000.
     pub max_listing_entries: usize,
+    /// Most bytes of listing lines one listing may keep (the entries hold
+    /// their lines). Default 64 MiB. With `max_listing_entries` it bounds a
+    /// listing's memory even against a server that never stops sending.
+    pub max_listing_bytes: usize,
     /// Data-connection strategy.
     pub data_mode: DataConnectionMode,
     /// Which host to connect to after `227`.
@@ -127,6 +131,7 @@ impl Default for ClientConfig {
             accept_bare_code: true,
             max_listing_line: 64 * 1024,
             max_listing_entries: 1_000_000,
+            max_listing_bytes: 64 * 1024 * 1024,
             data_mode: DataConnectionMode::Passive,
             passive_address: PassiveAddressPolicy::UseControlPeer,
             conformance: ConformancePolicy::Report,

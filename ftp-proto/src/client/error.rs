@@ -53,7 +53,8 @@ pub enum ClientError {
     /// only guards commands built later.
     #[error("command cannot be sent: {0}")]
     Unsendable(crate::command::EncodeError),
-    /// The listing exceeded `max_listing_entries` (the rest was discarded).
+    /// The listing exceeded `max_listing_entries` or `max_listing_bytes`:
+    /// the transfer was aborted there (`ABOR`, data connection closed).
     #[error("listing too large")]
     ListingTooLarge,
     /// The session ended before the operation could finish.

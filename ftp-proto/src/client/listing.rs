@@ -1,6 +1,7 @@
 //! Listing bytes from a data connection, cut into lines and parsed as they
 //! arrive, with bounded memory: one partial line (at most
-//! `max_listing_line` bytes) and at most `max_listing_entries` results.
+//! `max_listing_line` bytes) and at most `max_listing_entries` results
+//! holding at most `max_listing_bytes` of lines.
 
 use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
@@ -42,6 +43,9 @@ pub(crate) struct ListingCollector {
     discarding: bool,
     max_line: usize,
     max_entries: usize,
+    max_bytes: usize,
+    /// Bytes of the lines the results hold.
+    kept: usize,
     pub(crate) entries: Vec<FileInfo>,
     pub(crate) names: Vec<Bytes>,
     pub(crate) skipped: usize,
@@ -54,6 +58,7 @@ impl ListingCollector {
         wall_clock: Option<Timestamp>,
         max_line: usize,
         max_entries: usize,
+        max_bytes: usize,
     ) -> Self {
         Self {
             kind,
@@ -62,6 +67,8 @@ impl ListingCollector {
             discarding: false,
             max_line,
             max_entries,
+            max_bytes,
+            kept: 0,
             entries: Vec::new(),
             names: Vec::new(),
             skipped: 0,
@@ -122,7 +129,7 @@ impl ListingCollector {
         if trimmed.is_empty() {
             return;
         }
-        if self.entries.len() + self.names.len() >= self.max_entries {
+        if self.overflow || self.entries.len() + self.names.len() >= self.max_entries {
             self.overflow = true;
             return;
         }
@@ -131,15 +138,31 @@ impl ListingCollector {
                 // lftp drops a leading `./` (spec §6.2).
                 let name = trimmed.strip_prefix(b"./").unwrap_or(trimmed);
                 // Pure-FTPd lists the directory itself and its parent.
-                if !matches!(name, b"." | b"..") {
+                if !matches!(name, b"." | b"..") && self.room_for(line) {
                     self.names.push(line.slice_ref(name));
                 }
             }
             ListingKind::Entries(format) => {
                 match wire::parse_listing_line(format, line, self.wall_clock) {
-                    Some(e) => self.entries.push(e),
+                    Some(e) if self.room_for(line) => self.entries.push(e),
+                    Some(_) => {}
                     None => self.skipped = self.skipped.saturating_add(1),
                 }
+            }
+        }
+    }
+
+    /// Counts `line` against `max_bytes` (a result holds its line), or
+    /// marks the overflow.
+    fn room_for(&mut self, line: &[u8]) -> bool {
+        match self.kept.checked_add(line.len()) {
+            Some(kept) if kept <= self.max_bytes => {
+                self.kept = kept;
+                true
+            }
+            _ => {
+                self.overflow = true;
+                false
             }
         }
     }
@@ -151,7 +174,7 @@ mod tests {
 
     #[test]
     fn lines_across_chunks_and_bounds() {
-        let mut c = ListingCollector::new(ListingKind::Names, None, 16, 3);
+        let mut c = ListingCollector::new(ListingKind::Names, None, 16, 3, usize::MAX);
         c.push(b".\r\n..\r\na\r\n./b");
         c.push(b"\r\n0123456789012345678901234\r\nc\r\nd\r\ne");
         c.finish();
@@ -161,9 +184,31 @@ mod tests {
     }
 
     #[test]
-    fn mlsd_drops_cdir() {
+    fn byte_bound() {
+        // Three lines of 4 bytes fit in 12; the fourth overflows, and so
+        // does everything after it, short or not.
+        let mut c = ListingCollector::new(ListingKind::Names, None, 64, 100, 12);
+        c.push(b"ab\r\ncd\r\nef\r\ngh\r\ni\r\n");
+        c.finish();
+        assert_eq!(c.names, [&b"ab"[..], b"cd", b"ef"]);
+        assert!(c.overflow);
+        // Skipped lines cost nothing.
         let mut c =
-            ListingCollector::new(ListingKind::Entries(ListingFormat::Mlsd), None, 1024, 10);
+            ListingCollector::new(ListingKind::Entries(ListingFormat::List), None, 64, 100, 8);
+        c.push(b"total 12\r\nnot a listing line\r\n");
+        c.finish();
+        assert!(!c.overflow);
+    }
+
+    #[test]
+    fn mlsd_drops_cdir() {
+        let mut c = ListingCollector::new(
+            ListingKind::Entries(ListingFormat::Mlsd),
+            None,
+            1024,
+            10,
+            usize::MAX,
+        );
         c.push(b"type=cdir;perm=el; .\r\ntype=file;size=3; a b\r\n");
         c.finish();
         assert_eq!(c.entries.len(), 1);

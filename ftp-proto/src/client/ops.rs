@@ -677,6 +677,7 @@ impl ClientSession {
                         t.wall_clock,
                         self.config.max_listing_line,
                         self.config.max_listing_entries,
+                        self.config.max_listing_bytes,
                     ));
                 }
                 match t.representation() {

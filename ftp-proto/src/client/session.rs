@@ -678,6 +678,7 @@ impl ClientSession {
     ) -> Result<(), UsageError> {
         self.now = now;
         self.data_mut(id)?.activity = now;
+        let mut overflowed = false;
         if let Some(Op {
             kind: OpKind::Transfer(t),
             ..
@@ -685,6 +686,16 @@ impl ClientSession {
             && let Some(c) = t.listing.as_mut()
         {
             c.push(bytes);
+            overflowed = c.overflow && !t.is_aborting();
+        }
+        if overflowed {
+            // Nothing more of this listing can be kept: stop it now rather
+            // than read a server that may never stop sending.
+            if let Some(mut op) = self.ops.pop_front() {
+                let step = self.op_abort(&mut op, None, ClientError::ListingTooLarge);
+                self.apply(op, step);
+            }
+            self.flush_advance();
         }
         Ok(())
     }

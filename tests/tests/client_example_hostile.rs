@@ -1,0 +1,137 @@
+//! The client examples (`client`, `blocking_client`) against hostile fake
+//! servers on loopback: they must fail with exit status 1 and a message,
+//! in bounded time and memory.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use ftp_proto_tests::client_example::Example;
+
+static TOKIO: Example = Example::new("ftp-proto-tokio", "client");
+static STD: Example = Example::new("ftp-proto-std", "blocking_client");
+
+/// How long a fake server waits for anything before giving up.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// What the fake server saw of one session.
+#[derive(Debug, Default)]
+struct Seen {
+    /// The command lines, in order.
+    commands: Vec<String>,
+    /// Bytes written on the data connection before it failed or the cap.
+    data_sent: u64,
+    /// The data connection failed (the client closed it) before the cap.
+    client_stopped: bool,
+}
+
+/// Accepts one connection within [`PATIENCE`].
+fn accept(listener: &TcpListener) -> Option<TcpStream> {
+    listener.set_nonblocking(true).ok()?;
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).ok()?;
+                return Some(stream);
+            }
+            Err(_) => thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    None
+}
+
+/// A one-session fake server that answers the login, `FEAT` and `EPSV`,
+/// and answers `LIST` with `150` and listing lines that never end (up to
+/// `cap` bytes) on the data connection.
+fn endless_listing_server(cap: u64) -> (SocketAddr, JoinHandle<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = thread::spawn(move || {
+        let mut seen = Seen::default();
+        let Some(control) = accept(&listener) else {
+            return seen;
+        };
+        control.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut out = control.try_clone().unwrap();
+        let mut lines = BufReader::new(control);
+        let mut passive: Option<TcpListener> = None;
+        let _ = out.write_all(b"220 fake\r\n");
+        let mut line = String::new();
+        while matches!(lines.read_line(&mut line), Ok(n) if n > 0) {
+            let command = line.trim_end().to_owned();
+            line.clear();
+            let verb = command.split(' ').next().unwrap_or("").to_ascii_uppercase();
+            seen.commands.push(command);
+            let reply: &[u8] = match verb.as_str() {
+                "USER" => b"331 password\r\n",
+                "PASS" => b"230 in\r\n",
+                "FEAT" => b"211-Features:\r\n SIZE\r\n211 End\r\n",
+                "EPSV" => {
+                    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+                    let port = l.local_addr().unwrap().port();
+                    passive = Some(l);
+                    let _ = write!(out, "229 Entering Extended Passive Mode (|||{port}|)\r\n");
+                    continue;
+                }
+                "LIST" => {
+                    let _ = out.write_all(b"150 here it comes\r\n");
+                    if let Some(mut data) = passive.take().as_ref().and_then(accept) {
+                        let mut chunk = Vec::new();
+                        while chunk.len() < 1 << 20 {
+                            chunk.extend_from_slice(b"-rw-r--r-- 1 u g 6 Jan 01 2020 ");
+                            chunk.extend_from_slice(&[b'x'; 1000]);
+                            chunk.extend_from_slice(b"\r\n");
+                        }
+                        while seen.data_sent < cap {
+                            if data.write_all(&chunk).is_err() {
+                                seen.client_stopped = true;
+                                break;
+                            }
+                            seen.data_sent += chunk.len() as u64;
+                        }
+                    }
+                    b"226 done\r\n"
+                }
+                "QUIT" => {
+                    let _ = out.write_all(b"221 bye\r\n");
+                    break;
+                }
+                "ABOR" => b"226 nothing to abort\r\n",
+                _ => b"200 ok\r\n",
+            };
+            let _ = out.write_all(reply);
+        }
+        seen
+    });
+    (addr, handle)
+}
+
+/// `ls` against a listing that never ends stops at the client's bound
+/// (64 MiB of lines): the client closes the data connection, says why and
+/// exits with 1, instead of reading (and keeping) everything.
+fn a_listing_that_never_ends(example: &Example) {
+    const CAP: u64 = 512 << 20;
+    // Built (and started once) before the fake server waits for it.
+    assert_eq!(example.cli(&["--help"]).code, 0);
+    let (addr, server) = endless_listing_server(CAP);
+    let out = example.cli(&[&format!("ftp://u:p@{addr}"), "ls"]);
+    let seen = server.join().unwrap();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("listing too large"), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(seen.client_stopped, "{seen:?}");
+    assert!(seen.data_sent < 128 << 20, "{seen:?}");
+    assert!(seen.commands.iter().any(|c| c == "ABOR"), "{seen:?}");
+}
+
+#[test]
+fn tokio_client_stops_a_listing_that_never_ends() {
+    a_listing_that_never_ends(&TOKIO);
+}
+
+#[test]
+fn std_client_stops_a_listing_that_never_ends() {
+    a_listing_that_never_ends(&STD);
+}
