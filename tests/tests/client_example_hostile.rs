@@ -1,8 +1,8 @@
-//! The client examples (`client`, `blocking_client`) against hostile fake
-//! servers on loopback: they must fail with exit status 1 and a message,
-//! in bounded time and memory.
+//! The clients and their examples (`client`, `blocking_client`) against
+//! hostile fake servers on loopback: they must fail with an error (exit
+//! status 1 and a message), in bounded time and memory.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -42,10 +42,18 @@ fn accept(listener: &TcpListener) -> Option<TcpStream> {
     None
 }
 
+/// What the fake server does with the data connection of a `LIST`.
+#[derive(Debug, Clone, Copy)]
+enum Listing {
+    /// Listing lines that never end (up to this many bytes).
+    Endless(u64),
+    /// Nothing at all, the connection held open until the client closes it.
+    Silent,
+}
+
 /// A one-session fake server that answers the login, `FEAT` and `EPSV`,
-/// and answers `LIST` with `150` and listing lines that never end (up to
-/// `cap` bytes) on the data connection.
-fn endless_listing_server(cap: u64) -> (SocketAddr, JoinHandle<Seen>) {
+/// and `LIST` with `150` and `listing` on the data connection.
+fn fake_server(listing: Listing) -> (SocketAddr, JoinHandle<Seen>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let handle = thread::spawn(move || {
@@ -78,18 +86,20 @@ fn endless_listing_server(cap: u64) -> (SocketAddr, JoinHandle<Seen>) {
                 "LIST" => {
                     let _ = out.write_all(b"150 here it comes\r\n");
                     if let Some(mut data) = passive.take().as_ref().and_then(accept) {
-                        let mut chunk = Vec::new();
-                        while chunk.len() < 1 << 20 {
-                            chunk.extend_from_slice(b"-rw-r--r-- 1 u g 6 Jan 01 2020 ");
-                            chunk.extend_from_slice(&[b'x'; 1000]);
-                            chunk.extend_from_slice(b"\r\n");
-                        }
-                        while seen.data_sent < cap {
-                            if data.write_all(&chunk).is_err() {
-                                seen.client_stopped = true;
-                                break;
+                        match listing {
+                            Listing::Endless(cap) => endless(&mut data, cap, &mut seen),
+                            Listing::Silent => {
+                                // Closed by the client (EOF or reset), not
+                                // our own patience running out.
+                                data.set_read_timeout(Some(PATIENCE)).unwrap();
+                                seen.client_stopped = match data.read(&mut [0u8; 1]) {
+                                    Ok(n) => n == 0,
+                                    Err(e) => !matches!(
+                                        e.kind(),
+                                        ErrorKind::WouldBlock | ErrorKind::TimedOut
+                                    ),
+                                };
                             }
-                            seen.data_sent += chunk.len() as u64;
                         }
                     }
                     b"226 done\r\n"
@@ -108,6 +118,23 @@ fn endless_listing_server(cap: u64) -> (SocketAddr, JoinHandle<Seen>) {
     (addr, handle)
 }
 
+/// Writes listing lines to `data` until it fails or `cap` bytes went.
+fn endless(data: &mut TcpStream, cap: u64, seen: &mut Seen) {
+    let mut chunk = Vec::new();
+    while chunk.len() < 1 << 20 {
+        chunk.extend_from_slice(b"-rw-r--r-- 1 u g 6 Jan 01 2020 ");
+        chunk.extend_from_slice(&[b'x'; 1000]);
+        chunk.extend_from_slice(b"\r\n");
+    }
+    while seen.data_sent < cap {
+        if data.write_all(&chunk).is_err() {
+            seen.client_stopped = true;
+            return;
+        }
+        seen.data_sent += chunk.len() as u64;
+    }
+}
+
 /// `ls` against a listing that never ends stops at the client's bound
 /// (64 MiB of lines): the client closes the data connection, says why and
 /// exits with 1, instead of reading (and keeping) everything.
@@ -115,7 +142,7 @@ fn a_listing_that_never_ends(example: &Example) {
     const CAP: u64 = 512 << 20;
     // Built (and started once) before the fake server waits for it.
     assert_eq!(example.cli(&["--help"]).code, 0);
-    let (addr, server) = endless_listing_server(CAP);
+    let (addr, server) = fake_server(Listing::Endless(CAP));
     let out = example.cli(&[&format!("ftp://u:p@{addr}"), "ls"]);
     let seen = server.join().unwrap();
     assert_eq!(out.code, 1, "{out:?}");
@@ -134,4 +161,42 @@ fn tokio_client_stops_a_listing_that_never_ends() {
 #[test]
 fn std_client_stops_a_listing_that_never_ends() {
     a_listing_that_never_ends(&STD);
+}
+
+/// A listing whose data connection opens and then says nothing: the
+/// client gives it up after its data timeout (the tokio client read it
+/// with no timeout at all, forever).
+#[test]
+fn tokio_client_gives_up_a_listing_whose_data_goes_quiet() {
+    let (addr, server) = fake_server(Listing::Silent);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listed = runtime.block_on(async {
+        let mut options = ftp_proto_tokio::client::ClientOptions::default();
+        options.engine.data_timeout = Duration::from_secs(1);
+        let mut client = ftp_proto_tokio::client::Client::connect(addr, options)
+            .await
+            .unwrap();
+        client.login("u", "p").await.unwrap();
+        client.list(None::<&str>).await
+    });
+    assert!(listed.is_err(), "{listed:?}");
+    let seen = server.join().unwrap();
+    assert!(seen.client_stopped, "{seen:?}");
+}
+
+#[test]
+fn std_client_gives_up_a_listing_whose_data_goes_quiet() {
+    let (addr, server) = fake_server(Listing::Silent);
+    let mut options = ftp_proto_std::client::ClientOptions::default();
+    options.engine.data_timeout = Duration::from_secs(1);
+    let mut client = ftp_proto_std::client::Client::connect(addr, options).unwrap();
+    client.login("u", "p").unwrap();
+    let listed = client.list(None::<&str>);
+    assert!(listed.is_err(), "{listed:?}");
+    drop(client);
+    let seen = server.join().unwrap();
+    assert!(seen.client_stopped, "{seen:?}");
 }

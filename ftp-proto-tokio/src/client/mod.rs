@@ -886,8 +886,15 @@ impl Client {
         else {
             return;
         };
+        // Nothing drives the engine's data timer while this reads: a data
+        // connection quiet for `data_timeout` fails here (as the blocking
+        // client's read timeout does).
+        let quiet = self.options.engine.data_timeout;
         let ok = loop {
-            match stream.read(&mut self.buf).await {
+            let Ok(read) = tokio::time::timeout(quiet, stream.read(&mut self.buf)).await else {
+                break false;
+            };
+            match read {
                 Ok(0) => break true,
                 Ok(n) => {
                     let now = self.driver.now();
