@@ -19,6 +19,9 @@
 //! progress bar on stderr when it is a terminal. `--resume`: `get`
 //! continues a partial LOCAL file, `put` a partial REMOTE one.
 //!
+//! `ls FILE` on a server that refuses to MLSD a file asks MLST for it.
+//! Gives up on a server quiet for 60 s (reply or data connection).
+//!
 //! Exit status: 0 on success, 1 when the session or a file operation fails
 //! (the server's reply, e.g. `550 No such file`, or the error on stderr),
 //! 2 for a usage error.
@@ -34,7 +37,7 @@ use std::process::ExitCode;
 
 use ftp_proto_std::cli::{
     ClientArgs, ClientCommand, Failure, check_upload_offset, client_command_line, exit_status,
-    local, ls_line, upload_offset,
+    local, ls_file_line, ls_line, ls_may_be_a_file, upload_offset,
 };
 use ftp_proto_std::client::Client;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -53,13 +56,21 @@ fn run(args: &ClientArgs) -> Result<(), Failure> {
     client.login(&args.url.user, &args.url.password)?;
     client.feat()?;
     match &args.command {
-        ClientCommand::Ls(path) => {
-            for entry in client.list(path.as_deref())? {
-                if let Some(line) = ls_line(&entry) {
-                    println!("{line}");
+        ClientCommand::Ls(path) => match (client.list(path.as_deref()), path) {
+            (Ok(entries), _) => {
+                for entry in entries {
+                    if let Some(line) = ls_line(&entry) {
+                        println!("{line}");
+                    }
                 }
             }
-        }
+            (Err(e), Some(path)) if ls_may_be_a_file(&e) => {
+                let file = client.mlst(Some(path)).ok();
+                let line = file.and_then(|f| ls_file_line(&f, path)).ok_or(e)?;
+                println!("{line}");
+            }
+            (Err(e), _) => return Err(e.into()),
+        },
         ClientCommand::Get(remote, path) => get(&mut client, remote, path, args.resume)?,
         ClientCommand::Put(path, remote) => put(&mut client, path, remote, args.resume)?,
         ClientCommand::Rm(p) => drop(client.delete(p)?),

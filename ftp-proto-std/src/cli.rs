@@ -162,10 +162,15 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
             }
             "--masquerade" => {
                 let v = value()?;
-                o.masquerade = Some(
-                    v.parse()
-                        .map_err(|_| format!("--masquerade: not an IP address: {v}"))?,
-                );
+                let ip: IpAddr = v
+                    .parse()
+                    .map_err(|_| format!("--masquerade: not an IP address: {v}"))?;
+                // A 227 reply carries IPv4 only: an IPv6 address would
+                // turn every PASV into 425.
+                let IpAddr::V4(ip) = ip.to_canonical() else {
+                    return Err(format!("--masquerade: PASV announces IPv4 only, got {v}"));
+                };
+                o.masquerade = Some(IpAddr::V4(ip));
             }
             "--tls-cert" => o.tls_cert = Some(PathBuf::from(value()?)),
             "--tls-key" => o.tls_key = Some(PathBuf::from(value()?)),
@@ -322,6 +327,10 @@ URL COMMAND [ARGS]
            rmdir PATH | mv FROM TO | size PATH | mdtm PATH | pwd"
     )
 }
+
+/// How long a client program waits for a quiet data connection (the
+/// library's default is 300 s); replies keep the library's 60 s.
+pub const CLIENT_DATA_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Which TLS a client command line asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -578,7 +587,10 @@ impl ClientArgs {
     /// # Errors
     /// The TLS settings cannot be built (a host that is no valid name).
     pub fn options(&self) -> Result<ClientOptions, Failure> {
-        let options = ClientOptions::default().active(self.active);
+        let mut options = ClientOptions::default().active(self.active);
+        // A command-line run should end soon when the server stops talking:
+        // a transfer whose data connection is quiet this long is given up.
+        options.engine.data_timeout = CLIENT_DATA_TIMEOUT;
         if self.tls == TlsMode::None {
             return Ok(options);
         }
@@ -659,7 +671,7 @@ pub fn exit_status(program: &str, result: Result<(), Failure>) -> ExitCode {
         Err(Failure::Ftp(e)) => {
             match e.reply() {
                 Some(reply) => eprintln!("{}", reply_line(reply)),
-                None => eprintln!("{program}: {e}"),
+                None => eprintln!("{program}: {}", printable(&e.to_string())),
             }
             ExitCode::from(1)
         }
@@ -704,8 +716,42 @@ pub fn reply_line(reply: &ftp_proto::client::Reply) -> String {
     format!(
         "{} {}",
         reply.code(),
-        String::from_utf8_lossy(reply.last_line()).trim_end()
+        printable(String::from_utf8_lossy(reply.last_line()).trim_end())
     )
+}
+
+/// `text` from a server, safe to show on a terminal: control characters
+/// (escape sequences, bells, backspaces...) become `?`.
+#[must_use]
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Whether `ls PATH` should ask again with `MLST`: the listing was refused
+/// for good (`MLSD` of a file is an error, RFC 3659 §7.2.1, where `LIST`
+/// would have shown the file).
+#[must_use]
+pub fn ls_may_be_a_file(refusal: &Error) -> bool {
+    refusal
+        .reply()
+        .is_some_and(|r| r.code().as_u16() / 100 == 5)
+}
+
+/// The `ls PATH` line of the file `PATH` as `MLST` described it (named as
+/// given); `None` for a folder, whose listing was refused.
+#[must_use]
+pub fn ls_file_line(entry: &FileInfo, path: &str) -> Option<String> {
+    if matches!(
+        entry.kind,
+        FileKind::Directory | FileKind::CurrentDirectory | FileKind::ParentDirectory
+    ) {
+        return None;
+    }
+    let mut named = entry.clone();
+    named.name = bytes::Bytes::copy_from_slice(path.as_bytes());
+    ls_line(&named)
 }
 
 #[cfg(test)]
@@ -835,6 +881,39 @@ mod tests {
     }
 
     #[test]
+    fn server_text_is_printable() {
+        assert_eq!(
+            printable("550 \u{1b}[2J\u{1b}[31mgone\u{7}"),
+            "550 ?[2J?[31mgone?"
+        );
+        assert_eq!(
+            printable("550 Datei fehlt \u{e9}"),
+            "550 Datei fehlt \u{e9}"
+        );
+        assert_eq!(printable("a\u{9b}b\tc"), "a?b?c");
+    }
+
+    #[test]
+    fn masquerade_is_ipv4() {
+        let ServerCommand::Run(o) = server(&["--masquerade", "::ffff:192.0.2.7"]).unwrap() else {
+            panic!("help")
+        };
+        assert_eq!(o.masquerade, Some(IpAddr::from([192, 0, 2, 7])));
+        for bad in ["::1", "2001:db8::1", "example.org"] {
+            assert!(server(&["--masquerade", bad]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ls_of_a_file() {
+        let file =
+            FileInfo::new(bytes::Bytes::from_static(b"/sub/a.txt"), FileKind::File).with_size(6);
+        assert_eq!(ls_file_line(&file, "sub/a.txt").unwrap(), "- 6 - sub/a.txt");
+        let dir = FileInfo::new(bytes::Bytes::from_static(b"/sub"), FileKind::Directory);
+        assert!(ls_file_line(&dir, "sub").is_none());
+    }
+
+    #[test]
     fn ls_lines() {
         let t = ftp_proto::timestamp::Timestamp::from_unix(0, 0);
         let file = FileInfo::new(bytes::Bytes::from_static(b"a b"), FileKind::File)
@@ -886,6 +965,7 @@ mod tests {
             .unwrap();
         assert!(o.is_active());
         assert_eq!(o.security, crate::client::Security::Plain);
+        assert_eq!(o.engine.data_timeout, CLIENT_DATA_TIMEOUT);
         let o = client(&["--implicit-tls", "--insecure", "ftp://h", "pwd"])
             .unwrap()
             .options()

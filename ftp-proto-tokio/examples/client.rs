@@ -15,13 +15,18 @@
 //!   (directory), `l` (symbolic link) or `-` (anything else); SIZE in bytes
 //!   or `-` when the listing does not say; MODIFIED as
 //!   `YYYY-MM-DDTHH:MM:SSZ` (UTC) or `-`. `.` and `..` are not listed.
-//!   MLSD is used when the server advertises it, LIST otherwise.
+//!   MLSD is used when the server advertises it, LIST otherwise; `ls FILE`
+//!   on a server that refuses to MLSD a file asks MLST for that one entry.
 //! - `size`: the size in bytes; `mdtm`: `YYYY-MM-DDTHH:MM:SSZ`; `pwd`: the path.
 //! - Other commands print nothing. `get`/`put` draw a progress bar on
 //!   stderr when stderr is a terminal.
 //!
 //! `--resume`: `get` continues a partial LOCAL file (REST from its size);
 //! `put` continues a partial REMOTE file (SIZE, then REST + STOR).
+//!
+//! Gives up on a server that says nothing for 60 s (a reply, or a data
+//! connection during a transfer). Text from the server is shown with its
+//! control characters as `?`.
 //!
 //! Exit status: 0 on success, 1 when the FTP session or a file operation
 //! fails (the server's reply, e.g. `550 No such file`, or the error on
@@ -37,7 +42,7 @@ use std::process::ExitCode;
 
 use ftp_proto_std::cli::{
     ClientArgs, ClientCommand, Failure, check_upload_offset, client_command_line, exit_status,
-    local, ls_line, upload_offset,
+    local, ls_file_line, ls_line, ls_may_be_a_file, upload_offset,
 };
 use ftp_proto_tokio::client::Client;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -59,13 +64,21 @@ async fn run(args: ClientArgs) -> Result<(), Failure> {
     client.login(&args.url.user, &args.url.password).await?;
     client.feat().await?;
     match &args.command {
-        ClientCommand::Ls(path) => {
-            for entry in client.list(path.as_deref()).await? {
-                if let Some(line) = ls_line(&entry) {
-                    println!("{line}");
+        ClientCommand::Ls(path) => match (client.list(path.as_deref()).await, path) {
+            (Ok(entries), _) => {
+                for entry in entries {
+                    if let Some(line) = ls_line(&entry) {
+                        println!("{line}");
+                    }
                 }
             }
-        }
+            (Err(e), Some(path)) if ls_may_be_a_file(&e) => {
+                let file = client.mlst(Some(path)).await.ok();
+                let line = file.and_then(|f| ls_file_line(&f, path)).ok_or(e)?;
+                println!("{line}");
+            }
+            (Err(e), _) => return Err(e.into()),
+        },
         ClientCommand::Get(remote, local_path) => {
             get(&mut client, remote, local_path, args.resume).await?
         }

@@ -165,6 +165,20 @@ impl Example {
         } else {
             assert!(run_ok(&["ls", "sub dir"]).starts_with("- 19 "));
         }
+        // ls of a file shows the file (MLSD refuses files: MLST then).
+        let file = run_ok(&["ls", "hello.txt"]);
+        assert!(
+            file.starts_with("- 35 ")
+                && file.ends_with(" hello.txt\n")
+                && file.lines().count() == 1,
+            "{kind:?}: {file:?}"
+        );
+        // (vsftpd's LIST of a missing path is an empty listing.)
+        if mlsd {
+            let out = run(&["ls", "no-such-dir"]);
+            assert_eq!(out.code, 1, "{kind:?}: {out:?}");
+            assert!(out.stderr.starts_with('5'), "{kind:?}: {out:?}");
+        }
         assert_eq!(run_ok(&["pwd"]), "/\n");
         assert_eq!(run_ok(&["size", "data.bin"]), "1024\n");
         assert_eq!(run_ok(&["mdtm", "hello.txt"]), "2024-01-02T03:04:05Z\n");
