@@ -669,10 +669,7 @@ pub fn exit_status(program: &str, result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Ftp(e)) => {
-            match e.reply() {
-                Some(reply) => eprintln!("{}", reply_line(reply)),
-                None => eprintln!("{program}: {}", printable(&e.to_string())),
-            }
+            eprintln!("{}", failure_line(program, &e));
             ExitCode::from(1)
         }
         Err(Failure::Local(e)) => {
@@ -707,6 +704,17 @@ pub fn ls_line(entry: &FileInfo) -> Option<String> {
         .modified
         .map_or_else(|| "-".to_owned(), |t| t.iso8601().to_string());
     Some(format!("{kind} {size} {modified} {name}"))
+}
+
+/// The stderr line of a failed FTP operation: the server's refusal
+/// (`550 No such file`), else `PROGRAM: error` (a failed transfer that the
+/// server still answered `226` says what failed, not `226 done`).
+#[must_use]
+pub fn failure_line(program: &str, error: &Error) -> String {
+    match error.reply() {
+        Some(reply) if reply.code().as_u16() >= 400 => reply_line(reply),
+        _ => format!("{program}: {}", printable(&error.to_string())),
+    }
 }
 
 /// How a client program reports a server's refusal on stderr: the code
@@ -891,6 +899,22 @@ mod tests {
             "550 Datei fehlt \u{e9}"
         );
         assert_eq!(printable("a\u{9b}b\tc"), "a?b?c");
+    }
+
+    #[test]
+    fn failure_lines() {
+        use ftp_proto::client::{ClientError, Reply};
+        use ftp_proto::reply::ReplyCode;
+        let reply = |code, text| Reply::new(ReplyCode::new(code).unwrap(), text);
+        let refused = Error::Ftp(ClientError::Permanent(reply(550, "No \u{1b}such")));
+        assert_eq!(failure_line("c", &refused), "550 No ?such");
+        // The server said 226, but the data connection failed.
+        let broken = Error::Ftp(ClientError::DataConnection(Some(reply(226, "done"))));
+        assert_eq!(failure_line("c", &broken), "c: data connection failed");
+        assert_eq!(
+            failure_line("c", &Error::ConnectTimeout),
+            format!("c: {}", Error::ConnectTimeout)
+        );
     }
 
     #[test]
