@@ -1094,6 +1094,37 @@ fn timeouts() {
 }
 
 #[test]
+fn the_final_reply_is_awaited_with_the_reply_timeout_once_the_data_ended() {
+    // The data connection broke (a read timeout in the adapter) and the
+    // server says nothing more: the reply timeout ends the wait.
+    let mut s = Script::new(ClientConfig::default());
+    let op = s.c.retrieve(s.now, "f", 0).unwrap();
+    s.feed(b"200 ok\r\n229 (|||9|)\r\n150 ok\r\n");
+    s.advance(Duration::from_secs(10));
+    s.c.data_failed(s.now, s.data_id()).unwrap();
+    s.drain();
+    assert_eq!(s.c.poll_timeout(), Some(Instant::from_secs(70)));
+    s.advance(Duration::from_secs(60));
+    assert!(matches!(
+        s.finished(op),
+        Some(Err(ClientError::Closed(CloseReason::Timeout)))
+    ));
+
+    // Same after a clean data EOF.
+    let mut s = Script::new(ClientConfig::default());
+    let op = s.c.retrieve(s.now, "f", 0).unwrap();
+    s.feed(b"200 ok\r\n229 (|||9|)\r\n150 ok\r\n");
+    s.c.data_finished(s.now, s.data_id()).unwrap();
+    s.drain();
+    assert_eq!(s.c.poll_timeout(), Some(Instant::from_secs(60)));
+    s.advance(Duration::from_secs(60));
+    assert!(matches!(
+        s.finished(op),
+        Some(Err(ClientError::Closed(CloseReason::Timeout)))
+    ));
+}
+
+#[test]
 fn byte_by_byte_delivery() {
     let peer: SocketAddr = "192.0.2.1:21".parse().unwrap();
     let mut c = ClientSession::new(ClientConfig::default(), peer, Instant::ZERO);

@@ -727,6 +727,9 @@ impl ClientSession {
         }
         d.finished = Some(ok);
         d.awaiting_listen = false;
+        // The final reply is now awaited with the reply timeout, counted
+        // from here (the transfer may have run for hours).
+        self.last_exchange = now;
         if let Some(mut op) = self.ops.pop_front() {
             let step = self.op_data_end(&mut op, ok);
             self.apply(op, step);
@@ -825,9 +828,12 @@ impl ClientSession {
         }
     }
 
-    /// A transfer's `1yz` arrived and its final reply has not.
+    /// A transfer's `1yz` arrived, its data connection has not ended, and
+    /// its final reply has not arrived.
     pub(crate) fn transfer_running(&self) -> bool {
-        self.data.as_ref().is_some_and(|d| d.started)
+        self.data
+            .as_ref()
+            .is_some_and(|d| d.started && d.finished.is_none())
             && self
                 .inflight
                 .front()
