@@ -485,6 +485,39 @@ fn a_client_vanishing_mid_transfer_leaves_the_server_healthy(flavor: Flavor) {
     assert_eq!(c.command("NOOP").unwrap().code, 200);
 }
 
+/// STAT during a download reports how far it got: the client reads 1 MiB
+/// and then asks; the count the server gives is at least that (the bytes
+/// are in flight or read), and the transfer goes on to its 226.
+fn stat_during_a_download_shows_its_progress(flavor: Flavor) {
+    let server = TestServer::start(flavor, &Setup::default()).unwrap();
+    let len = 16 * 1024 * 1024;
+    std::fs::write(server.root().join("big.bin"), pattern(len)).unwrap();
+    let mut c = server.raw_login();
+    assert_eq!(c.command("TYPE I").unwrap().code, 200);
+    let (_, data) = c.epsv().unwrap();
+    let mut stream = TcpStream::connect(data.unwrap()).unwrap();
+    assert_eq!(c.command("RETR big.bin").unwrap().class(), 1);
+    let mut got = vec![0u8; 1024 * 1024];
+    stream.read_exact(&mut got).unwrap();
+    let stat = c.command("STAT").unwrap();
+    let moved: u64 = stat
+        .lines
+        .iter()
+        .find_map(|l| {
+            let (_, rest) = l.split_once("Transfer in progress: ")?;
+            rest.split(' ').next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no progress line in {stat:?}"));
+    assert!(
+        moved >= got.len() as u64,
+        "{moved} bytes reported: {stat:?}"
+    );
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert_eq!(got.len() + rest.len(), len);
+    assert_eq!(c.read_reply().unwrap().code, 226);
+}
+
 fn five_hundred_idle_connections_then_clean_close(flavor: Flavor) {
     let server = TestServer::start(flavor, &Setup::default()).unwrap();
     let mut held = Vec::with_capacity(500);
@@ -913,6 +946,7 @@ for_both_servers!(
     bounce_port_commands_are_refused,
     an_overlong_line_gets_500_and_the_session_goes_on,
     a_client_vanishing_mid_transfer_leaves_the_server_healthy,
+    stat_during_a_download_shows_its_progress,
     five_hundred_idle_connections_then_clean_close,
     connections_over_the_limit_get_421,
     ipv6_loopback_smoke,

@@ -155,6 +155,14 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         Instant::from_duration(self.origin.elapsed())
     }
 
+    /// Tells the engine how many bytes the running transfer moved.
+    fn report_progress(&mut self) {
+        if let Some(r) = &self.running {
+            let moved = r.progress.load(Ordering::Relaxed);
+            let _ = self.engine.transfer_progress(r.id, moved);
+        }
+    }
+
     /// Runs the session to its end.
     pub(crate) fn run(mut self, shutting_down: bool) {
         tracing::info!("connected");
@@ -162,10 +170,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             self.begin_shutdown();
         }
         loop {
-            if let Some(r) = &self.running {
-                let moved = r.progress.load(Ordering::Relaxed);
-                let _ = self.engine.transfer_progress(r.id, moved);
-            }
+            self.report_progress();
             // 1. frames, 2. events (each may produce more frames).
             if !self.flush() {
                 let now = self.now();
@@ -256,7 +261,12 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             return;
         };
         match msg {
-            Msg::Input(chunk) => self.control.push(chunk),
+            Msg::Input(chunk) => {
+                // The engine learns how far a transfer got before it reads
+                // these bytes (a STAT among them shows it).
+                self.report_progress();
+                self.control.push(chunk);
+            }
             Msg::Eof => self.control.eof = true,
             Msg::Accepted(id, result) => {
                 if self.listener.as_ref().is_none_or(|l| l.id != id) {

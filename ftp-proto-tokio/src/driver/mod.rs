@@ -320,6 +320,26 @@ where
     /// # Errors
     /// As [`next_input`](Self::next_input).
     pub fn poll_input(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Input>> {
+        self.poll_input_then(cx, true)
+    }
+
+    /// Like [`input`](Self::input), but bytes read are left in the
+    /// session's input buffer: the caller calls
+    /// [`Session::process_input`] after it brought the session up to date
+    /// (the server reports a running transfer's progress first, so that a
+    /// `STAT` read with these bytes shows it).
+    ///
+    /// # Errors
+    /// As [`next_input`](Self::next_input).
+    pub async fn input_unprocessed(&mut self) -> io::Result<Input> {
+        poll_fn(|cx| match self.poll_input_then(cx, false) {
+            Poll::Ready(Ok(Input::Stalled)) => Poll::Pending,
+            other => other,
+        })
+        .await
+    }
+
+    fn poll_input_then(&mut self, cx: &mut Context<'_>, process: bool) -> Poll<io::Result<Input>> {
         if let Poll::Ready(()) = self.poll_timer(cx) {
             return Poll::Ready(Ok(Input::Timeout));
         }
@@ -339,7 +359,9 @@ where
                     return Poll::Ready(Ok(Input::Eof));
                 }
                 Poll::Ready(Ok(n)) => {
-                    self.session.process_input(self.clock.now());
+                    if process {
+                        self.session.process_input(self.clock.now());
+                    }
                     return Poll::Ready(Ok(Input::Read(n)));
                 }
                 Poll::Ready(Err(e)) => {

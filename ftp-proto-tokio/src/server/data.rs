@@ -7,11 +7,12 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use ftp_proto::ascii::{Inbound, Outbound};
 use ftp_proto::data::Representation;
 use ftp_proto::server::TransferOutcome;
-use ftp_proto_std::transfer::{self, TRANSFER_BUFFER};
+use ftp_proto_std::transfer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
@@ -19,6 +20,11 @@ use tokio::sync::oneshot;
 use tokio_rustls::rustls::HandshakeKind;
 
 use super::ServerTls;
+
+/// Size of the buffers an async transfer moves bytes through (two for a
+/// download: one is read while the other is sent), allocated once per
+/// transfer.
+const TRANSFER_BUFFER: usize = 256 * 1024;
 
 /// Binds a passive listener on `ip`: port 0 without a range; with one, from
 /// a random port of the range, each port tried once (the shared
@@ -82,13 +88,14 @@ pub(crate) async fn run<R, W>(
     tls: Option<(&ServerTls, TlsCheck)>,
     job: Job<R, W>,
     progress: &AtomicU64,
+    limits: transfer::Limits,
 ) -> TransferOutcome
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let Some((tls, check)) = tls else {
-        return pump(stream, job, progress, false).await;
+        return pump(stream, job, progress, false, limits.stall).await;
     };
     #[cfg(feature = "tls")]
     {
@@ -97,8 +104,11 @@ where
         } else {
             super::tls::acceptor(tls)
         };
-        let Ok(stream) = acceptor.accept(stream).await else {
-            tracing::info!("data connection TLS handshake failed");
+        // A client that connects and never says ClientHello must not hold
+        // the session.
+        let handshake = tokio::time::timeout(limits.handshake, acceptor.accept(stream));
+        let Ok(Ok(stream)) = handshake.await else {
+            tracing::info!("data connection TLS handshake failed or timed out");
             return TransferOutcome::TlsFailed;
         };
         let resumed = stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
@@ -109,11 +119,11 @@ where
             close_politely(stream).await;
             return TransferOutcome::TlsFailed;
         }
-        pump(stream, job, progress, true).await
+        pump(stream, job, progress, true, limits.stall).await
     }
     #[cfg(not(feature = "tls"))]
     {
-        let _ = check;
+        let _ = (check, limits);
         match *tls {}
     }
 }
@@ -128,7 +138,19 @@ async fn close_politely<T: AsyncRead + AsyncWrite + Unpin>(mut stream: T) {
         let mut sink = [0u8; 512];
         while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
     };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), linger).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), linger).await;
+}
+
+/// Runs `io` on the data connection within `stall`: a peer that takes or
+/// gives nothing for that long has lost the connection.
+async fn within<F, T>(stall: Duration, io: F) -> Result<T, TransferOutcome>
+where
+    F: Future<Output = io::Result<T>>,
+{
+    match tokio::time::timeout(stall, io).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(_)) | Err(_) => Err(TransferOutcome::ConnectionLost),
+    }
 }
 
 async fn pump<T, R, W>(
@@ -136,6 +158,7 @@ async fn pump<T, R, W>(
     job: Job<R, W>,
     progress: &AtomicU64,
     tls: bool,
+    stall: Duration,
 ) -> TransferOutcome
 where
     T: AsyncRead + AsyncWrite + Unpin,
@@ -144,18 +167,17 @@ where
 {
     let upload = matches!(job, Job::Receive { .. });
     let moved = match job {
-        Job::Listing(bytes) => match stream.write_all(&bytes).await {
-            Ok(()) => Ok(bytes.len() as u64),
-            Err(_) => Err(TransferOutcome::ConnectionLost),
-        },
+        Job::Listing(bytes) => within(stall, stream.write_all(&bytes))
+            .await
+            .map(|()| bytes.len() as u64),
         Job::Send {
             reader,
             representation,
-        } => send(&mut stream, reader, representation, progress).await,
+        } => send(&mut stream, reader, representation, progress, stall).await,
         Job::Receive {
             writer,
             representation,
-        } => receive(&mut stream, writer, representation, progress, tls).await,
+        } => receive(&mut stream, writer, representation, progress, tls, stall).await,
     };
     match moved {
         Ok(bytes) => {
@@ -164,7 +186,7 @@ where
             // this sends close_notify, then the TCP FIN. After an upload
             // every byte is in, whatever the close meets (a client that
             // closed first may have reset the connection).
-            if stream.shutdown().await.is_err() && !upload {
+            if within(stall, stream.shutdown()).await.is_err() && !upload {
                 return TransferOutcome::ConnectionLost;
             }
             TransferOutcome::Complete { bytes }
@@ -178,6 +200,7 @@ async fn send<T, R>(
     mut reader: R,
     representation: Representation,
     progress: &AtomicU64,
+    stall: Duration,
 ) -> Result<u64, TransferOutcome>
 where
     T: AsyncWrite + Unpin,
@@ -197,10 +220,9 @@ where
     let mut n = reader.read(&mut current).await.map_err(read_error)?;
     while n > 0 {
         let out = outbound.convert(current.get(..n).unwrap_or_default());
-        let (read, written) = tokio::join!(reader.read(&mut next), stream.write_all(out));
-        if written.is_err() {
-            return Err(TransferOutcome::ConnectionLost);
-        }
+        let (read, written) =
+            tokio::join!(reader.read(&mut next), within(stall, stream.write_all(out)));
+        written?;
         total = total.saturating_add(out.len() as u64);
         progress.store(total, Ordering::Relaxed);
         n = read.map_err(read_error)?;
@@ -215,6 +237,7 @@ async fn receive<T, W>(
     representation: Representation,
     progress: &AtomicU64,
     tls: bool,
+    stall: Duration,
 ) -> Result<u64, TransferOutcome>
 where
     T: AsyncRead + Unpin,
@@ -231,7 +254,10 @@ where
         // blocking pool (while it runs, the next chunk is read).
         let mut n = 0;
         while let Some(free) = buf.get_mut(n..).filter(|free| !free.is_empty()) {
-            match stream.read(free).await {
+            let Ok(read) = tokio::time::timeout(stall, stream.read(free)).await else {
+                return Err(TransferOutcome::ConnectionLost);
+            };
+            match read {
                 Ok(0) => {
                     eof = true;
                     break;

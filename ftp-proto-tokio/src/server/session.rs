@@ -143,10 +143,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             self.begin_shutdown();
         }
         loop {
-            if let Some(r) = &self.running {
-                let (id, moved) = (r.id, r.progress.load(Ordering::Relaxed));
-                let _ = self.engine().transfer_progress(id, moved);
-            }
+            self.report_progress();
             // 1. frames, 2. events (each may produce more frames).
             self.flush().await;
             if let Some(event) = self.engine().poll_event() {
@@ -162,6 +159,14 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             self.on_wake(wake).await;
         }
         self.finish().await;
+    }
+
+    /// Tells the engine how many bytes the running transfer moved.
+    fn report_progress(&mut self) {
+        if let Some(r) = &self.running {
+            let (id, moved) = (r.id, r.progress.load(Ordering::Relaxed));
+            let _ = self.engine().transfer_progress(id, moved);
+        }
     }
 
     /// Writes every queued frame within the write timeout. A control
@@ -196,7 +201,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             None => (None, None),
         };
         tokio::select! {
-            r = driver.input() => Wake::Control(r),
+            r = driver.input_unprocessed() => Wake::Control(r),
             r = maybe(pending.as_mut()) => Wake::Answer(r),
             r = maybe_accept(listener.as_ref().map(|(_, l)| l)) => Wake::Accepted(r),
             r = maybe(connecting.as_mut().map(|(_, f)| f)) => Wake::Connected(r),
@@ -209,7 +214,13 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     async fn on_wake(&mut self, wake: Wake<F::Storage>) {
         let now = self.now();
         match wake {
-            // Bytes, EOF and the timer went into the engine already.
+            // EOF and the timer went into the engine already; bytes are
+            // processed once the engine knows how far a transfer got (for
+            // a STAT among them).
+            Wake::Control(Ok(Input::Read(_))) => {
+                self.report_progress();
+                self.engine().process_input(now);
+            }
             Wake::Control(Ok(_)) => {}
             Wake::Control(Err(e)) => {
                 tracing::debug!(error = %e, "control connection read failed");
@@ -522,6 +533,10 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         let (tx, rx) = oneshot::channel::<TcpStream>();
         let progress = Arc::new(AtomicU64::new(0));
         let span = label.span(id);
+        let limits = ftp_proto_std::transfer::Limits {
+            handshake: self.shared.handshake_timeout,
+            stall: self.shared.write_timeout,
+        };
         let handle = match transfer::blocking_job::<F::Storage>(job, &self.shared.transfer_threads)
         {
             Ok((job, permit)) => {
@@ -531,10 +546,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                     stream: rx,
                     tls,
                     progress: Arc::clone(&progress),
-                    limits: ftp_proto_std::transfer::Limits {
-                        handshake: self.shared.handshake_timeout,
-                        stall: self.shared.write_timeout,
-                    },
+                    limits,
                     span,
                 });
                 match started {
@@ -557,7 +569,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                             return TransferOutcome::NeverConnected;
                         };
                         let (tls, check) = tls.unzip();
-                        data::run(stream, tls.as_ref().zip(check), job, &counter).await
+                        data::run(stream, tls.as_ref().zip(check), job, &counter, limits).await
                     }
                     .instrument(span),
                 ))
