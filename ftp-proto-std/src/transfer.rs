@@ -114,15 +114,6 @@ impl Stopper {
             let _ = socket.shutdown(std::net::Shutdown::Both);
         }
     }
-
-    /// Whether [`stop`](Self::stop) was called.
-    #[must_use]
-    pub fn is_stopped(&self) -> bool {
-        self.slot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .stopped
-    }
 }
 
 /// Runs one transfer on an established data connection, blocking the
@@ -639,7 +630,6 @@ mod tests {
         let (ours, _peer) = pair();
         let stopper = Stopper::new();
         stopper.stop();
-        assert!(stopper.is_stopped());
         let mut out = Vec::new();
         assert_eq!(
             receive_into(ours, &stopper, &mut out, Representation::Binary),
@@ -671,11 +661,10 @@ mod tests {
         let (outcome, out) = transfer.join().unwrap();
         // A shut-down socket reads as an end of data: what came is kept
         // (the engine reports the transfer as aborted, not complete).
+        // Without the stop the transfer would have ended by the 60 s stall
+        // limit instead, as ConnectionLost.
         assert!(
-            matches!(
-                outcome,
-                TransferOutcome::Complete { bytes: 7 } | TransferOutcome::ConnectionLost
-            ),
+            matches!(outcome, TransferOutcome::Complete { bytes } if bytes == out.len() as u64),
             "{outcome:?}"
         );
         assert!(out.is_empty() || out == b"partial");

@@ -791,12 +791,43 @@ pub fn against_ours<C: TestClient>(flavor: Flavor) {
 }
 
 /// The `#[test]` functions of the shared suite for one client type (a
-/// [`TestClient`]): real peers in every mode they support, and our servers.
+/// [`TestClient`]): real peers in every mode they support, our servers, and
+/// that client's example program (`example: "package", "name"`) run as a
+/// tool against real peers.
 #[macro_export]
 macro_rules! client_interop_tests {
-    ($client:ty) => {
+    ($client:ty, example: $package:literal, $example:literal) => {
         use $crate::client_interop as suite;
-        use $crate::peers::PeerKind;
+        use $crate::peers::{PeerKind, PeerOptions};
+
+        /// The client's example program (`--example`), run as a tool.
+        static EXAMPLE: $crate::client_example::Example =
+            $crate::client_example::Example::new($package, $example);
+
+        #[test]
+        fn example_client_against_pyftpdlib() {
+            EXAMPLE.against(PeerKind::Pyftpdlib, PeerOptions::default(), &[]);
+        }
+
+        #[test]
+        fn example_client_against_vsftpd_active_tls() {
+            EXAMPLE.against(
+                PeerKind::Vsftpd,
+                PeerOptions::with_tls(),
+                &["--active", "--tls", "--insecure"],
+            );
+        }
+
+        #[test]
+        fn example_client_anonymous_listing() {
+            let Some(server) = suite::start(PeerKind::Pyftpdlib, &PeerOptions::default()) else {
+                return;
+            };
+            assert!(server.supports_anonymous());
+            let url = format!("ftp://{}", server.addr());
+            let out = EXAMPLE.ok(&[&url, "ls", "sub dir"]);
+            assert_eq!(out, "- 19 2024-01-02T03:04:05Z nested.txt\n");
+        }
 
         #[test]
         fn vsftpd_passive() {
