@@ -38,6 +38,7 @@ pub mod data;
 pub mod error;
 pub mod line;
 pub mod listing;
+mod number;
 pub mod path;
 pub mod reply;
 pub mod server;

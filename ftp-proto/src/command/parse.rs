@@ -29,6 +29,7 @@ use super::{
     OptsArgument, ProtectionLevel, TextFormat, TransferMode, TransferType,
 };
 use crate::address::{self, AddressError};
+use crate::number::decimal_u64;
 use crate::timestamp::Timestamp;
 
 /// Why a command line was refused. [`ParseError::reply_code`] gives the reply to send.
@@ -262,20 +263,6 @@ fn none(arg: Option<&[u8]>) -> Result<(), ParseError> {
         Some(a) if a.iter().any(|&b| b != b' ') => Err(ParseError::UnexpectedArgument),
         _ => Ok(()),
     }
-}
-
-/// A decimal number of 1..=20 digits that fits `u64`.
-pub(crate) fn decimal_u64(text: &[u8]) -> Option<u64> {
-    if text.is_empty() {
-        return None;
-    }
-    text.iter().try_fold(0u64, |acc, &d| {
-        if d.is_ascii_digit() {
-            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        } else {
-            None
-        }
-    })
 }
 
 /// Splits at the first SP: (word, rest after the SP).

@@ -18,9 +18,10 @@
 //! Strict where a line could be something else: it must start with `+`, the
 //! facts part must be empty or end with `,`, and the name must not be empty.
 
-use super::text::{decimal, octal_mode};
+use super::text::octal_mode;
 use super::{FileInfo, FileKind, Src};
 use crate::Timestamp;
+use crate::number::decimal_u64;
 
 /// Parses one EPLF line; `None` if the line is not one.
 #[must_use]
@@ -45,9 +46,9 @@ pub(crate) fn parse(src: Src<'_>) -> Option<FileInfo> {
         match fact {
             b"/" => dir = true,
             b"r" => file = true,
-            [b's', size @ ..] => info.size = decimal(size),
+            [b's', size @ ..] => info.size = decimal_u64(size),
             [b'm', secs @ ..] => {
-                info.modified = decimal(secs)
+                info.modified = decimal_u64(secs)
                     .and_then(|s| i64::try_from(s).ok())
                     .map(|s| Timestamp::from_unix(s, 0));
             }

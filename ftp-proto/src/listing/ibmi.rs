@@ -31,9 +31,10 @@
 //! - the name, the rest of the line after the blanks. A name ending in `/`
 //!   is a directory whatever the type says, and loses the `/`.
 
-use super::text::{decimal, is_blank, skip_blanks, small_decimal, split_word};
+use super::text::{is_blank, skip_blanks, small_decimal, split_word};
 use super::{FileInfo, FileKind, Src};
 use crate::Timestamp;
+use crate::number::decimal_u64;
 use crate::timestamp::CivilDateTime;
 
 /// Parses one IBM i (OS/400) style line; `None` if the line is not one.
@@ -136,14 +137,14 @@ pub(crate) fn parse(src: Src<'_>) -> Option<FileInfo> {
         return None;
     }
     let (owner, rest) = split_word(line)?;
-    if decimal(owner).is_some() {
+    if decimal_u64(owner).is_some() {
         return None;
     }
     let (word, mut rest) = split_word(rest)?;
     let (size, modified, object_type) = if is_object_type(word) {
         (None, None, word)
     } else {
-        let size = decimal(word)?;
+        let size = decimal_u64(word)?;
         let (date, after) = split_word(rest)?;
         let (time, after) = split_word(after)?;
         let (object_type, after) = split_word(after)?;

@@ -42,9 +42,9 @@ use bytes::BytesMut;
 use core::fmt;
 use core::fmt::Write as _;
 
-use super::text::decimal;
 use super::{DeviceNumbers, FileInfo, FileKind, ListingError, Perms, Src, check_name};
 use crate::Timestamp;
+use crate::number::decimal_u64;
 
 /// A set of MLSx facts: the ones a server supports, or the ones a session selected.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -451,8 +451,8 @@ fn parse_os_type(value: &[u8]) -> FileKind {
 /// `13/29` → major 13, minor 29.
 fn parse_device_numbers(text: &[u8]) -> Option<DeviceNumbers> {
     let slash = memchr::memchr(b'/', text)?;
-    let major = decimal(text.get(..slash)?)?;
-    let minor = decimal(text.get(slash + 1..)?)?;
+    let major = decimal_u64(text.get(..slash)?)?;
+    let minor = decimal_u64(text.get(slash + 1..)?)?;
     Some(DeviceNumbers::new(
         u32::try_from(major).ok()?,
         u32::try_from(minor).ok()?,
@@ -489,7 +489,7 @@ pub(crate) fn parse(src: Src<'_>) -> Option<FileInfo> {
         if is(b"type") {
             info.kind = parse_type(&src, value);
         } else if is(b"size") || is(b"sizd") {
-            info.size = decimal(value).or(info.size);
+            info.size = decimal_u64(value).or(info.size);
         } else if is(b"modify") {
             info.modified = parse_time(value);
         } else if is(b"create") {

@@ -15,9 +15,10 @@
 //! shown is meaningless); the time is taken as UTC.
 
 use super::dos::{parse_date, parse_time};
-use super::text::{decimal, skip_blanks, split_word};
+use super::text::{skip_blanks, split_word};
 use super::{FileInfo, FileKind, Src};
 use crate::Timestamp;
+use crate::number::decimal_u64;
 use crate::timestamp::CivilDateTime;
 
 /// Parses one OS/2 style line; `None` if the line is not one.
@@ -33,7 +34,7 @@ fn is_attributes(word: &[u8]) -> bool {
 
 pub(crate) fn parse(src: Src<'_>) -> Option<FileInfo> {
     let (size_word, mut rest) = split_word(src.line)?;
-    let size = decimal(size_word)?;
+    let size = decimal_u64(size_word)?;
     let mut dir = false;
     let mut word;
     let mut words_seen = 0;

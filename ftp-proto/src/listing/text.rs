@@ -1,5 +1,7 @@
 //! Small byte-text helpers the LIST parsers share: blanks, words, numbers.
 
+use crate::number::decimal_u64;
+
 /// Whether `b` separates columns (space or tab).
 pub(crate) fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
@@ -23,26 +25,12 @@ pub(crate) fn skip_blanks(text: &[u8]) -> &[u8] {
     text.get(start..).unwrap_or_default()
 }
 
-/// A decimal number of 1 to 20 digits that fits in `u64`.
-pub(crate) fn decimal(text: &[u8]) -> Option<u64> {
-    if text.is_empty() || text.len() > 20 {
-        return None;
-    }
-    text.iter().try_fold(0u64, |acc, &d| {
-        if d.is_ascii_digit() {
-            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        } else {
-            None
-        }
-    })
-}
-
 /// A decimal number of 1 to `max_len` digits as `u32` (`max_len` ≤ 9).
 pub(crate) fn small_decimal(text: &[u8], max_len: usize) -> Option<u32> {
     if text.len() > max_len.min(9) {
         return None;
     }
-    u32::try_from(decimal(text)?).ok()
+    u32::try_from(decimal_u64(text)?).ok()
 }
 
 /// Unix permission bits from 1 to 4 octal digits (`644`, `0755`).
@@ -64,10 +52,6 @@ mod tests {
         assert_eq!(split_word(b"  ab\tcd"), Some((&b"ab"[..], &b"\tcd"[..])));
         assert_eq!(split_word(b" \t "), None);
         assert_eq!(skip_blanks(b" \t x y"), b"x y");
-        assert_eq!(decimal(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(decimal(b"18446744073709551616"), None);
-        assert_eq!(decimal(b""), None);
-        assert_eq!(decimal(b"1a"), None);
         assert_eq!(small_decimal(b"123", 2), None);
         assert_eq!(small_decimal(b"12", 2), Some(12));
         assert_eq!(octal_mode(b"0755"), Some(0o755));

@@ -38,9 +38,10 @@ use arrayvec::ArrayVec;
 use bytes::BytesMut;
 use core::fmt::Write as _;
 
-use super::text::{decimal, is_blank};
+use super::text::is_blank;
 use super::{DeviceNumbers, FileInfo, FileKind, ListingError, Src, check_name};
 use crate::Timestamp;
+use crate::number::decimal_u64;
 use crate::timestamp::{CivilDateTime, MONTH_ABBREVIATIONS};
 
 /// How far back a time may lie and still be shown as `HH:MM` (vsftpd's rule).
@@ -262,7 +263,7 @@ fn parse_perms(text: &[u8]) -> Option<(FileKind, u32)> {
 /// decimal numbers, `Some(None)` if they are but do not fit (the kind stays,
 /// the numbers are dropped).
 fn device_numbers(major: &[u8], minor: &[u8]) -> Option<Option<DeviceNumbers>> {
-    let (major, minor) = (decimal(major)?, decimal(minor)?);
+    let (major, minor) = (decimal_u64(major)?, decimal_u64(minor)?);
     Some(
         u32::try_from(major)
             .ok()
@@ -278,8 +279,8 @@ fn parse_clock(text: &[u8]) -> Option<(u8, u8)> {
     if h.is_empty() || h.len() > 2 || m.len() != 2 {
         return None;
     }
-    let hour = u8::try_from(decimal(h)?).ok()?;
-    let minute = u8::try_from(decimal(m)?).ok()?;
+    let hour = u8::try_from(decimal_u64(h)?).ok()?;
+    let minute = u8::try_from(decimal_u64(m)?).ok()?;
     (hour < 24 && minute < 60).then_some((hour, minute))
 }
 
@@ -289,12 +290,12 @@ fn parse_date(month: &[u8], day: &[u8], last: &[u8], now: Timestamp) -> Option<(
     if day.len() > 2 {
         return None;
     }
-    let day = u8::try_from(decimal(day)?).ok()?;
+    let day = u8::try_from(decimal_u64(day)?).ok()?;
     if !(1..=31).contains(&day) {
         return None;
     }
     if last.len() == 4 && last.iter().all(u8::is_ascii_digit) {
-        let year = i32::try_from(decimal(last)?).ok()?;
+        let year = i32::try_from(decimal_u64(last)?).ok()?;
         let ts = Timestamp::from_civil(CivilDateTime {
             year,
             month,
@@ -328,7 +329,7 @@ fn fill_middle(src: &Src<'_>, middle: &[Word], info: &mut FileInfo) {
     let word = |w: &Word| line.get(w.0..w.1).unwrap_or_default();
     let mut rest = middle;
     if let Some((first, tail)) = rest.split_first()
-        && let Some(n) = decimal(word(first))
+        && let Some(n) = decimal_u64(word(first))
     {
         info.links = Some(n);
         rest = tail;
@@ -384,7 +385,7 @@ pub(crate) fn parse(src: Src<'_>, now: Timestamp) -> Option<FileInfo> {
             };
             *slot = numbers;
         } else {
-            let Some(n_size) = decimal(size_text) else {
+            let Some(n_size) = decimal_u64(size_text) else {
                 continue;
             };
             size = Some(n_size);
