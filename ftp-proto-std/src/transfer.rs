@@ -286,7 +286,8 @@ fn pump<T: DataStream, R: Read + 'static, W: Write>(
     match moved {
         Ok(bytes) => {
             progress.store(bytes, Ordering::Relaxed);
-            // The close comes before the reply (spec pitfall 7). After an
+            // The close comes before the reply (a client may take the 226 as
+            // the end of the data). After an
             // upload every byte is in, whatever the close meets: a client
             // that closed with unread TLS session tickets resets the
             // connection, and our close_notify then fails.

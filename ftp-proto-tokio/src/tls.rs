@@ -7,7 +7,7 @@
 //! every data connection of a session, always with the same server name.
 //! That is what lets data connections resume the control connection's TLS
 //! session, which vsftpd (`require_ssl_reuse`) and ProFTPD require by
-//! default (spec pitfall 24).
+//! default.
 //!
 //! # Why TLS 1.2 by default
 //! Under TLS 1.2 rustls keeps the control connection's session and resumes

@@ -38,7 +38,7 @@
 //! assert_eq!(owned, Command::Retr(bytes::Bytes::from_static(b"my file.txt")));
 //! ```
 //!
-//! ## Telnet (RFC 854, spec §1.3) and RFC 2640
+//! ## Telnet (RFC 854, RFC 959 §4.1.3) and RFC 2640
 //! With [`LineConfig::decode_telnet`] set (the default), each line is decoded:
 //! `IAC IAC` becomes 0xFF; two-byte Telnet commands (`IAC IP`, `IAC DM`,
 //! `IAC NOP`, ...) are removed; option negotiations (`IAC WILL/WONT/DO/DONT x`)

@@ -360,7 +360,7 @@ pub enum EofOrder {
     /// The client sees the data EOF, then the server's final reply arrives.
     #[default]
     EofFirst,
-    /// The server's `226` reaches the client before the data EOF (pitfall 6).
+    /// The server's `226` reaches the client before the data EOF (as real servers often do).
     ReplyFirst,
 }
 

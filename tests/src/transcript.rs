@@ -4,7 +4,7 @@
 //! The format is documented in `tests/transcripts/README.md`. The runner
 //! plays a transcript twice, once feeding each `C:` line in one read and
 //! once byte by byte, and checks that the wire output is identical. Every
-//! reply is also checked against the reply codes spec §3 allows for the
+//! reply is also checked against the reply codes RFC 959 §5.4 and the extension RFCs allow for the
 //! command it answers ([`conformance`]).
 
 use std::collections::VecDeque;
@@ -39,7 +39,7 @@ pub enum Feed {
 pub struct Outcome {
     /// Every byte the server sent.
     pub wire: Vec<u8>,
-    /// Replies whose code spec §3 does not allow for their command.
+    /// Replies whose code RFC 959 §5.4 (or the extension RFCs) does not allow for their command.
     pub violations: Vec<String>,
 }
 
@@ -608,16 +608,16 @@ fn take_reply(buf: &mut Vec<u8>) -> Option<Vec<u8>> {
     Some(all)
 }
 
-/// The reply codes spec §3 allows per command, and a checker that
+/// The reply codes RFC 959 §5.4 and the extension RFCs allow per command, and a checker that
 /// attributes each reply to the command it answers.
 pub mod conformance {
     use std::collections::VecDeque;
 
     /// Codes allowed for every command: 421 (RFC 959: any command), 500 and
-    /// 501 (syntax), 530 (not logged in; spec §3 preamble).
+    /// 501 (syntax), 530 (not logged in; RFC 959 §5.4 lists them for most commands).
     const GLOBAL: &[u16] = &[421, 500, 501, 530];
 
-    /// Allowed codes per verb, from spec §3 (RFC 959 §5.4 and the extension
+    /// Allowed codes per verb (RFC 959 §5.4 and the extension
     /// RFCs), in the order of the spec's `R:` lists.
     const TABLE: &[(&str, &[u16])] = &[
         ("<greeting>", &[120, 220, 421]),
@@ -731,7 +731,7 @@ pub mod conformance {
     /// the RFC lists that the engine sends on purpose.
     const DEVIATIONS: &[(&str, &[u16])] = &[
         // PASV/EPSV: no IPv4 address on an IPv6 connection, or the listener
-        // could not be bound (Pure-FTPd; spec pitfall 12).
+        // could not be bound (Pure-FTPd answers 425 to PASV on IPv6).
         ("PASV", &[425]),
         ("EPSV", &[425, 200]), // 200: EPSV ALL (the RFC leaves the code open).
         // Active mode disabled by configuration.
@@ -744,11 +744,11 @@ pub mod conformance {
         ("MLST", &[502]),
         ("MLSD", &[502]),
         ("REST", &[]),
-        // Listing a missing directory (every server; spec §4.5).
+        // Listing a missing directory (every server does).
         ("LIST", &[550]),
         ("NLST", &[550]),
         ("STAT", &[550]),
-        // SITE subcommands fail with 550 (spec §3.9 SITE CHMOD) or 502 when off.
+        // SITE subcommands fail with 550 or 502 when off.
         ("SITE", &[550, 502]),
         ("STOU", &[550]),
         ("RETR", &[]),

@@ -237,7 +237,7 @@ fn retrieve_passive_226_before_and_after_eof() {
     s.feed(b"200 Switching to Binary mode.\r\n");
     assert_eq!(s.sent(), "EPSV\r\n");
     s.feed(b"229 Entering Extended Passive Mode (|||40000|)\r\n");
-    // Connect right away and send RETR without waiting (pitfall 8).
+    // Connect right away and send RETR without waiting for the 150.
     assert_eq!(
         s.data_request(),
         Some(DataRequest::Connect {
@@ -259,7 +259,7 @@ fn retrieve_passive_226_before_and_after_eof() {
         (start.direction, start.size_hint, start.id),
         (Direction::Download, Some(1_048_576), id)
     );
-    // 226 first: not done until EOF (pitfall 6).
+    // 226 first: not done until EOF.
     s.feed(b"226 Transfer complete.\r\n");
     assert!(s.finished(op).is_none());
     s.c.data_finished(s.now, id).unwrap();
@@ -407,7 +407,7 @@ fn listings_unix_dos_nlst_and_empty_dirs() {
     assert!(
         matches!(s.finished(op), Some(Ok(Outcome::Names(n))) if n.len() == 2 && &n[1][..] == b"pub/b")
     );
-    // pitfall 30: empty directory answered 450 / 550.
+    // An empty directory answered 450 / 550.
     let op = s.c.list(s.now, None, None).unwrap();
     s.feed(b"229 (|||3|)\r\n550 No files found\r\n");
     assert!(
@@ -425,7 +425,7 @@ fn listings_unix_dos_nlst_and_empty_dirs() {
         s.finished(op),
         Some(Err(ClientError::Permanent(_)))
     ));
-    // pitfall 10: one stray 2yz before the 1yz is tolerated.
+    // One stray 2yz before the 1yz is tolerated.
     let op = s.c.nlst(s.now, None).unwrap();
     s.feed(b"229 (|||6|)\r\n200 stray\r\n150 ok\r\n");
     assert!(s.finished(op).is_none());
@@ -821,7 +821,7 @@ fn active_mode_port_and_eprt() {
     assert_eq!(s.sent(), "PORT 192,0,2,9,200,10\r\n");
     s.feed(b"200 PORT ok\r\n");
     assert_eq!(s.sent(), "RETR f\r\n");
-    s.c.data_connected(s.now, id).unwrap(); // the server connects before 150 (pitfall 9)
+    s.c.data_connected(s.now, id).unwrap(); // the server connects before 150
     s.feed(b"150 ok\r\n226 ok\r\n");
     s.c.data_finished(s.now, id).unwrap();
     s.drain();

@@ -1,6 +1,6 @@
 //! Property tests of the server engine: random command streams with random
 //! embedder answers and adapter reports never panic, keep every buffer under
-//! its limit, produce only well-formed replies that spec §3 allows, and give
+//! its limit, produce only well-formed replies that RFC 959 §5.4 and the extension RFCs allow, and give
 //! every command exactly one final reply.
 
 use std::collections::VecDeque;

@@ -1,6 +1,6 @@
 //! Replays every transcript in `tests/transcripts/server/` (format:
 //! `tests/transcripts/README.md`), whole and byte by byte, and checks each
-//! reply against the codes spec §3 allows.
+//! reply against the codes RFC 959 §5.4 and the extension RFCs allow.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -41,7 +41,10 @@ fn every_transcript_passes_whole_and_byte_by_byte() {
                     );
                 }
                 for v in a.violations.iter().chain(&b.violations) {
-                    let _ = writeln!(failures, "{name}: reply not allowed by spec §3: {v}");
+                    let _ = writeln!(
+                        failures,
+                        "{name}: reply not allowed by RFC 959 §5.4 or its extension RFCs: {v}"
+                    );
                 }
             }
             (Err(e), _) => {
@@ -104,7 +107,7 @@ fn thousand_pipelined_requests_wait_for_answers() {
     assert!(out.violations.is_empty(), "{:?}", out.violations);
 }
 
-/// The conformance table rejects what spec §3 does not list.
+/// The conformance table rejects what the RFCs do not list.
 #[test]
 fn conformance_table_rejects_unlisted_codes() {
     use ftp_proto_tests::transcript::conformance::allowed;

@@ -182,7 +182,8 @@ where
     match moved {
         Ok(bytes) => {
             progress.store(bytes, Ordering::Relaxed);
-            // The close comes before the reply (spec pitfall 7): for TLS
+            // The close comes before the reply (a client may take the 226 as
+            // the end of the data): for TLS
             // this sends close_notify, then the TCP FIN. After an upload
             // every byte is in, whatever the close meets (a client that
             // closed first may have reset the connection).

@@ -5,8 +5,7 @@ use core::time::Duration;
 
 /// Which address a passive (`227`) reply's host part is replaced with.
 ///
-/// Servers behind NAT announce private addresses or `0,0,0,0` (spec §4.9,
-/// pitfall 11), and trusting the announced address lets a hostile server
+/// Servers behind NAT announce private addresses or `0,0,0,0`, and trusting the announced address lets a hostile server
 /// point the client at a third host (curl CVE-2020-8284).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -39,8 +38,9 @@ pub enum DataConnectionMode {
     },
 }
 
-/// What the engine does with a reply code that spec §3 does not list for the
-/// command it answers (after the documented tolerances of spec §7).
+/// What the engine does with a reply code that RFC 959 §5.4 (or the
+/// command's extension RFC) does not list for the command it answers (after
+/// the documented tolerances for real servers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ConformancePolicy {

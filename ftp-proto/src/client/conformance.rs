@@ -1,5 +1,6 @@
-//! Which reply codes spec §3 allows for each command, and the deviations of
-//! real servers (spec §7) that are accepted without a warning.
+//! Which reply codes RFC 959 §5.4 and the extension RFCs (2228, 2389, 2428,
+//! 3659, 4217, 7151) allow for each command, and the deviations of real
+//! servers that are accepted without a warning.
 //!
 //! The check never changes how a reply is handled (that is decided by its
 //! first digit, RFC 1123 §4.1.2.11); it only decides whether the reply is
@@ -35,14 +36,14 @@ fn table(verb: &str) -> (&'static [u16], &'static [u16], bool) {
         "CWD" | "XCWD" => (&[250, 550], &[200], false),
         "CDUP" | "XCUP" => (&[200, 250, 550], &[], false),
         "SMNT" => (&[202, 250, 550], &[], false),
-        // pitfall 36: pyftpdlib answers REIN with 230.
+        // pyftpdlib answers REIN with 230.
         "REIN" => (&[120, 220], &[230], false),
         "QUIT" => (&[221], &[], false),
         // vsftpd 550 after EPSV ALL; RFC 2577 suggests 504 for bounce refusals.
         "PORT" => (&[200], &[504, 550], false),
         // 229 under NAT64 (python/cpython#127475), 425 from Pure-FTPd on IPv6.
         "PASV" => (&[227], &[229, 425, 550], false),
-        // pitfall 36: TYPE I answered 226.
+        // Some servers answer TYPE I with 226 (curl decides on the first digit).
         "TYPE" => (&[200, 504], &[226], false),
         "STRU" | "MODE" => (&[200, 504], &[], false),
         "EPRT" => (&[200, 522], &[504, 550], false),
@@ -67,7 +68,7 @@ fn table(verb: &str) -> (&'static [u16], &'static [u16], bool) {
             &[554],
             false,
         ),
-        // pitfall 30: 550 for an empty directory.
+        // Some servers answer 550 for an empty directory.
         "LIST" | "NLST" => (&[125, 150, 226, 250, 425, 426, 451, 450], &[550], false),
         "MLSD" => (&[125, 150, 226, 250, 425, 426, 451, 450, 550], &[], true),
         "ALLO" => (&[200, 202, 504], &[], false),
@@ -91,7 +92,7 @@ fn table(verb: &str) -> (&'static [u16], &'static [u16], bool) {
         "CCC" => (&[200, 533, 534], &[], false),
         "MIC" | "CONF" | "ENC" => (&[535, 533, 503, 537, 631, 632, 633], &[], false),
         "FEAT" => (&[211], &[], false),
-        // pitfall 33: OPTS UTF8 ON answered 504 by Pure-FTPd.
+        // Pure-FTPd answers OPTS UTF8 ON with 504.
         "OPTS" => (&[200, 451], &[504], false),
         "SIZE" | "MDTM" => (&[213, 550], &[], true),
         "MLST" => (&[250, 550, 553, 503, 504], &[], true),
@@ -99,7 +100,7 @@ fn table(verb: &str) -> (&'static [u16], &'static [u16], bool) {
         "HOST" => (&[220, 503, 504], &[], false),
         "MFMT" | "MFCT" | "MFF" => (&[213, 550], &[], true),
         "CLNT" => (&[200], &[], false),
-        // pitfall 34: digest replies vary.
+        // Digest replies vary between servers (213, 250, 251).
         "HASH" | "MD5" | "XMD5" | "XCRC" | "XSHA1" | "XSHA256" | "XSHA512" => {
             (&[213, 251, 450, 553, 550], &[250], false)
         }

@@ -52,7 +52,8 @@ pub enum Direction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DataRequest {
-    /// Passive mode: connect to `addr` now (before the transfer's `150`, pitfall 8),
+    /// Passive mode: connect to `addr` now (before the transfer's `150`:
+    /// servers that accept before they send it would wait forever),
     /// then call `data_connected` or `data_failed`.
     Connect {
         /// The data-connection id.
@@ -64,8 +65,8 @@ pub enum DataRequest {
     },
     /// Active mode: listen on the control connection's local address
     /// (IPv6 when `ipv6`), report it with `data_listening`, then accept one
-    /// connection (only from the control peer's address) and call
-    /// `data_connected`.
+    /// connection and report it with `data_accepted` (which checks that it
+    /// comes from the control peer's address).
     Listen {
         /// The data-connection id.
         id: DataId,
@@ -188,7 +189,8 @@ pub enum ClientEvent {
     /// `CCC` was accepted: shut TLS down on the control connection without
     /// closing TCP, then call `tls_cleared`.
     DowngradeTls,
-    /// The server answered with a code spec §3 does not list for the command
+    /// The server answered with a code RFC 959 §5.4 (or the command's
+    /// extension RFC) does not list for the command
     /// (warning only under the default [`ConformancePolicy::Report`](super::ConformancePolicy)).
     Nonconformant {
         /// The operation it was matched to, if any (`None`: an unsolicited reply, discarded).

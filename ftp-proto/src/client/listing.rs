@@ -135,7 +135,7 @@ impl ListingCollector {
         }
         match self.kind {
             ListingKind::Names => {
-                // lftp drops a leading `./` (spec §6.2).
+                // Some servers prefix NLST names with `./`; drop it.
                 let name = trimmed.strip_prefix(b"./").unwrap_or(trimmed);
                 // Pure-FTPd lists the directory itself and its parent.
                 if !matches!(name, b"." | b"..") && self.room_for(line) {

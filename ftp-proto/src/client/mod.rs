@@ -1,7 +1,8 @@
 //! The client side of FTP as a Sans-IO state machine: [`ClientSession`].
 //!
 //! The session implements [`Session`](crate::Session) like the server engine,
-//! so one driver loop per adapter serves both. Work is queued as
+//! so a driver loop written against that trait serves both (as
+//! `ftp-proto-tokio`'s generic driver does). Work is queued as
 //! **operations** (`login`, `list`, `retrieve`, `store`, `rename`, ... or a
 //! raw [`send`](ClientSession::send)), each identified by an [`OpId`] and
 //! ending exactly once with [`ClientEvent::Finished`]. Operations run one at
@@ -14,7 +15,7 @@
 //! by [`Command::encode`](crate::command::Command::encode) (0xFF doubled;
 //! an argument holding CR, LF or NUL is refused when the operation is
 //! queued, with [`UsageErrorKind::InvalidValue`](crate::UsageErrorKind::InvalidValue),
-//! so no command can be injected, pitfall 18); replies are framed by a
+//! so no command can be injected); replies are framed by a
 //! [`ReplyParser`](crate::reply::ReplyParser) whose quirks and limits come
 //! from [`ClientConfig`] (strict same-code multi-line end unless
 //! `lenient_multiline`; bare LF and bare-code lines accepted unless turned
@@ -32,12 +33,14 @@
 //! a 5yz or an unparseable reply; the `227` host is replaced per
 //! [`PassiveAddressPolicy`]. The engine emits [`DataRequest::Connect`] right
 //! after `227`/`229` and sends the transfer command at once, without waiting
-//! for the connection (pitfall 8). Active mode: [`DataRequest::Listen`], the
+//! for the connection (some servers accept the connection before they send
+//! `150`, and would wait forever). Active mode: [`DataRequest::Listen`], the
 //! adapter answers [`data_listening`](ClientSession::data_listening), the
 //! engine sends `PORT` (IPv4) or `EPRT`. [`ClientEvent::Transfer`] says when
 //! to move the bytes (after the `1yz`). A transfer completes only when both
 //! its final reply and the data end ([`data_finished`](ClientSession::data_finished))
-//! are in, in either order (pitfall 6). File bytes never enter the engine.
+//! are in, in either order (a `226` often arrives before the data's end).
+//! File bytes never enter the engine.
 //!
 //! # Listings
 //! Listing bytes are handed back with
@@ -56,7 +59,7 @@
 //! counted as `skipped`, never turned into guessed entries.
 //!
 //! # Reply ordering during transfers
-//! - **ABOR** (pitfall 20): after `ABOR` the next non-`225` reply belongs to
+//! - **ABOR** (RFC 959 §4.1.3; servers answer `426` + `226`, or one `225`/`226`): after `ABOR` the next non-`225` reply belongs to
 //!   the transfer (`426` or `226`) and the following one to ABOR (`225` or
 //!   `226`); a `225` is always ABOR's, whatever its position.
 //! - **Keep-alive NOOP** (config `keepalive`): servers that read commands
@@ -66,7 +69,8 @@
 //!   the transfer.
 //!
 //! # Conformance check
-//! Every reply is checked against the codes spec §3 allows for its command,
+//! Every reply is checked against the codes RFC 959 §5.4 and the extension
+//! RFCs allow for its command,
 //! with the documented deviations of real servers accepted (REIN→230, EPSV
 //! ALL→200/220, CDUP→250, LIST→550 on an empty directory, ...). A code
 //! outside both lists is reported as [`ClientEvent::Nonconformant`] and then

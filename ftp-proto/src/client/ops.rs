@@ -86,7 +86,8 @@ pub(crate) enum OpKind {
     Greeting,
     Raw(Option<Command>),
     Single {
-        /// `TYPE I` before SIZE (pitfall 26); sent first when `Some`.
+        /// `TYPE I` before SIZE (servers refuse SIZE in ASCII mode, or count
+        /// converted bytes); sent first when `Some`.
         prelude: Option<Command>,
         cmd: Option<Command>,
         parse: Parse,
@@ -186,7 +187,7 @@ impl Transfer {
         }
     }
 
-    /// Files move in TYPE I; listings in whatever TYPE is set (spec §3.3).
+    /// Files move in TYPE I; listings in whatever TYPE is set (RFC 959 §3.1.1).
     fn representation(&self) -> Option<Representation> {
         match self.kind {
             TransferKind::List(_) | TransferKind::Nlst => None,
@@ -285,7 +286,8 @@ impl ClientSession {
         acct: Option<Secret>,
     ) -> Result<OpId, UsageError> {
         let user = user.into();
-        // Rendered by the codec now, so a CR/LF/NUL (pitfall 18) is refused
+        // Rendered by the codec now, so a CR/LF/NUL (which would inject
+        // a second command) is refused
         // before anything is queued.
         self.check_sendable(&Command::User(user.clone()))?;
         self.check_sendable(&Command::Pass(pass.0.clone()))?;
@@ -304,7 +306,7 @@ impl ClientSession {
     }
 
     /// `FEAT`, then `OPTS UTF8 ON` when `UTF8` is listed (its failure is
-    /// ignored, pitfall 33). Ends with [`Outcome::Features`]; the set is also
+    /// ignored: Pure-FTPd answers 504). Ends with [`Outcome::Features`]; the set is also
     /// kept ([`features`](Self::features)) and steers `list` (MLSD) later.
     ///
     /// # Errors
@@ -589,7 +591,7 @@ impl ClientSession {
     /// forces one. `wall_clock` (UTC now) places LIST dates written without
     /// a year; without it their time is left unknown. An empty directory
     /// answered with 450 (or 550 without `path`) is an empty listing
-    /// (pitfall 30). The listed directory itself and its parent (`cdir`,
+    /// (servers differ on how they answer an empty directory). The listed directory itself and its parent (`cdir`,
     /// `pdir`, `.`, `..`) are not entries.
     ///
     /// # Errors
@@ -1000,7 +1002,7 @@ impl ClientSession {
                 let port = (c == 2).then(|| wire::epsv_port(reply.text())).flatten();
                 match port {
                     Some(port) => self.connect_to(t, SocketAddr::new(self.peer.ip(), port)),
-                    // 5yz or unparseable: PASV from now on (spec §4.9).
+                    // 5yz or unparseable: PASV from now on (RFC 2428 §3: EPSV may be refused).
                     None if c == 5 || c == 2 => {
                         self.epsv_refused = true;
                         self.pasv_or_fail(t, Some(reply))
@@ -1094,7 +1096,7 @@ impl ClientSession {
             }
             2 => {
                 if !t.preliminary && !t.early_2yz && code != 226 && code != 250 {
-                    // pitfall 10: a stray 2yz before the 1yz; read one more.
+                    // A stray 2yz before the 1yz (Python's ftplib tolerates one); read one more.
                     t.early_2yz = true;
                     return Step::KeepWaiting(verb);
                 }
@@ -1108,7 +1110,7 @@ impl ClientSession {
                     && !t.preliminary
                     && (code == 450 || (code == 550 && t.path.is_none()))
                 {
-                    // pitfall 30: an empty directory.
+                    // An empty directory, answered 450 (or 550 without a path).
                     return Step::Finish(Ok(listing_outcome(t)));
                 }
                 if c == 3 {

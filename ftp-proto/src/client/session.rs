@@ -434,7 +434,7 @@ impl ClientSession {
             return;
         }
         if code == 421 {
-            // Whatever it answers, the server is closing (RFC 959 §5.4, pitfall 40).
+            // Whatever it answers, the server is closing (RFC 959 §5.4: 421 may answer any command).
             let quitting = matches!(self.ops.front().map(|o| &o.kind), Some(OpKind::Quit))
                 && self.front_started;
             if !quitting && self.awaiting_data_end() {
@@ -913,7 +913,7 @@ impl ClientSession {
 
     /// Aborts the running transfer: sends `ABOR` if its command is with the
     /// server (and consumes both the transfer's reply and ABOR's, in either
-    /// order, pitfall 20), tells the adapter to close the data connection,
+    /// order, since servers answer `426` + `226` or one `225`/`226`), tells the adapter to close the data connection,
     /// and ends the transfer with [`ClientError::Aborted`]. The returned
     /// operation ends with [`Outcome::Aborted`] once all that is done.
     ///

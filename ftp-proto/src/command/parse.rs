@@ -1,7 +1,7 @@
 //! Command parsing: one line of text (as [`LineRef::text`](crate::line::LineRef::text)
 //! gives it) into a borrowed [`Command<&[u8]>`](Command), without allocation.
 //!
-//! Grammar and choices (spec §1.5, §3):
+//! Grammar and choices (RFC 959 §5.3):
 //! - The verb is every byte up to the first SP, matched case-insensitively.
 //!   Everything after that first SP is the argument, spaces included
 //!   (RFC 2640 §3.1, RFC 3659 §2.2: `STOR   x` stores `"  x"`).
@@ -18,7 +18,8 @@
 //!   `AUTH`) are case-insensitive. An unknown parameter letter is
 //!   [`ParseError::UnsupportedParameter`] (504); a malformed one is
 //!   [`ParseError::BadArgument`] (501).
-//! - `P@SW` is `PASV` (spec pitfall 14).
+//! - `P@SW` is `PASV`: some NAT middleboxes rewrite the verb so that they
+//!   can mangle the 227 reply themselves (Pure-FTPd accepts it too).
 
 use core::ops::Range;
 

@@ -42,7 +42,8 @@ impl TlsPolicy {
     }
 }
 
-/// What `QUIT` does while a transfer runs (spec §4.7).
+/// What `QUIT` does while a transfer runs (RFC 959 §4.1.1: the server
+/// closes after the transfer's reply; aborting it first is allowed too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum QuitPolicy {

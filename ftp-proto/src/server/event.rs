@@ -361,7 +361,8 @@ pub enum Answer {
     /// The request failed; the engine chooses the code.
     Error(FsError),
     /// Escape hatch: this exact reply. Allowed with a negative (4yz/5yz)
-    /// code that spec §3 lists for the command (for example 530 for a
+    /// code that RFC 959 §5.4 (or the command's extension RFC) lists for
+    /// the command (for example 530 for a
     /// login, 550 for CWD), and for `SITE` with a 2yz code too; any other
     /// code is refused as a mismatched answer.
     Reply(crate::reply::Reply),

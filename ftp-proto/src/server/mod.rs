@@ -105,7 +105,7 @@
 //! - **STOR/STOU/RNTO refusals are `553`**, since RFC 959 lists no 550 for
 //!   them; listings of a missing directory and SITE failures are `550` as
 //!   every server does; raw [`Answer::Reply`] codes must be in the command's
-//!   spec §3 list (or these deviations).
+//!   list in RFC 959 §5.4 or its extension RFC (or these deviations).
 //! - **REST** survives TYPE/MODE/STRU/PORT/PASV/EPRT/EPSV/NOOP/STAT (which
 //!   cannot conflict with it; RFC 3659 §5.3 leaves it undefined) and is
 //!   cleared by anything else and consumed by RETR/STOR/APPE. **RNFR** is
@@ -119,7 +119,8 @@
 //!   lets a server refuse CCC; `534`). **PBSZ/PROT after CCC** are `503`
 //!   (the protection level can no longer be negotiated under TLS).
 //! - **AUTH TLS after login** resets the login (RFC 4217 §4.2).
-//! - Empty and blank command lines are ignored (pitfall 15).
+//! - Empty and blank command lines are ignored: NAT devices inject them, and
+//!   answering each would desynchronise the client's replies.
 //!
 //! # A complete run loop
 //! The drain contract of [`Session`](crate::Session): after every input,

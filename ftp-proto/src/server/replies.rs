@@ -85,7 +85,7 @@ pub(crate) fn allows(verb: Verb, code: u16) -> bool {
 }
 
 /// Whether an embedder's raw negative reply may answer `verb`: the 4yz/5yz
-/// codes spec §3 lists for it (plus 421/500/501/530, valid everywhere, and
+/// codes RFC 959 §5.4 and the extension RFCs list for it (plus 421/500/501/530, valid everywhere, and
 /// the documented deviations: 550 for listings, STAT, SITE and STOU; 502 for
 /// SITE and the RFC 3659 commands).
 pub(crate) fn raw_allowed(verb: Verb, code: u16) -> bool {

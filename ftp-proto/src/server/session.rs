@@ -946,7 +946,7 @@ impl ServerSession {
 
     fn run_parse_error(&mut self, e: ParseError) {
         if e == ParseError::Empty {
-            return; // NAT devices inject empty lines (pitfall 15).
+            return; // NAT devices inject empty lines: no reply.
         }
         self.touch();
         self.rest = None;
@@ -2118,8 +2118,8 @@ impl ServerSession {
     }
 }
 
-/// Whether a line is empty or only spaces (NAT devices inject such lines,
-/// pitfall 15): it gets no reply.
+/// Whether a line is empty or only spaces (NAT devices inject such
+/// lines): it gets no reply.
 fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|&b| b == b' ')
 }
@@ -2153,7 +2153,8 @@ fn keeps_rest<A>(cmd: &Command<A>) -> bool {
     )
 }
 
-/// Commands a client may send before logging in (spec §3).
+/// Commands a client may send before logging in (RFC 959 §4.1.1 and
+/// §5.4, RFC 2228/4217 for the security commands, RFC 2389 for FEAT).
 fn allowed_before_login<A>(cmd: &Command<A>) -> bool {
     use Command as C;
     matches!(
