@@ -10,6 +10,12 @@
 //! 4. waits for the next input: socket bytes (only while
 //!    [`Session::wants_input`]), the timer, or an answer from elsewhere.
 //!
+//! When writing a frame to the control connection fails, the connection is
+//! gone: call [`Session::handle_eof`] and keep draining, dropping the frames.
+//! The engine stops a running transfer (a server emits `Abort`, a client a
+//! data `Close` and the operation's error), reports its close, and
+//! [`Session::is_closed`] turns true; no transfer report is due after that.
+//!
 //! The order matters where the protocol demands it: for example a server
 //! emits its `UpgradeTls` event only after the `234` reply to `AUTH TLS` has
 //! left through `poll_transmit`. Calling `handle_timeout` early or twice is

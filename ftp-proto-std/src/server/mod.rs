@@ -12,21 +12,31 @@
 //! session thread, a control reader thread and, during a transfer, one
 //! transfer thread (see the `session` module for the bound).
 //!
-//! ```no_run
+//! ```
 //! use ftp_proto_std::auth::AnonymousOnly;
 //! use ftp_proto_std::server::{FilesystemRoots, Server, ServerSettings};
 //!
-//! # fn demo() -> std::io::Result<()> {
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let folder = tempfile::tempdir()?;
+//! # let root = folder.path();
 //! let settings = ServerSettings::new()
-//!     .listen("127.0.0.1:2121".parse().unwrap())
-//!     .passive_ports(50000..=50100);
-//! let server = Server::builder(AnonymousOnly::new(), FilesystemRoots::new("/srv/ftp"))
+//!     .listen("127.0.0.1:0".parse()?) // any free port: see `local_addrs`
+//!     .passive_ports(50000..=50100)
+//!     .allow_anonymous(true); // off by default: AnonymousOnly alone refuses everyone
+//! let server = Server::builder(AnonymousOnly::new(), FilesystemRoots::new(root))
 //!     .settings(settings)
 //!     .bind()?;
+//! # let addr = server.local_addrs()[0];
 //! let handle = server.handle();
-//! // From another thread (a signal handler, a UI...):
-//! // handle.shutdown(); // stop accepting; idle sessions get 421, transfers may finish
-//! server.serve()
+//! let serving = std::thread::spawn(move || server.serve());
+//! # let mut client = ftp_proto_std::client::Client::connect(addr, Default::default())?;
+//! # client.login("anonymous", "guest@example.org")?;
+//! # client.quit()?;
+//! // From any thread (a signal handler, a UI...): stop accepting; idle
+//! // sessions get 421, transfers may finish.
+//! handle.shutdown();
+//! serving.join().expect("the server thread")?;
+//! # Ok(())
 //! # }
 //! ```
 //!

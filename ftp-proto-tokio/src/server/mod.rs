@@ -8,24 +8,32 @@
 //! the storage and the authenticator, and logs through `tracing` (a span
 //! per session and per transfer; nothing is printed).
 //!
-//! ```no_run
+//! ```
 //! use ftp_proto_tokio::auth::{AnonymousOnly, Blocking};
 //! use ftp_proto_tokio::server::{FilesystemRoots, Server, ServerSettings};
 //!
-//! # async fn demo() -> std::io::Result<()> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let folder = tempfile::tempdir()?;
+//! # let root = folder.path();
 //! let settings = ServerSettings::new()
-//!     .listen("127.0.0.1:2121".parse().unwrap())
-//!     .passive_ports(50000..=50100);
-//! let server = Server::builder(Blocking::new(AnonymousOnly::new()), FilesystemRoots::new("/srv/ftp"))
+//!     .listen("127.0.0.1:0".parse()?) // any free port: see `local_addrs`
+//!     .passive_ports(50000..=50100)
+//!     .allow_anonymous(true); // off by default: AnonymousOnly alone refuses everyone
+//! let server = Server::builder(Blocking::new(AnonymousOnly::new()), FilesystemRoots::new(root))
 //!     .settings(settings)
 //!     .bind()
 //!     .await?;
+//! # let addr = server.local_addrs()[0];
 //! let handle = server.handle();
-//! tokio::spawn(async move {
-//!     let _ = tokio::signal::ctrl_c().await;
-//!     handle.shutdown(); // stop accepting; idle sessions get 421, transfers may finish
-//! });
-//! server.serve().await
+//! let serving = tokio::spawn(server.serve());
+//! # let mut client = ftp_proto_tokio::client::Client::connect(addr, Default::default()).await?;
+//! # client.login("anonymous", "guest@example.org").await?;
+//! # client.quit().await?;
+//! // Later, on ctrl-c say: stop accepting; idle sessions get 421, transfers may finish.
+//! handle.shutdown();
+//! serving.await??;
+//! # Ok(())
 //! # }
 //! ```
 //!

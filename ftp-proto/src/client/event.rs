@@ -180,7 +180,13 @@ pub enum ClientEvent {
     },
     /// A data connection must be opened or closed.
     Data(DataRequest),
-    /// A transfer starts: move the bytes.
+    /// A transfer starts: move the bytes. In passive mode the data
+    /// connection is opened before the command is answered, so a server may
+    /// send listing or download bytes, and even close the connection, before
+    /// this event: hand them to the engine as they come
+    /// ([`listing_data`](super::ClientSession::listing_data),
+    /// [`data_finished`](super::ClientSession::data_finished)); they belong
+    /// to the transfer, which completes once its final reply is in too.
     Transfer(TransferStart),
     /// `234` arrived and was the last thing read: start the TLS handshake
     /// (as client) on the control connection, then call `tls_established`.

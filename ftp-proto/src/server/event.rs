@@ -466,7 +466,11 @@ pub enum TransferOutcome {
     },
     /// The data connection broke or was closed early (426).
     ConnectionLost,
-    /// The data connection never came (425).
+    /// The data connection never came (425): the passive listener accepted
+    /// nothing, or the active connect failed. Report it after an
+    /// [`Abort`](ServerEvent::Abort) too when nothing had connected yet; an
+    /// abort the client asked for with `ABOR` is answered `426` then `226`
+    /// whatever the outcome, as RFC 959 §4.1.3 wants.
     NeverConnected,
     /// Storage failed while reading or writing (451).
     LocalError,
@@ -536,7 +540,14 @@ pub enum ServerEvent {
     Request(Request),
     /// Set up or tear down a data connection.
     Data(DataAction),
-    /// Move the bytes of a transfer.
+    /// Move the bytes of a transfer. For a passive setup this comes with the
+    /// `150`, usually before the client has connected: keep accepting on the
+    /// setup's listener and report the connection with
+    /// [`data_connected`](super::ServerSession::data_connected) (the engine
+    /// answers `125` instead only when it was connected first). If none
+    /// comes, the engine's data-connect deadline emits
+    /// [`Abort`](ServerEvent::Abort); report
+    /// [`TransferOutcome::NeverConnected`] then.
     Transfer(TransferStart),
     /// Stop the transfer on `id` now (ABOR, QUIT/shutdown policy, data
     /// timeout, control connection lost); then report `transfer_done`

@@ -1495,6 +1495,18 @@ impl ServerSession {
                 ),
             }
         };
+        let (code, text) = if t.abor
+            && code != ReplyCode::TRANSFER_ABORTED
+            && !matches!(outcome, TransferOutcome::Complete { .. })
+        {
+            // The client's ABOR stopped it, whatever the adapter saw (a data
+            // connection that never came included): RFC 959 §4.1.3 answers
+            // an aborted transfer with 426, and clients such as Python's
+            // ftplib refuse any other first reply to ABOR.
+            (ReplyCode::TRANSFER_ABORTED, &b"Transfer aborted."[..])
+        } else {
+            (code, text)
+        };
         let _ = t.verb;
         self.reply(code, text);
         if t.abor {
