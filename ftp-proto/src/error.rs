@@ -15,13 +15,15 @@ use core::fmt;
 #[non_exhaustive]
 pub enum UsageErrorKind {
     /// The id does not name anything this session is waiting for (never issued, or already finished).
-    #[error("unknown or finished id")]
+    #[error("unknown or finished id (answered already, timed out, or never issued); nothing to do")]
     UnknownId,
     /// The session is not in a state where this call makes sense.
     #[error("call not valid in the current state")]
     WrongState,
     /// The answer does not fit the request it was given for.
-    #[error("answer does not match the request")]
+    #[error(
+        "answer does not match the request; the request is handed back in `value`: answer it again with a fitting answer"
+    )]
     MismatchedAnswer,
     /// The session has closed; it takes no more calls of this kind.
     #[error("session is closed")]
@@ -35,8 +37,13 @@ pub enum UsageErrorKind {
 }
 
 /// The embedder called the engine wrongly. Nothing changed; the value passed in comes back in `value`.
+///
+/// Dropping one can leave work undone: a refused answer hands back the
+/// request, which still waits for a fitting answer (until the engine's answer
+/// timeout, if one is set, fails the command).
 #[derive(Clone, PartialEq, Eq, Hash, thiserror::Error)]
 #[error("{kind}")]
+#[must_use = "a usage error hands back the value passed in (a refused answer returns its request, which still waits for an answer)"]
 pub struct UsageError<T = ()> {
     /// What was wrong.
     pub kind: UsageErrorKind,

@@ -10,6 +10,12 @@
 //! 4. waits for the next input: socket bytes (only while
 //!    [`Session::wants_input`]), the timer, or an answer from elsewhere.
 //!
+//! Every event that asks a decision (a server `Request`) gets its answer, in
+//! any order the protocol allows; nothing else of the session times out
+//! while one is pending, so the server engine bounds the wait itself
+//! (`Timeouts::answer`, default 120 s: the command then fails with `451` or
+//! `550`, a login with `421`) and refuses a late answer.
+//!
 //! When writing a frame to the control connection fails, the connection is
 //! gone: call [`Session::handle_eof`] and keep draining, dropping the frames.
 //! The engine stops a running transfer (a server emits `Abort`, a client a

@@ -25,7 +25,10 @@ struct Server {
 
 impl Server {
     fn new() -> Self {
-        let mut config = ServerConfig::default();
+        Self::with(ServerConfig::default())
+    }
+
+    fn with(mut config: ServerConfig) -> Self {
         config.timeouts.failed_login_delay = None;
         let s = ServerSession::new(
             Arc::new(config),
@@ -352,4 +355,78 @@ fn client_control_write_failure_is_handled_as_eof() {
         ClientEvent::Data(DataRequest::Close { id: i }) if *i == id
     )));
     assert!(s.c.is_closed());
+}
+
+/// A request the embedder never answers does not wedge the session: after
+/// `Timeouts::answer` the command fails (`451`, or `550` where RFC 959 lists
+/// no 451 for it), the next command is read, and a late answer is refused
+/// with the request handed back.
+#[test]
+fn an_unanswered_request_times_out_and_the_session_goes_on() {
+    let mut config = ServerConfig::default();
+    config.timeouts.data_connect = None; // only the answer timeout runs
+    let mut h = Server::with(config);
+    h.login();
+    h.pasv();
+    h.send("RETR f");
+    let lost = h.take_request(); // the embedder drops it on the floor
+    let deadline =
+        h.s.poll_timeout()
+            .expect("a deadline while a request waits");
+    assert_eq!(
+        deadline.saturating_duration_since(h.now),
+        std::time::Duration::from_secs(120)
+    );
+    h.now = deadline;
+    h.s.handle_timeout(deadline);
+    assert!(h.drain().starts_with("451 "));
+    assert!(h.send("NOOP").starts_with("200 "));
+    let late =
+        h.s.answer(lost, Answer::Ready { size: None }, h.now)
+            .unwrap_err();
+    assert_eq!(late.kind, UsageErrorKind::UnknownId);
+
+    // CWD lists no 451 in RFC 959 §5.4: 550.
+    h.send("CWD /x");
+    let _lost = h.take_request();
+    let deadline = h.s.poll_timeout().unwrap();
+    h.now = deadline;
+    h.s.handle_timeout(deadline);
+    assert!(h.drain().starts_with("550 "));
+    assert!(!h.s.is_closed());
+}
+
+/// An unanswered login ends the session with `421`, as an unavailable
+/// authenticator does; `Timeouts::answer = None` waits for ever.
+#[test]
+fn an_unanswered_login_closes_with_421() {
+    let mut h = Server::new();
+    h.send("USER alice");
+    h.send("PASS secret");
+    let _lost = h.take_request();
+    // The login timeout (60 s) comes first by default; without it the
+    // answer timeout ends the wait.
+    let mut config = ServerConfig::default();
+    config.timeouts.login = None;
+    let mut h = Server::with(config);
+    h.send("USER alice");
+    h.send("PASS secret");
+    let _lost = h.take_request();
+    let deadline = h.s.poll_timeout().unwrap();
+    h.now = deadline;
+    h.s.handle_timeout(deadline);
+    assert!(h.drain().starts_with("421 "));
+    assert!(
+        h.events
+            .contains(&ServerEvent::Closed(CloseReason::AnswerTimeout))
+    );
+
+    let mut config = ServerConfig::default();
+    config.timeouts.login = None;
+    config.timeouts.answer = None;
+    let mut h = Server::with(config);
+    h.send("USER alice");
+    h.send("PASS secret");
+    let _lost = h.take_request();
+    assert_eq!(h.s.poll_timeout(), None);
 }

@@ -426,7 +426,11 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         };
         let now = self.now();
         if let Err(e) = self.engine.answer(request, answer, now) {
-            tracing::error!(error = ?e.kind, "the engine refused an answer");
+            // A late answer (the engine's answer timeout failed the command
+            // already) or a bug: either way no transfer follows, so a file
+            // opened for it is closed now.
+            self.opened = None;
+            tracing::warn!(error = %e.kind, "the engine refused an answer");
         }
     }
 

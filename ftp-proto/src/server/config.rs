@@ -163,6 +163,17 @@ pub struct Timeouts {
     /// the session closes with `421`. Default `None`: no deadline of the
     /// engine's (the adapter may call `shutdown` again to abort).
     pub shutdown_grace: Option<Duration>,
+    /// An embedder [`Request`](super::Request) left unanswered this long
+    /// fails: the command gets `451` (or `550` where RFC 959 §5.4 lists no
+    /// 451 for it) and the session reads the next one; an unanswered login
+    /// gets `421` and the session closes
+    /// ([`CloseReason::AnswerTimeout`](super::CloseReason::AnswerTimeout)).
+    /// A late answer is then refused with
+    /// [`UsageErrorKind::UnknownId`](crate::UsageErrorKind::UnknownId).
+    /// This keeps a session whose embedder lost a request from waiting
+    /// forever (nothing else times out while a request is pending). Default
+    /// 120 s; `None` waits for ever.
+    pub answer: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -173,6 +184,7 @@ impl Default for Timeouts {
             data_connect: Some(Duration::from_secs(60)),
             failed_login_delay: Some(Duration::from_secs(3)),
             shutdown_grace: None,
+            answer: Some(Duration::from_secs(120)),
         }
     }
 }

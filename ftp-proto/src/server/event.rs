@@ -505,6 +505,9 @@ pub enum CloseReason {
     TlsFailed,
     /// The session was created with [`ServerSession::refuse`](super::ServerSession::refuse) (421 sent).
     Refused,
+    /// A login request was not answered within
+    /// [`Timeouts::answer`](super::Timeouts::answer) (421 sent).
+    AnswerTimeout,
 }
 
 impl CloseReason {
@@ -521,6 +524,7 @@ impl CloseReason {
             Self::InputOverflow => "input overflow",
             Self::TlsFailed => "TLS failed",
             Self::Refused => "refused",
+            Self::AnswerTimeout => "answer timeout",
         }
     }
 }

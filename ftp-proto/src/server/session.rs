@@ -94,8 +94,12 @@ impl Setup {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wait {
     None,
-    /// An embedder decision.
-    Request(RequestId),
+    /// An embedder decision, asked at `since` about a command of `verb`.
+    Request {
+        id: RequestId,
+        verb: Verb,
+        since: Instant,
+    },
     /// The adapter binding a passive listener.
     Listening {
         id: DataId,
@@ -410,7 +414,7 @@ impl ServerSession {
     #[must_use]
     pub fn pending_request(&self) -> Option<RequestId> {
         match self.wait {
-            Wait::Request(id) => Some(id),
+            Wait::Request { id, .. } => Some(id),
             _ => None,
         }
     }
@@ -463,7 +467,7 @@ impl ServerSession {
         if self.closed {
             return Err(UsageError::new(UsageErrorKind::Closed, (request, answer)));
         }
-        if self.wait != Wait::Request(request.id) {
+        if !matches!(self.wait, Wait::Request { id, .. } if id == request.id) {
             return Err(UsageError::new(
                 UsageErrorKind::UnknownId,
                 (request, answer),
@@ -804,10 +808,33 @@ impl ServerSession {
         self.data_deadline = None;
     }
 
+    /// The embedder left a request unanswered for `Timeouts::answer`: the
+    /// command fails as if the storage had failed (`451` where the command
+    /// allows it, else `550`), and the session goes on; a login that nobody
+    /// checks ends the session with `421`, as an unavailable authenticator
+    /// does. A late answer is refused with `UnknownId`.
+    fn answer_timed_out(&mut self, verb: Verb) {
+        self.wait = Wait::None;
+        if matches!(verb, Verb::Pass | Verb::Acct) {
+            self.reply(
+                ReplyCode::SERVICE_NOT_AVAILABLE,
+                b"Login check timed out; closing.",
+            );
+            self.close(CloseReason::AnswerTimeout);
+            return;
+        }
+        let (code, text) = replies::fs_error(verb, super::FsError::LocalError);
+        self.reply(code, text);
+    }
+
     fn new_request(&mut self, kind: RequestKind) {
         let id = RequestId(self.next_request);
         self.next_request += 1;
-        self.wait = Wait::Request(id);
+        self.wait = Wait::Request {
+            id,
+            verb: verb_of(&kind),
+            since: self.now,
+        };
         self.events
             .push_back(ServerEvent::Request(Request { id, kind }));
     }
@@ -2350,6 +2377,7 @@ impl Session for ServerSession {
         }
         let delay = match self.wait {
             Wait::LoginDelay { until, .. } => Some(until),
+            Wait::Request { since, .. } => self.config.timeouts.answer.map(|d| since + d),
             _ => None,
         };
         let login = if self.is_logged_in() {
@@ -2385,6 +2413,18 @@ impl Session for ServerSession {
         {
             self.wait = Wait::None;
             self.login_failure_reply(last);
+            if self.closed {
+                return;
+            }
+        }
+        if let Wait::Request { verb, since, .. } = self.wait
+            && self
+                .config
+                .timeouts
+                .answer
+                .is_some_and(|d| now >= since + d)
+        {
+            self.answer_timed_out(verb);
             if self.closed {
                 return;
             }
