@@ -19,6 +19,9 @@
 //! - The engines: [`server::ServerSession`] and [`client::ClientSession`],
 //!   both implementing [`Session`] with one drain contract (see [`session`]),
 //!   sharing the vocabulary of [`data`] connections and the [`error`] types.
+//! - Testing what you build on them: the `testing` module (feature `testing`) runs
+//!   the two engines against each other in memory, with a virtual clock,
+//!   injected faults and generated sessions.
 //! - Time as a value: [`Instant`] is a point on the caller's clock; the engines
 //!   return deadlines and take `now` as an argument.
 #![no_std]
@@ -43,6 +46,8 @@ pub mod path;
 pub mod reply;
 pub mod server;
 pub mod session;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 pub mod timestamp;
 

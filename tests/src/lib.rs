@@ -7,6 +7,5 @@
 pub mod client_example;
 pub mod client_interop;
 pub mod ours;
-pub mod pair;
 pub mod peers;
 pub mod transcript;

@@ -1,5 +1,5 @@
 //! The client engine against the server engine through the in-memory
-//! [`Pair`]: every client operation, passive and active, plain and with TLS
+//! `ftp_proto::testing::Pair`: every client operation, passive and active, plain and with TLS
 //! signalling, and injected faults.
 
 use std::time::Duration;
@@ -11,8 +11,13 @@ use ftp_proto::client::{
 };
 use ftp_proto::data::DataProtection;
 use ftp_proto::server::{ServerConfig, TlsPolicy};
+use ftp_proto::testing::{EofOrder, MemoryTree, Pair, sample_bytes};
 use ftp_proto::{Session, Timestamp};
-use ftp_proto_tests::pair::{EofOrder, MemFs, Pair, b, sample_bytes};
+
+/// Shorthand for a `Bytes` path.
+fn b(s: &str) -> Bytes {
+    Bytes::copy_from_slice(s.as_bytes())
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Setup {
@@ -36,7 +41,7 @@ fn pair(setup: Setup) -> Pair {
         server.tls = TlsPolicy::RequiredForLoginAndData;
     }
     let mut p = Pair::with(client, server);
-    p.faults.byte_by_byte = setup.byte_by_byte;
+    p.faults.control_chunk = setup.byte_by_byte.then_some(1);
     p.faults.eof_order = setup.eof_order;
     p
 }
@@ -59,7 +64,7 @@ fn tree(entries: &[ftp_proto::listing::FileInfo]) -> Vec<(String, bool, Option<u
 }
 
 fn root_tree() -> Vec<(String, bool, Option<u64>)> {
-    let fs = MemFs::sample();
+    let fs = MemoryTree::sample();
     vec![
         ("data.bin".into(), false, Some(1000)),
         ("empty".into(), true, None),
@@ -78,7 +83,7 @@ fn listing(p: &Pair, op: OpId) -> Vec<(String, bool, Option<u64>)> {
             // LIST shows old dates to the day, MLSD to the second.
             let day = |t: Timestamp| t.unix_seconds().div_euclid(86_400);
             for e in entries {
-                assert_eq!(e.modified.map(day), Some(day(p.fs.mtime)), "{e:?}");
+                assert_eq!(e.modified.map(day), Some(day(p.responder.mtime)), "{e:?}");
             }
             tree(entries)
         }
@@ -188,7 +193,7 @@ fn full_session(setup: Setup) {
     let bad_size = p.client.size(now, "nope").unwrap();
     p.drive().unwrap();
     assert_eq!(p.ok(size), &Outcome::Size(1000));
-    assert_eq!(p.ok(mdtm), &Outcome::Modified(p.fs.mtime));
+    assert_eq!(p.ok(mdtm), &Outcome::Modified(p.responder.mtime));
     assert!(matches!(p.ok(mfmt), Outcome::Completed(_)));
     assert_eq!(p.ok(mdtm2), &Outcome::Modified(t));
     match p.ok(mlst) {
@@ -213,7 +218,7 @@ fn full_session(setup: Setup) {
     assert!(matches!(p.ok(get_rest), Outcome::Transferred { .. }));
     assert_eq!(p.downloads[&get_rest], data[600..]);
     assert!(matches!(p.ok(put), Outcome::Transferred { .. }));
-    assert_eq!(p.fs.file("/up.bin"), Some(&b"0123456789"[..]));
+    assert_eq!(p.responder.file("/up.bin"), Some(&b"0123456789"[..]));
 
     let resume = p.client.store(now, "up.bin", 4).unwrap();
     p.uploads.insert(resume, b"0123ABCDEF".to_vec());
@@ -225,14 +230,18 @@ fn full_session(setup: Setup) {
     p.drive().unwrap();
     assert!(matches!(p.ok(resume), Outcome::Transferred { .. }));
     assert!(matches!(p.ok(app), Outcome::Transferred { .. }));
-    assert_eq!(p.fs.file("/up.bin"), Some(&b"0123ABCDEF++"[..]));
+    assert_eq!(p.responder.file("/up.bin"), Some(&b"0123ABCDEF++"[..]));
     match p.ok(stou) {
         Outcome::Transferred {
             unique_name: Some(n),
             ..
         } => {
             let path = format!("/{}", String::from_utf8_lossy(n).trim_start_matches('/'));
-            assert_eq!(p.fs.file(&path), Some(&b"unique bytes"[..]), "{path}");
+            assert_eq!(
+                p.responder.file(&path),
+                Some(&b"unique bytes"[..]),
+                "{path}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -250,7 +259,7 @@ fn full_session(setup: Setup) {
     assert!(matches!(p.ok(dele), Outcome::Completed(_)));
     assert!(matches!(p.ok(rmd), Outcome::Completed(_)));
     assert!(matches!(p.err(bad_ren), ClientError::Permanent(_)));
-    assert!(!p.fs.is_dir("/new dir") && p.fs.file("/up.bin").is_none());
+    assert!(!p.responder.is_dir("/new dir") && p.responder.file("/up.bin").is_none());
 
     // Every transfer ran with the same protection on both sides.
     let want = if setup.tls {
@@ -604,10 +613,10 @@ fn abort_a_running_upload_and_eprt_and_ccc() {
 #[test]
 fn odd_names_survive_the_round_trip() {
     let mut p = Pair::new();
-    p.fs.add_file("/sp  ace.txt", b"1");
-    p.fs.add_file("/caf\u{e9} \u{2603}.txt", b"22");
-    p.fs.add_file("/-rw-r--r-- fake", b"333");
-    p.fs.add_file("/semi;colon=x", b"4444");
+    p.responder.add_file("/sp  ace.txt", b"1");
+    p.responder.add_file("/caf\u{e9} \u{2603}.txt", b"22");
+    p.responder.add_file("/-rw-r--r-- fake", b"333");
+    p.responder.add_file("/semi;colon=x", b"4444");
     p.login();
     let now = p.now;
     let clock = Timestamp::parse_ftp(b"20241125000000").ok();
@@ -700,7 +709,7 @@ fn clear_control_against_our_server() {
         server.tls = TlsPolicy::RequiredForLoginAndData;
         server.allow_clear_control = allow;
         let mut p = Pair::with(ClientConfig::default(), server);
-        p.faults.byte_by_byte = byte_by_byte;
+        p.faults.control_chunk = byte_by_byte.then_some(1);
         let now = p.now;
         let auth = p.client.auth_tls(now).unwrap();
         p.drive().unwrap();

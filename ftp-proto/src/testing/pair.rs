@@ -1,358 +1,28 @@
-//! A deterministic in-memory harness: the client engine against the server
-//! engine, with no sockets, threads or clock.
-//!
-//! A [`Pair`] owns both sessions, the two directions of the control
-//! connection (byte queues), the data connections (in-memory byte moves), a
-//! fake storage ([`MemFs`]) that answers the server's requests from an
-//! in-memory tree, and a virtual clock. It plays both adapters: it follows
-//! the drain contract of [`Session`] on each side, performs their data
-//! requests, acknowledges TLS upgrades once both sides asked for one (the
-//! handshake itself is not simulated), and records what happened.
-//!
-//! - [`Pair::step`] does one round of work without moving the clock and says
-//!   whether anything happened; [`Pair::settle`] steps until nothing does.
-//! - [`Pair::drive`] settles, and while client operations are pending and
-//!   nothing can happen, moves the clock to the next deadline (either
-//!   engine's timer, or a delayed storage answer) and fires it.
-//!   [`Pair::drive_bounded`] does the same with an explicit bound.
-//! - [`Faults`] injects trouble: control bytes delivered one at a time, data
-//!   connections dropped after N bytes, `226` delivered before the data EOF,
-//!   slow storage, a dead (black-holed) control connection.
+//! [`Pair`]: the client engine against the server engine in memory, with a
+//! virtual clock and injected faults.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use core::time::Duration;
 
-use bytes::Bytes;
-use ftp_proto::client::{
+use super::tree::{MemoryTree, PASSWORD, Responder, USER};
+use crate::client::{
     ClientConfig, ClientError, ClientEvent, ClientSession, DataRequest, Direction, OpId, Outcome,
 };
-use ftp_proto::data::{DataId, DataProtection};
-use ftp_proto::listing::{FileInfo, FileKind};
-use ftp_proto::path::VirtualPath;
-use ftp_proto::server::{
-    Answer, DataAction, Denial, FsError, Request, RequestKind, ServerConfig, ServerEvent,
-    ServerSession, TransferKind, TransferOutcome,
+use crate::data::{DataId, DataProtection};
+use crate::server::{
+    DataAction, Request, ServerConfig, ServerEvent, ServerSession, TransferKind, TransferOutcome,
 };
-use ftp_proto::{Instant, Session, Timestamp};
+use crate::{Instant, Session};
 
-/// The user [`MemFs`] lets in.
-pub const USER: &str = "alice";
-/// [`USER`]'s password.
-pub const PASSWORD: &str = "s3cret";
-
-/// The server's control address (loopback; nothing is ever bound).
+/// The server's control address in a [`Pair`] (loopback; nothing is bound).
 pub const SERVER_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 21);
-/// The client's control address.
+/// The client's control address in a [`Pair`].
 pub const CLIENT_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 50_000);
-
-/// One node of the in-memory tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
-    /// A directory.
-    Dir,
-    /// A file with its contents.
-    File(Vec<u8>),
-}
-
-/// An in-memory file tree that answers the server engine's requests.
-///
-/// Keys are absolute paths (`/`, `/a`, `/a/b.txt`). Every node has the
-/// modification time [`MemFs::mtime`] unless set with `MFMT`.
-#[derive(Debug, Clone)]
-pub struct MemFs {
-    /// The nodes.
-    pub nodes: BTreeMap<Vec<u8>, (Node, Timestamp)>,
-    /// Modification time of new nodes.
-    pub mtime: Timestamp,
-    /// The wall clock handed to the server for LIST dates.
-    pub wall_clock: Timestamp,
-    unique: u32,
-}
-
-impl Default for MemFs {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl MemFs {
-    /// An empty root.
-    #[must_use]
-    pub fn new() -> Self {
-        let mtime = Timestamp::from_unix(1_704_164_645, 0); // 2024-01-02 03:04:05
-        let mut nodes = BTreeMap::new();
-        nodes.insert(b"/".to_vec(), (Node::Dir, mtime));
-        Self {
-            nodes,
-            mtime,
-            wall_clock: Timestamp::from_unix(1_732_492_800, 0), // 2024-11-25
-            unique: 0,
-        }
-    }
-
-    /// The test tree: `/hello.txt`, `/data.bin` (1000 bytes), `/sub dir/`,
-    /// `/sub dir/nested.txt`, `/empty/`.
-    #[must_use]
-    pub fn sample() -> Self {
-        let mut fs = Self::new();
-        fs.add_file("/hello.txt", b"hello from the pair harness\n");
-        fs.add_file("/data.bin", &sample_bytes(1000));
-        fs.add_dir("/sub dir");
-        fs.add_file("/sub dir/nested.txt", b"nested\r\n");
-        fs.add_dir("/empty");
-        fs
-    }
-
-    /// Adds (or replaces) a file.
-    pub fn add_file(&mut self, path: &str, contents: &[u8]) {
-        self.nodes.insert(
-            path.as_bytes().to_vec(),
-            (Node::File(contents.to_vec()), self.mtime),
-        );
-    }
-
-    /// Adds a directory.
-    pub fn add_dir(&mut self, path: &str) {
-        self.nodes
-            .insert(path.as_bytes().to_vec(), (Node::Dir, self.mtime));
-    }
-
-    /// A file's contents.
-    #[must_use]
-    pub fn file(&self, path: &str) -> Option<&[u8]> {
-        match self.nodes.get(path.as_bytes()) {
-            Some((Node::File(c), _)) => Some(c),
-            _ => None,
-        }
-    }
-
-    /// Whether `path` is a directory.
-    #[must_use]
-    pub fn is_dir(&self, path: &str) -> bool {
-        matches!(self.nodes.get(path.as_bytes()), Some((Node::Dir, _)))
-    }
-
-    fn get(&self, p: &VirtualPath) -> Option<&(Node, Timestamp)> {
-        self.nodes.get(p.as_bytes())
-    }
-
-    fn parent_is_dir(&self, p: &VirtualPath) -> bool {
-        p.parent()
-            .is_some_and(|d| matches!(self.get(&d), Some((Node::Dir, _))))
-    }
-
-    fn info(&self, path: &[u8], node: &(Node, Timestamp)) -> FileInfo {
-        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_vec();
-        let name = if name.is_empty() { b"/".to_vec() } else { name };
-        match &node.0 {
-            Node::Dir => FileInfo::new(name, FileKind::Directory).with_modified(node.1),
-            Node::File(c) => FileInfo::new(name, FileKind::File)
-                .with_size(c.len() as u64)
-                .with_modified(node.1),
-        }
-    }
-
-    /// The children of directory `dir`, in name order.
-    fn children(&self, dir: &[u8]) -> Vec<FileInfo> {
-        let prefix: Vec<u8> = if dir == b"/" {
-            b"/".to_vec()
-        } else {
-            [dir, b"/"].concat()
-        };
-        self.nodes
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| k.len() > prefix.len() && !k[prefix.len()..].contains(&b'/'))
-            .map(|(k, n)| self.info(k, n))
-            .collect()
-    }
-
-    /// The answer to one request.
-    pub fn answer(&mut self, kind: &RequestKind) -> Answer {
-        use FsError::*;
-        match kind {
-            RequestKind::Login { user, password, .. } => {
-                if &user[..] == USER.as_bytes() && password.expose() == PASSWORD.as_bytes() {
-                    Answer::LoggedIn { home: None }
-                } else {
-                    Answer::Denied(Denial::BadCredentials)
-                }
-            }
-            RequestKind::Account { .. } | RequestKind::Host { .. } => Answer::Done,
-            RequestKind::ChangeDir { path } => match self.get(path) {
-                Some((Node::Dir, _)) => Answer::Done,
-                Some(_) => Answer::Error(NotADirectory),
-                None => Answer::Error(NotFound),
-            },
-            RequestKind::MakeDir { path } => {
-                if self.get(path).is_some() {
-                    Answer::Error(AlreadyExists)
-                } else if !self.parent_is_dir(path) {
-                    Answer::Error(NotFound)
-                } else {
-                    self.nodes
-                        .insert(path.as_bytes().to_vec(), (Node::Dir, self.mtime));
-                    Answer::Done
-                }
-            }
-            RequestKind::RemoveDir { path } => match self.get(path) {
-                Some((Node::Dir, _)) if self.children(path.as_bytes()).is_empty() => {
-                    self.nodes.remove(path.as_bytes());
-                    Answer::Done
-                }
-                Some((Node::Dir, _)) => Answer::Error(Busy),
-                Some(_) => Answer::Error(NotADirectory),
-                None => Answer::Error(NotFound),
-            },
-            RequestKind::Delete { path } => match self.get(path) {
-                Some((Node::File(_), _)) => {
-                    self.nodes.remove(path.as_bytes());
-                    Answer::Done
-                }
-                Some(_) => Answer::Error(NotAFile),
-                None => Answer::Error(NotFound),
-            },
-            RequestKind::RenameFrom { path } => match self.get(path) {
-                Some(_) => Answer::Done,
-                None => Answer::Error(NotFound),
-            },
-            RequestKind::Rename { from, to } => {
-                if self.get(to).is_some() {
-                    return Answer::Error(AlreadyExists);
-                }
-                let from_b = from.as_bytes().to_vec();
-                let moved: Vec<Vec<u8>> = self
-                    .nodes
-                    .keys()
-                    .filter(|k| **k == from_b || k.starts_with(&[&from_b[..], b"/"].concat()))
-                    .cloned()
-                    .collect();
-                if moved.is_empty() {
-                    return Answer::Error(NotFound);
-                }
-                for k in moved {
-                    let node = self.nodes.remove(&k).expect("listed");
-                    let mut nk = to.as_bytes().to_vec();
-                    nk.extend_from_slice(&k[from_b.len()..]);
-                    self.nodes.insert(nk, node);
-                }
-                Answer::Done
-            }
-            RequestKind::Size { path, .. } => match self.get(path) {
-                Some((Node::File(c), _)) => Answer::Size(c.len() as u64),
-                Some(_) => Answer::Error(NotAFile),
-                None => Answer::Error(NotFound),
-            },
-            RequestKind::ModifiedTime { path } => match self.get(path) {
-                Some((_, t)) => Answer::Modified(*t),
-                None => Answer::Error(NotFound),
-            },
-            RequestKind::SetModifiedTime { path, time } => {
-                match self.nodes.get_mut(path.as_bytes()) {
-                    Some(n) => {
-                        n.1 = *time;
-                        Answer::Modified(*time)
-                    }
-                    None => Answer::Error(NotFound),
-                }
-            }
-            RequestKind::Retrieve { path, offset, .. } => match self.get(path) {
-                Some((Node::File(c), _)) if *offset > c.len() as u64 => {
-                    Answer::Error(InvalidOffset)
-                }
-                Some((Node::File(c), _)) => Answer::Ready {
-                    size: Some(c.len() as u64 - offset),
-                },
-                Some(_) => Answer::Error(NotAFile),
-                None => Answer::Error(NotFound),
-            },
-            RequestKind::Store { path, .. } | RequestKind::Append { path, .. } => {
-                match self.get(path) {
-                    Some((Node::Dir, _)) => Answer::Error(NotAFile),
-                    _ if !self.parent_is_dir(path) => Answer::Error(NotFound),
-                    _ => Answer::Ready { size: None },
-                }
-            }
-            RequestKind::StoreUnique { dir, .. } => loop {
-                self.unique += 1;
-                let name = format!("unique.{}", self.unique);
-                let Ok(p) = dir.join(name.as_bytes()) else {
-                    return Answer::Error(NameNotAllowed);
-                };
-                if self.get(&p).is_none() {
-                    // Reserve the name now, as a real storage creates the file.
-                    self.nodes
-                        .insert(p.as_bytes().to_vec(), (Node::File(Vec::new()), self.mtime));
-                    return Answer::Unique(p);
-                }
-            },
-            RequestKind::List { path, .. } | RequestKind::Stat { path } => {
-                let entries = match self.get(path) {
-                    Some((Node::Dir, _)) => self.children(path.as_bytes()),
-                    Some(n) => vec![self.info(path.as_bytes(), n)],
-                    None => return Answer::Error(NotFound),
-                };
-                if matches!(
-                    kind,
-                    RequestKind::List {
-                        format: ftp_proto::server::ListFormat::Machine,
-                        ..
-                    }
-                ) && !self.is_dir(&String::from_utf8_lossy(path.as_bytes()))
-                {
-                    return Answer::Error(NotADirectory);
-                }
-                Answer::Listing {
-                    entries,
-                    now: self.wall_clock,
-                }
-            }
-            RequestKind::MachineListOne { path } => match self.get(path) {
-                Some(n) => {
-                    let mut info = self.info(path.as_bytes(), n);
-                    info.name = path.to_bytes();
-                    Answer::Entry(Box::new(info))
-                }
-                None => Answer::Error(NotFound),
-            },
-            RequestKind::Site { command } => {
-                if command.eq_ignore_ascii_case(b"HELP") {
-                    Answer::Done
-                } else {
-                    Answer::Error(NotSupported)
-                }
-            }
-            _ => Answer::Error(NotSupported),
-        }
-    }
-
-    /// Stores an upload.
-    fn write(&mut self, kind: &TransferKind, data: &[u8]) {
-        let (path, offset, append) = match kind {
-            TransferKind::Store { path, offset } => (path, *offset, false),
-            TransferKind::Append { path } => (path, 0, true),
-            _ => return,
-        };
-        let key = path.as_bytes().to_vec();
-        let mut contents = match self.nodes.get(&key) {
-            Some((Node::File(c), _)) => c.clone(),
-            _ => Vec::new(),
-        };
-        if !append {
-            contents.truncate(usize::try_from(offset).unwrap_or(usize::MAX));
-        }
-        contents.extend_from_slice(data);
-        self.nodes.insert(key, (Node::File(contents), self.mtime));
-    }
-}
-
-/// `n` bytes of a fixed pattern.
-#[must_use]
-pub fn sample_bytes(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
-}
 
 /// Which end of a data transfer reports completion first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -364,11 +34,18 @@ pub enum EofOrder {
     ReplyFirst,
 }
 
-/// Trouble to inject.
+/// Trouble to inject into a [`Pair`]. The default is none.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Faults {
-    /// Control bytes are delivered one at a time (both directions).
-    pub byte_by_byte: bool,
+    /// Control bytes are delivered at most this many at a time, in both
+    /// directions (`Some(1)`: byte by byte), so every read boundary a real
+    /// socket could produce is tried. `None`: all that is queued at once.
+    pub control_chunk: Option<usize>,
+    /// The control connection is cut once this many bytes have gone from
+    /// the client to the server: nothing more is delivered either way, and
+    /// both engines see the end of the connection.
+    pub close_control_after: Option<usize>,
     /// Every data connection breaks after this many bytes.
     pub drop_data_after: Option<usize>,
     /// Order of the data EOF and the final reply on the client.
@@ -400,23 +77,42 @@ struct DataConn {
     client_eof_pending: bool,
 }
 
-/// The client engine, the server engine and everything between them.
+/// The client engine, the server engine and everything between them: both
+/// adapters played in memory, following the drain contract on each side.
+///
+/// A `Pair` owns both sessions, the two directions of the control
+/// connection (byte queues), the data connections (in-memory byte moves), a
+/// [`Responder`] that answers the server's requests (by default a
+/// [`MemoryTree`]) and a virtual clock. It performs both sides' data
+/// requests and acknowledges TLS upgrades once both sides asked for one (the
+/// handshake itself is not simulated), and records what happened.
+///
+/// - [`Pair::step`] does one round of work without moving the clock and says
+///   whether anything happened; [`Pair::settle`] steps until nothing does.
+/// - [`Pair::drive`] settles and, while client operations are pending and
+///   nothing can happen, moves the clock to the next deadline (either
+///   engine's timer, or a delayed answer) and fires it.
+/// - [`Faults`] injects trouble.
+///
+/// The helpers that check outcomes ([`Pair::ok`], [`Pair::err`]) panic
+/// with both sides' control traffic when the check fails: they are meant
+/// for tests.
 #[derive(Debug)]
-pub struct Pair {
+pub struct Pair<R = MemoryTree> {
     /// The virtual clock.
     pub now: Instant,
     /// The client engine.
     pub client: ClientSession,
     /// The server engine.
     pub server: ServerSession,
-    /// The storage behind the server.
-    pub fs: MemFs,
+    /// What answers the server's requests.
+    pub responder: R,
     /// Injected trouble.
     pub faults: Faults,
     /// Bytes to upload, per operation (the client side's files).
-    pub uploads: HashMap<OpId, Vec<u8>>,
+    pub uploads: BTreeMap<OpId, Vec<u8>>,
     /// Bytes downloaded, per operation.
-    pub downloads: HashMap<OpId, Vec<u8>>,
+    pub downloads: BTreeMap<OpId, Vec<u8>>,
     /// Every client event, in order.
     pub client_log: Vec<ClientEvent>,
     /// Every server event, as text, in order.
@@ -431,8 +127,12 @@ pub struct Pair {
     pub tls_downgrades: usize,
     /// (client, server) protection of every transfer both sides started.
     pub protections: Vec<(DataProtection, DataProtection)>,
-    /// Harness-level anomalies (mismatched data addresses, ...).
+    /// Harness-level anomalies (mismatched data addresses, refused
+    /// answers, ...). A correct pair of engines leaves this empty.
     pub anomalies: Vec<String>,
+    /// Control bytes delivered from the client to the server so far.
+    c2s_delivered: usize,
+    control_cut: bool,
     c2s: VecDeque<u8>,
     s2c: VecDeque<u8>,
     client_eof_sent: bool,
@@ -443,9 +143,9 @@ pub struct Pair {
     server_wants_clear: bool,
     next_port: u16,
     /// Passive listeners: port → server data id.
-    server_listeners: HashMap<u16, DataId>,
+    server_listeners: BTreeMap<u16, DataId>,
     /// Active listeners: port → client data id.
-    client_listeners: HashMap<u16, DataId>,
+    client_listeners: BTreeMap<u16, DataId>,
     conns: Vec<DataConn>,
     pending: Vec<(Instant, Request)>,
 }
@@ -459,25 +159,43 @@ pub struct Stuck {
     pub reason: &'static str,
 }
 
-impl Pair {
-    /// Both engines with default configurations and [`MemFs::sample`].
+impl Pair<MemoryTree> {
+    /// Both engines with default configurations and [`MemoryTree::sample`].
     #[must_use]
     pub fn new() -> Self {
         Self::with(ClientConfig::default(), ServerConfig::default())
     }
 
-    /// Both engines with these configurations and [`MemFs::sample`].
+    /// Both engines with these configurations and [`MemoryTree::sample`].
     #[must_use]
     pub fn with(client: ClientConfig, server: ServerConfig) -> Self {
+        Self::with_responder(client, server, MemoryTree::sample())
+    }
+
+    /// Logs in as [`USER`] and waits for it.
+    ///
+    /// # Panics
+    /// If the login does not succeed.
+    #[track_caller]
+    pub fn login(&mut self) {
+        self.login_as(USER, PASSWORD);
+    }
+}
+
+impl<R: Responder> Pair<R> {
+    /// Both engines with these configurations, the server's requests
+    /// answered by `responder`. The clock starts at [`Instant::ZERO`].
+    #[must_use]
+    pub fn with_responder(client: ClientConfig, server: ServerConfig, responder: R) -> Self {
         let now = Instant::ZERO;
         Self {
             now,
             client: ClientSession::new(client, SERVER_ADDR, now),
             server: ServerSession::new(Arc::new(server), CLIENT_ADDR, SERVER_ADDR, now),
-            fs: MemFs::sample(),
+            responder,
             faults: Faults::default(),
-            uploads: HashMap::new(),
-            downloads: HashMap::new(),
+            uploads: BTreeMap::new(),
+            downloads: BTreeMap::new(),
             client_log: Vec::new(),
             server_log: Vec::new(),
             client_wire: Vec::new(),
@@ -486,6 +204,8 @@ impl Pair {
             tls_downgrades: 0,
             protections: Vec::new(),
             anomalies: Vec::new(),
+            c2s_delivered: 0,
+            control_cut: false,
             c2s: VecDeque::new(),
             s2c: VecDeque::new(),
             client_eof_sent: false,
@@ -495,8 +215,8 @@ impl Pair {
             client_wants_clear: false,
             server_wants_clear: false,
             next_port: 40_000,
-            server_listeners: HashMap::new(),
-            client_listeners: HashMap::new(),
+            server_listeners: BTreeMap::new(),
+            client_listeners: BTreeMap::new(),
             conns: Vec::new(),
             pending: Vec::new(),
         }
@@ -550,20 +270,29 @@ impl Pair {
         String::from_utf8_lossy(&self.server_wire).into_owned()
     }
 
-    /// Logs in as [`USER`] and waits for it.
+    /// Logs in as `user` and waits for it.
+    ///
+    /// # Panics
+    /// If the login does not succeed.
     #[track_caller]
-    pub fn login(&mut self) {
+    pub fn login_as(&mut self, user: &str, password: &str) {
         let op = self
             .client
             .login(
                 self.now,
-                USER,
-                ftp_proto::client::Secret::new(PASSWORD),
+                bytes::Bytes::copy_from_slice(user.as_bytes()),
+                crate::client::Secret::new(bytes::Bytes::copy_from_slice(password.as_bytes())),
                 None,
             )
             .expect("queued");
-        self.drive().expect("login done");
-        assert!(matches!(self.ok(op), Outcome::LoggedIn(_)));
+        if let Err(stuck) = self.drive() {
+            panic!("login stuck: {stuck:?}");
+        }
+        assert!(
+            matches!(self.ok(op), Outcome::LoggedIn(_)),
+            "login: {:?}",
+            self.result(op)
+        );
     }
 
     /// Moves the clock by `d` and fires due timers on both sides.
@@ -836,7 +565,12 @@ impl Pair {
         let mut progress = false;
         while let Some(i) = self.pending.iter().position(|(t, _)| *t <= now) {
             let (_, request) = self.pending.remove(i);
-            let answer = self.fs.answer(request.kind());
+            if self.server.is_closed() {
+                // The session is over: an adapter drops what it still had.
+                progress = true;
+                continue;
+            }
+            let answer = self.responder.answer(now, request.kind());
             if let Err(e) = self.server.answer(request, answer, now) {
                 self.anomalies.push(format!("answer refused: {:?}", e.kind));
             }
@@ -876,12 +610,21 @@ impl Pair {
     fn deliver_control(&mut self) -> bool {
         let now = self.now;
         let mut progress = false;
-        let take = |q: &mut VecDeque<u8>, one: bool| -> Vec<u8> {
-            let n = if one { 1.min(q.len()) } else { q.len() };
+        let limit = self.faults.control_chunk.map_or(usize::MAX, |n| n.max(1));
+        let take = |q: &mut VecDeque<u8>, most: usize| -> Vec<u8> {
+            let n = q.len().min(most);
             q.drain(..n).collect()
         };
+        if self.control_cut {
+            return false;
+        }
         if !self.c2s.is_empty() && !self.server.is_closed() && self.server.wants_input() {
-            let chunk = take(&mut self.c2s, self.faults.byte_by_byte);
+            let left = self
+                .faults
+                .close_control_after
+                .map_or(usize::MAX, |n| n.saturating_sub(self.c2s_delivered));
+            let chunk = take(&mut self.c2s, limit.min(left));
+            self.c2s_delivered += chunk.len();
             self.server.handle_input(now, &chunk);
             progress = true;
         }
@@ -889,10 +632,26 @@ impl Pair {
             if self.client.is_closed() {
                 self.s2c.clear();
             } else if self.client.wants_input() {
-                let chunk = take(&mut self.s2c, self.faults.byte_by_byte);
+                let chunk = take(&mut self.s2c, limit);
                 self.client.handle_input(now, &chunk);
                 progress = true;
             }
+        }
+        if self
+            .faults
+            .close_control_after
+            .is_some_and(|n| self.c2s_delivered >= n)
+        {
+            // The connection breaks: what is in flight is lost, and both
+            // ends see it closed.
+            self.control_cut = true;
+            self.c2s.clear();
+            self.s2c.clear();
+            self.client_eof_sent = true;
+            self.server_eof_sent = true;
+            self.client.handle_eof(now);
+            self.server.handle_eof(now);
+            progress = true;
         }
         progress
     }
@@ -943,11 +702,9 @@ impl Pair {
             if c.payload.is_none() {
                 self.protections.push((cprot, sprot));
                 let payload = match (&kind, dir) {
-                    (TransferKind::Retrieve { path, offset }, Direction::Download) => self
-                        .fs
-                        .file(&String::from_utf8_lossy(path.as_bytes()))
-                        .map(|f| f.get(*offset as usize..).unwrap_or_default().to_vec())
-                        .unwrap_or_default(),
+                    (TransferKind::Retrieve { path, offset }, Direction::Download) => {
+                        self.responder.read(path, *offset)
+                    }
                     (TransferKind::Listing(b), Direction::Listing) => b.to_vec(),
                     (_, Direction::Upload) if kind.is_upload() => {
                         let src = self.uploads.get(&op).cloned().unwrap_or_default();
@@ -1003,7 +760,7 @@ impl Pair {
             let bytes = total as u64;
             if dir == Direction::Upload {
                 let data = self.conns[i].payload.clone().unwrap_or_default();
-                self.fs.write(&kind, &data);
+                self.responder.write(&kind, &data);
                 self.conns[i].client_done = true;
                 self.conns[i].server_done = true;
                 let _ = self.client.data_finished(now, cid);
@@ -1037,7 +794,7 @@ impl Pair {
     }
 }
 
-impl Default for Pair {
+impl Default for Pair<MemoryTree> {
     fn default() -> Self {
         Self::new()
     }
@@ -1057,10 +814,4 @@ impl DataConn {
             client_eof_pending: false,
         }
     }
-}
-
-/// Shorthand for a `Bytes` path.
-#[must_use]
-pub fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
 }
