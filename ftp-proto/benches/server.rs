@@ -14,10 +14,10 @@ use ftp_proto::{Instant, Session, Timestamp};
 
 fn session() -> ServerSession {
     let mut s = ServerSession::new(
+        Instant::ZERO,
         Arc::new(ServerConfig::default()),
         "192.0.2.9:40000".parse().unwrap(),
         "192.0.2.1:21".parse().unwrap(),
-        Instant::ZERO,
     );
     s.handle_input(Instant::ZERO, b"USER alice\r\nPASS secret\r\n");
     drive(&mut s);
@@ -43,7 +43,7 @@ fn drive(s: &mut ServerSession) -> usize {
                     }
                     _ => Answer::Done,
                 };
-                s.answer(r, a, Instant::ZERO).unwrap();
+                s.answer(Instant::ZERO, r, a).unwrap();
                 answered = true;
             }
         }

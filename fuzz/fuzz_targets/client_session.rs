@@ -79,7 +79,7 @@ fuzz_target!(|input: Input| {
     };
     let max = config.max_reply_bytes;
     let mut now = Instant::ZERO;
-    let mut c = ClientSession::new(config, "192.0.2.1:21".parse().unwrap(), now);
+    let mut c = ClientSession::new(now, config, "192.0.2.1:21".parse().unwrap());
     let mut ops: HashMap<OpId, u32> = HashMap::from([(OpId::GREETING, 0)]);
     let mut data: Option<DataId> = None;
     let drain = |c: &mut ClientSession, ops: &mut HashMap<OpId, u32>, data: &mut Option<DataId>| {

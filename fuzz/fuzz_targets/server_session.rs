@@ -136,10 +136,10 @@ fuzz_target!(|data: &[u8]| {
     let peer = if flags & 128 != 0 { "[2001:db8::9]:4000" } else { "192.0.2.9:4000" };
     let local = if flags & 128 != 0 { "[2001:db8::1]:21" } else { "192.0.2.1:21" };
     let mut s = ServerSession::new(
+        Instant::ZERO,
         Arc::new(config),
         peer.parse().unwrap(),
         local.parse().unwrap(),
-        Instant::ZERO,
     );
     let mut now = Instant::ZERO;
     let mut requests: VecDeque<Request> = VecDeque::new();
@@ -158,7 +158,7 @@ fuzz_target!(|data: &[u8]| {
             }
             Action::Answer(p, x) => {
                 if let Some(r) = requests.pop_front() {
-                    if let Err(e) = s.answer(r, answer(p, x), now) {
+                    if let Err(e) = s.answer(now, r, answer(p, x)) {
                         if !s.is_closed() {
                             requests.push_back(e.value.0);
                         }
@@ -170,7 +170,7 @@ fuzz_target!(|data: &[u8]| {
                 // second request or a closed session must be refused cleanly.
                 if let Some(r) = requests.pop_back() {
                     let before = s.pending_output();
-                    match s.answer(r, answer(p, p), now) {
+                    match s.answer(now, r, answer(p, p)) {
                         Ok(()) => {}
                         Err(e) => {
                             assert_eq!(s.pending_output(), before, "a refused answer changed output");
@@ -184,13 +184,13 @@ fuzz_target!(|data: &[u8]| {
             Action::Listening(i, ok) => {
                 if let Some(&id) = ids.get(usize::from(i) % ids.len().max(1)) {
                     let bound = if ok { Ok("192.0.2.1:50000".parse().unwrap()) } else { Err(()) };
-                    let _ = s.data_listening(id, bound, now);
+                    let _ = s.data_listening(now, id, bound);
                 }
             }
             Action::Connected(i, foreign) => {
                 if let Some(&id) = ids.get(usize::from(i) % ids.len().max(1)) {
                     let from = if foreign { "198.51.100.1:9" } else { peer };
-                    let _ = s.data_connected(id, from.parse().unwrap(), now);
+                    let _ = s.data_connected(now, id, from.parse().unwrap());
                 }
             }
             Action::Progress(i, n) => {
@@ -200,7 +200,7 @@ fuzz_target!(|data: &[u8]| {
             }
             Action::Done(i, o) => {
                 if let Some(&id) = ids.get(usize::from(i) % ids.len().max(1)) {
-                    let _ = s.transfer_done(id, outcome(o), now);
+                    let _ = s.transfer_done(now, id, outcome(o));
                 }
             }
             Action::Advance(secs) => {

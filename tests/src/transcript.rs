@@ -361,8 +361,8 @@ pub fn run(text: &str, feed: Feed) -> Result<Outcome, String> {
     let mut now = Instant::ZERO;
     let config = Arc::new(s.config);
     let mut session = match s.delayed {
-        Some(m) => ServerSession::new_delayed(config, s.peer, s.local, now, m),
-        None => ServerSession::new(config, s.peer, s.local, now),
+        Some(m) => ServerSession::new_delayed(now, config, s.peer, s.local, m),
+        None => ServerSession::new(now, config, s.peer, s.local),
     };
     let mut out = Outcome::default();
     let mut pending_text = Vec::<u8>::new();
@@ -473,7 +473,7 @@ pub fn run(text: &str, feed: Feed) -> Result<Outcome, String> {
                     .pop_front()
                     .ok_or_else(|| ctx("no request to answer".to_string()))?;
                 session
-                    .answer(r, answer, now)
+                    .answer(now, r, answer)
                     .map_err(|e| ctx(format!("answer refused: {:?}", e.kind)))?;
                 drain!();
             }
@@ -501,22 +501,22 @@ pub fn run(text: &str, feed: Feed) -> Result<Outcome, String> {
                         let addr = words.get(2).ok_or_else(|| ctx("missing addr".into()))?;
                         session
                             .data_listening(
+                                now,
                                 id(1)?,
                                 Ok(addr.parse().map_err(|_| ctx("addr".into()))?),
-                                now,
                             )
                             .map_err(|e| format!("{:?}", e.kind))
                     }
                     Some("listen-failed") => session
-                        .data_listening(id(1)?, Err(()), now)
+                        .data_listening(now, id(1)?, Err(()))
                         .map_err(|e| format!("{:?}", e.kind)),
                     Some("connected") => {
                         let addr = words.get(2).ok_or_else(|| ctx("missing addr".into()))?;
                         session
                             .data_connected(
+                                now,
                                 id(1)?,
                                 addr.parse().map_err(|_| ctx("addr".into()))?,
-                                now,
                             )
                             .map_err(|e| format!("{:?}", e.kind))
                     }
@@ -527,7 +527,7 @@ pub fn run(text: &str, feed: Feed) -> Result<Outcome, String> {
                         )
                         .map_err(|e| format!("{:?}", e.kind)),
                     Some("done") => session
-                        .transfer_done(id(1)?, parse_outcome(&words[2..]).map_err(ctx)?, now)
+                        .transfer_done(now, id(1)?, parse_outcome(&words[2..]).map_err(ctx)?)
                         .map_err(|e| format!("{:?}", e.kind)),
                     other => return Err(ctx(format!("unknown D: {other:?}"))),
                 };

@@ -13,7 +13,7 @@ use ftp_proto::{Instant, Session, Timestamp, UsageErrorKind};
 
 fn session(config: ClientConfig) -> ClientSession {
     let peer: SocketAddr = "192.0.2.1:21".parse().unwrap();
-    let mut c = ClientSession::new(config, peer, Instant::ZERO);
+    let mut c = ClientSession::new(Instant::ZERO, config, peer);
     c.handle_input(Instant::ZERO, b"220 hi\r\n");
     c
 }

@@ -206,9 +206,9 @@ fn replay(path: &Path) -> usize {
     // The capture date: LIST lines without a year are placed before it.
     let wall_clock = Timestamp::parse_ftp(b"20261125000000").ok();
     let mut c = ClientSession::new(
+        now,
         ClientConfig::default(),
         "127.0.0.1:21".parse().unwrap(),
-        now,
     );
     // The operations the recorded client ran, with the expected outcome.
     let mut expect: Vec<(OpId, Expect, String)> = Vec::new();

@@ -17,7 +17,7 @@ use ftp_proto::{Instant, Session, Timestamp};
 fn list(data: &[u8]) -> (Vec<FileInfo>, usize) {
     let now = Instant::ZERO;
     let peer: SocketAddr = "192.0.2.1:21".parse().unwrap();
-    let mut c = ClientSession::new(ClientConfig::default(), peer, now);
+    let mut c = ClientSession::new(now, ClientConfig::default(), peer);
     c.handle_input(now, b"220 hi\r\n");
     let clock = Timestamp::parse_ftp(b"20240601000000").ok();
     let op = c.list_with(now, None, ListFormat::List, clock).unwrap();

@@ -75,7 +75,7 @@ proptest! {
     fn hostile_bytes_never_panic_and_ops_end_once(chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 0..20), eof in any::<bool>()) {
         let now = Instant::ZERO;
         let cfg = ClientConfig { max_reply_bytes: 1024, ..ClientConfig::default() };
-        let mut c = ClientSession::new(cfg, peer(), now);
+        let mut c = ClientSession::new(now, cfg, peer());
         let ops = queue_all(&mut c, now);
         let mut done = HashMap::new();
         let mut log = Vec::new();
@@ -99,7 +99,7 @@ proptest! {
     #[test]
     fn replies_mostly_well_formed_never_panic(codes in prop::collection::vec((100u16..600, any::<bool>()), 0..40)) {
         let now = Instant::ZERO;
-        let mut c = ClientSession::new(ClientConfig::default(), peer(), now);
+        let mut c = ClientSession::new(now, ClientConfig::default(), peer());
         let ops = queue_all(&mut c, now);
         let mut done = HashMap::new();
         let mut log = Vec::new();
@@ -156,7 +156,7 @@ fn answer(line: &str) -> &'static str {
 /// reads of the sizes in `cuts` (cycled); returns the event log.
 fn converse(cuts: &[usize]) -> (String, HashMap<OpId, u32>) {
     let now = Instant::ZERO;
-    let mut c = ClientSession::new(ClientConfig::default(), peer(), now);
+    let mut c = ClientSession::new(now, ClientConfig::default(), peer());
     let _ = queue_all(&mut c, now);
     let mut done = HashMap::new();
     let mut log = Vec::new();

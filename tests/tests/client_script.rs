@@ -28,7 +28,7 @@ impl Script {
     fn with_peer(config: ClientConfig, peer: &str) -> Self {
         let peer: SocketAddr = peer.parse().unwrap();
         let mut s = Self {
-            c: ClientSession::new(config, peer, Instant::ZERO),
+            c: ClientSession::new(Instant::ZERO, config, peer),
             now: Instant::ZERO,
             sent: Vec::new(),
             events: Vec::new(),
@@ -105,7 +105,7 @@ fn ok_reply(r: &Option<&Result<Outcome, ClientError>>) -> bool {
 #[test]
 fn greeting_120_then_220_and_421_and_garbage() {
     let peer: SocketAddr = "192.0.2.1:21".parse().unwrap();
-    let mut c = ClientSession::new(ClientConfig::default(), peer, Instant::ZERO);
+    let mut c = ClientSession::new(Instant::ZERO, ClientConfig::default(), peer);
     c.handle_input(Instant::ZERO, b"120 wait 5 minutes\r\n");
     assert!(matches!(
         c.poll_event(),
@@ -123,7 +123,7 @@ fn greeting_120_then_220_and_421_and_garbage() {
         })
     ));
 
-    let mut c = ClientSession::new(ClientConfig::default(), peer, Instant::ZERO);
+    let mut c = ClientSession::new(Instant::ZERO, ClientConfig::default(), peer);
     let op = c.noop(Instant::ZERO).unwrap();
     c.handle_input(Instant::ZERO, b"421 too many users\r\n");
     let evs: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
@@ -134,7 +134,7 @@ fn greeting_120_then_220_and_421_and_garbage() {
         Some(ClientEvent::Closed(CloseReason::ServiceClosing(_)))
     ));
 
-    let mut c = ClientSession::new(ClientConfig::default(), peer, Instant::ZERO);
+    let mut c = ClientSession::new(Instant::ZERO, ClientConfig::default(), peer);
     c.handle_input(Instant::ZERO, b"SSH-2.0-OpenSSH\r\n");
     assert!(c.is_closed());
     let evs: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
@@ -664,9 +664,9 @@ fn explicit_tls_setting_secures_the_greeting_and_protects_data_after_login() {
     };
     let mut s = Script {
         c: ClientSession::new(
+            Instant::ZERO,
             config.clone(),
             "203.0.113.5:21".parse().unwrap(),
-            Instant::ZERO,
         ),
         now: Instant::ZERO,
         sent: Vec::new(),
@@ -707,9 +707,9 @@ fn explicit_tls_setting_secures_the_greeting_and_protects_data_after_login() {
     // PBSZ/PROT accepted before login: nothing is re-sent after it.
     let mut s = Script {
         c: ClientSession::new(
+            Instant::ZERO,
             config.clone(),
             "203.0.113.5:21".parse().unwrap(),
-            Instant::ZERO,
         ),
         now: Instant::ZERO,
         sent: Vec::new(),
@@ -732,7 +732,7 @@ fn explicit_tls_setting_secures_the_greeting_and_protects_data_after_login() {
 
     // AUTH TLS refused: the greeting operation fails, nothing in clear.
     let mut s = Script {
-        c: ClientSession::new(config, "203.0.113.5:21".parse().unwrap(), Instant::ZERO),
+        c: ClientSession::new(Instant::ZERO, config, "203.0.113.5:21".parse().unwrap()),
         now: Instant::ZERO,
         sent: Vec::new(),
         events: Vec::new(),
@@ -1127,7 +1127,7 @@ fn the_final_reply_is_awaited_with_the_reply_timeout_once_the_data_ended() {
 #[test]
 fn byte_by_byte_delivery() {
     let peer: SocketAddr = "192.0.2.1:21".parse().unwrap();
-    let mut c = ClientSession::new(ClientConfig::default(), peer, Instant::ZERO);
+    let mut c = ClientSession::new(Instant::ZERO, ClientConfig::default(), peer);
     let op = c.login(Instant::ZERO, "u", Secret::new("p"), None).unwrap();
     let pwd = c.pwd(Instant::ZERO).unwrap();
     let script = b"220-hi\r\n220 there\r\n331 p\r\n230-a\r\n230 b\r\n257 \"/\"\r\n";

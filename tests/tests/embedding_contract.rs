@@ -31,10 +31,10 @@ impl Server {
     fn with(mut config: ServerConfig) -> Self {
         config.timeouts.failed_login_delay = None;
         let s = ServerSession::new(
+            Instant::ZERO,
             Arc::new(config),
             PEER.parse().unwrap(),
             "192.0.2.1:21".parse().unwrap(),
-            Instant::ZERO,
         );
         let mut h = Self {
             s,
@@ -76,7 +76,7 @@ impl Server {
 
     fn answer(&mut self, answer: Answer) -> String {
         let r = self.take_request();
-        self.s.answer(r, answer, self.now).unwrap();
+        self.s.answer(self.now, r, answer).unwrap();
         self.drain()
     }
 
@@ -101,7 +101,7 @@ impl Server {
             })
             .expect("listen");
         self.s
-            .data_listening(id, Ok("192.0.2.1:50000".parse().unwrap()), self.now)
+            .data_listening(self.now, id, Ok("192.0.2.1:50000".parse().unwrap()))
             .unwrap();
         assert!(self.drain().starts_with("227 "));
         id
@@ -136,9 +136,9 @@ fn server_transfer_comes_before_the_passive_connection() {
     let out = h.answer(Answer::Ready { size: Some(3) });
     assert!(out.starts_with("150 "), "{out}");
     assert!(h.saw_transfer(id), "Transfer comes before data_connected");
-    h.s.data_connected(id, "192.0.2.9:50123".parse().unwrap(), h.now)
+    h.s.data_connected(h.now, id, "192.0.2.9:50123".parse().unwrap())
         .unwrap();
-    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 3 }, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 3 })
         .unwrap();
     assert!(h.drain().starts_with("226 "));
 }
@@ -156,7 +156,7 @@ fn abort_before_the_data_connection_came_is_426_then_226() {
     assert!(h.answer(Answer::Ready { size: None }).starts_with("150 "));
     assert_eq!(h.send("ABOR"), "");
     assert_eq!(h.saw_abort(id), Some(false));
-    h.s.transfer_done(id, TransferOutcome::NeverConnected, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::NeverConnected)
         .unwrap();
     let out = h.drain();
     let codes: Vec<&str> = out.lines().map(|l| &l[..3]).collect();
@@ -178,7 +178,7 @@ fn never_connected_without_abor_is_425() {
     h.s.handle_timeout(timeout);
     h.drain();
     assert_eq!(h.saw_abort(id), Some(false));
-    h.s.transfer_done(id, TransferOutcome::NeverConnected, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::NeverConnected)
         .unwrap();
     assert!(h.drain().starts_with("425 "));
 }
@@ -193,7 +193,7 @@ fn server_control_write_failure_is_handled_as_eof() {
     let id = h.pasv();
     h.send("STOR f");
     h.answer(Answer::Ready { size: None });
-    h.s.data_connected(id, "192.0.2.9:50123".parse().unwrap(), h.now)
+    h.s.data_connected(h.now, id, "192.0.2.9:50123".parse().unwrap())
         .unwrap();
     h.drain();
     // The adapter's write of some frame failed here.
@@ -207,7 +207,7 @@ fn server_control_write_failure_is_handled_as_eof() {
     assert!(h.s.is_closed());
     assert!(h.s.poll_timeout().is_none());
     let late =
-        h.s.transfer_done(id, TransferOutcome::Aborted, h.now)
+        h.s.transfer_done(h.now, id, TransferOutcome::Aborted)
             .unwrap_err();
     assert_eq!(late.kind, UsageErrorKind::Closed);
 }
@@ -223,7 +223,7 @@ impl Client {
     fn new() -> Self {
         let peer: SocketAddr = "203.0.113.5:21".parse().unwrap();
         let mut s = Self {
-            c: ClientSession::new(ClientConfig::default(), peer, Instant::ZERO),
+            c: ClientSession::new(Instant::ZERO, ClientConfig::default(), peer),
             now: Instant::ZERO,
             sent: Vec::new(),
             events: Vec::new(),
@@ -382,7 +382,7 @@ fn an_unanswered_request_times_out_and_the_session_goes_on() {
     assert!(h.drain().starts_with("451 "));
     assert!(h.send("NOOP").starts_with("200 "));
     let late =
-        h.s.answer(lost, Answer::Ready { size: None }, h.now)
+        h.s.answer(h.now, lost, Answer::Ready { size: None })
             .unwrap_err();
     assert_eq!(late.kind, UsageErrorKind::UnknownId);
 

@@ -24,7 +24,7 @@ fn drive(s: &mut ServerSession) {
                     ftp_proto::server::RequestKind::Login { .. } => Answer::LoggedIn { home: None },
                     _ => Answer::Done,
                 };
-                s.answer(r, a, Instant::ZERO).unwrap();
+                s.answer(Instant::ZERO, r, a).unwrap();
                 answered = true;
             }
         }
@@ -52,10 +52,10 @@ fn per_command(s: &mut ServerSession, line: &[u8], n: usize) -> f64 {
 #[test]
 fn hot_path_commands_do_not_allocate() {
     let mut s = ServerSession::new(
+        Instant::ZERO,
         Arc::new(ServerConfig::default()),
         "192.0.2.9:40000".parse().unwrap(),
         "192.0.2.1:21".parse().unwrap(),
-        Instant::ZERO,
     );
     s.handle_input(Instant::ZERO, b"USER a\r\nPASS b\r\n");
     drive(&mut s);

@@ -160,10 +160,10 @@ impl Driver {
         let l = config.limits;
         let hard_limit = 2 * (l.max_pipelined_bytes.max(l.max_line_len) + l.max_line_len + 4);
         let s = ServerSession::new(
+            Instant::ZERO,
             Arc::new(config),
             "192.0.2.9:40000".parse().unwrap(),
             "192.0.2.1:21".parse().unwrap(),
-            Instant::ZERO,
         );
         let mut d = Self {
             s,
@@ -243,7 +243,7 @@ impl Driver {
             Step::Answer(pick) => {
                 if let Some(r) = self.requests.pop_front() {
                     let a = answer_for(r.kind(), *pick);
-                    if let Err(e) = self.s.answer(r, a, self.now) {
+                    if let Err(e) = self.s.answer(self.now, r, a) {
                         let (r, _) = e.value;
                         if !self.s.is_closed() {
                             self.requests.push_front(r);
@@ -259,7 +259,7 @@ impl Driver {
                     } else {
                         Err(())
                     };
-                    if self.s.data_listening(id, bound, self.now).is_ok() && *ok {
+                    if self.s.data_listening(self.now, id, bound).is_ok() && *ok {
                         self.connectable.push_back(id);
                     }
                     self.drain()?;
@@ -276,14 +276,14 @@ impl Driver {
                     } else {
                         "192.0.2.9:50001"
                     };
-                    let _ = self.s.data_connected(id, ip.parse().unwrap(), self.now);
+                    let _ = self.s.data_connected(self.now, id, ip.parse().unwrap());
                     self.drain()?;
                 }
             }
             Step::Done(o) => {
                 if let Some(id) = self.transfers.pop_front() {
                     let outcome = outcome(*o);
-                    let _ = self.s.transfer_done(id, outcome, self.now);
+                    let _ = self.s.transfer_done(self.now, id, outcome);
                     self.drain()?;
                 }
             }
@@ -328,15 +328,15 @@ impl Driver {
             }
             if let Some(r) = self.requests.pop_front() {
                 let a = answer_for(r.kind(), 1);
-                self.s.answer(r, a, self.now).unwrap();
+                self.s.answer(self.now, r, a).unwrap();
             } else if let Some(id) = self.listening.pop_front() {
                 let _ = self
                     .s
-                    .data_listening(id, Ok("192.0.2.1:50000".parse().unwrap()), self.now);
+                    .data_listening(self.now, id, Ok("192.0.2.1:50000".parse().unwrap()));
             } else if let Some(id) = self.transfers.pop_front() {
                 let _ = self
                     .s
-                    .transfer_done(id, TransferOutcome::Complete { bytes: 1 }, self.now);
+                    .transfer_done(self.now, id, TransferOutcome::Complete { bytes: 1 });
             } else if self.tls {
                 self.s.tls_established(self.now).unwrap();
                 self.tls = false;
@@ -447,10 +447,10 @@ proptest! {
             .collect();
         let run = |size: usize| {
             let mut s = ServerSession::new(
+                Instant::ZERO,
                 Arc::new(config(true, false, false)),
                 "192.0.2.9:40000".parse().unwrap(),
                 "192.0.2.1:21".parse().unwrap(),
-                Instant::ZERO,
             );
             let mut out = Vec::new();
             for piece in text.chunks(size) {

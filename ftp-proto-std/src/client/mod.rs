@@ -168,7 +168,7 @@ impl Client {
             engine.explicit_tls = true;
         }
         let origin = std::time::Instant::now();
-        let session = ClientSession::new(engine, peer, Instant::ZERO);
+        let session = ClientSession::new(Instant::ZERO, engine, peer);
         let mut client = Self {
             session,
             control,

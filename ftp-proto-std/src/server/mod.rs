@@ -388,10 +388,10 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
         if let Some(why) = refusal {
             tracing::info!(?why, "refused");
             let mut engine = ServerSession::refuse_because(
+                Instant::ZERO,
                 Arc::clone(&self.shared.engine),
                 peer,
                 local,
-                Instant::ZERO,
                 why,
             );
             let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));

@@ -130,7 +130,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         origin: std::time::Instant,
     ) -> Self {
         let now = Instant::from_duration(origin.elapsed());
-        let engine = ServerSession::new(Arc::clone(&shared.engine), peer, local, now);
+        let engine = ServerSession::new(now, Arc::clone(&shared.engine), peer, local);
         control.set_write_timeout(shared.write_timeout);
         Self {
             shared,
@@ -275,7 +275,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 self.listener = None;
                 match result {
                     Ok((stream, remote)) => {
-                        if self.engine.data_connected(id, remote, now).is_ok() {
+                        if self.engine.data_connected(now, id, remote).is_ok() {
                             let _ = stream.set_nodelay(true);
                             self.data_conn = Some((id, stream));
                         }
@@ -289,7 +289,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 }
                 self.connecting = None;
                 match result.and_then(|s| Ok((s.peer_addr()?, s))) {
-                    Ok((remote, stream)) if self.engine.data_connected(id, remote, now).is_ok() => {
+                    Ok((remote, stream)) if self.engine.data_connected(now, id, remote).is_ok() => {
                         self.data_conn = Some((id, stream));
                     }
                     Ok(_) => self.fail_transfer(id, TransferOutcome::NeverConnected),
@@ -306,13 +306,13 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 let outcome = r.handle.join().unwrap_or(TransferOutcome::LocalError);
                 r.label.log_end(outcome, &r.progress);
                 let now = self.now();
-                let _ = self.engine.transfer_done(id, outcome, now);
+                let _ = self.engine.transfer_done(now, id, outcome);
             }
             Msg::Secured(id, resumed, verdict) => {
                 // The engine decides (session reuse policy); a transfer it
                 // no longer knows is refused.
                 let go = self.running.as_ref().is_some_and(|r| r.id == id)
-                    && self.engine.data_secured(id, resumed, now).unwrap_or(false);
+                    && self.engine.data_secured(now, id, resumed).unwrap_or(false);
                 let _ = verdict.send(go);
             }
             Msg::Shutdown => {
@@ -345,7 +345,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             r.stop();
             r.label.log_end(outcome, &r.progress);
             let now = self.now();
-            let _ = self.engine.transfer_done(id, outcome, now);
+            let _ = self.engine.transfer_done(now, id, outcome);
         }
     }
 
@@ -380,7 +380,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     r.label.log_end(outcome, &r.progress);
                     if !self.engine.is_closed() {
                         let now = self.now();
-                        let _ = self.engine.transfer_done(id, outcome, now);
+                        let _ = self.engine.transfer_done(now, id, outcome);
                     }
                 }
             }
@@ -425,7 +425,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             Answer::Error(FsError::PermissionDenied)
         };
         let now = self.now();
-        if let Err(e) = self.engine.answer(request, answer, now) {
+        if let Err(e) = self.engine.answer(now, request, answer) {
             // A late answer (the engine's answer timeout failed the command
             // already) or a bug: either way no transfer follows, so a file
             // opened for it is closed now.
@@ -461,11 +461,11 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     .and_then(|l| Ok((l.local_addr()?, l)));
                 match bound.and_then(|(addr, l)| self.spawn_accept(id, addr, l).map(|()| addr)) {
                     Ok(addr) => {
-                        let _ = self.engine.data_listening(id, Ok(addr), now);
+                        let _ = self.engine.data_listening(now, id, Ok(addr));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, %ip, "cannot bind a passive port");
-                        let _ = self.engine.data_listening(id, Err(()), now);
+                        let _ = self.engine.data_listening(now, id, Err(()));
                     }
                 }
             }
@@ -537,7 +537,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             let now = self.now();
             let _ = self
                 .engine
-                .transfer_done(id, TransferOutcome::LocalError, now);
+                .transfer_done(now, id, TransferOutcome::LocalError);
             return;
         };
         let (stream_tx, stream_rx) = sync_channel::<TcpStream>(1);
@@ -582,7 +582,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 let now = self.now();
                 let _ = self
                     .engine
-                    .transfer_done(id, TransferOutcome::LocalError, now);
+                    .transfer_done(now, id, TransferOutcome::LocalError);
             }
         }
     }

@@ -134,7 +134,7 @@ impl Client {
             engine.explicit_tls = true;
         }
         let clock = Clock::new();
-        let session = ClientSession::new(engine, peer, clock.now());
+        let session = ClientSession::new(clock.now(), engine, peer);
         let mut client = Self {
             driver: Driver::new(session, transport, clock),
             options,

@@ -455,9 +455,9 @@ mod tests {
         });
         let clock = Clock::new();
         let session = ClientSession::new(
+            clock.now(),
             ClientConfig::default(),
             "127.0.0.1:21".parse().unwrap(),
-            clock.now(),
         );
         let mut driver = Driver::new(session, client_io, clock);
         let now = driver.now();
@@ -505,7 +505,7 @@ mod tests {
             reply_timeout: Duration::from_secs(5),
             ..ClientConfig::default()
         };
-        let session = ClientSession::new(config, "127.0.0.1:21".parse().unwrap(), clock.now());
+        let session = ClientSession::new(clock.now(), config, "127.0.0.1:21".parse().unwrap());
         let mut driver = Driver::new(session, client_io, clock);
         let now = driver.now();
         driver.session_mut().handle_input(now, b"220 hi\r\n");
@@ -532,7 +532,7 @@ mod tests {
             reply_timeout: Duration::from_secs(5),
             ..ClientConfig::default()
         };
-        let session = ClientSession::new(config, "127.0.0.1:21".parse().unwrap(), clock.now());
+        let session = ClientSession::new(clock.now(), config, "127.0.0.1:21".parse().unwrap());
         let mut driver = Driver::new(session, client_io, clock);
         loop {
             match driver.next_input().await.unwrap() {

@@ -386,17 +386,17 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
         Err(why) => {
             tracing::info!(?why, "refused");
             let engine = ServerSession::refuse_because(
+                clock.now(),
                 Arc::clone(&shared.engine),
                 peer,
                 local,
-                clock.now(),
                 why,
             );
             write_refusal(engine, control).await;
             return;
         }
     };
-    let engine = ServerSession::new(Arc::clone(&shared.engine), peer, local, clock.now());
+    let engine = ServerSession::new(clock.now(), Arc::clone(&shared.engine), peer, local);
     session::SessionTask::new(shared, engine, control, clock, shutdown)
         .run()
         .await;

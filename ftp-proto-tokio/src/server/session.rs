@@ -236,7 +236,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 };
                 match result {
                     Ok((stream, remote)) => {
-                        if self.engine().data_connected(id, remote, now).is_ok() {
+                        if self.engine().data_connected(now, id, remote).is_ok() {
                             let _ = stream.set_nodelay(true);
                             self.data_conn = Some((id, stream));
                         }
@@ -252,7 +252,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                     Ok(stream) => {
                         let remote = stream.peer_addr();
                         match remote {
-                            Ok(remote) if self.engine().data_connected(id, remote, now).is_ok() => {
+                            Ok(remote) if self.engine().data_connected(now, id, remote).is_ok() => {
                                 self.data_conn = Some((id, stream));
                             }
                             _ => {
@@ -274,7 +274,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 };
                 let outcome = result.unwrap_or(TransferOutcome::LocalError);
                 r.label.log_end(outcome, &r.progress);
-                let _ = self.engine().transfer_done(r.id, outcome, now);
+                let _ = self.engine().transfer_done(now, r.id, outcome);
             }
             Wake::TlsHandshake(report) => {
                 let Some(r) = self.running.as_mut() else {
@@ -287,7 +287,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 let go = match report {
                     Ok(resumed) => self
                         .engine()
-                        .data_secured(id, resumed, now)
+                        .data_secured(now, id, resumed)
                         .unwrap_or(false),
                     Err(_) => false,
                 };
@@ -316,7 +316,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             let _ = (&mut r.handle).await;
             r.label.log_end(outcome, &r.progress);
             let now = self.now();
-            let _ = self.engine().transfer_done(id, outcome, now);
+            let _ = self.engine().transfer_done(now, id, outcome);
         }
     }
 
@@ -344,7 +344,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 (request, answer)
             }
         };
-        if let Err(e) = self.engine().answer(request, answer, now) {
+        if let Err(e) = self.engine().answer(now, request, answer) {
             // A late answer (the engine's answer timeout failed the command
             // already) or a bug: either way no transfer follows, so a file
             // opened for it is closed now.
@@ -367,7 +367,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                     r.label.log_end(outcome, &r.progress);
                     if !self.engine().is_closed() {
                         let now = self.now();
-                        let _ = self.engine().transfer_done(id, outcome, now);
+                        let _ = self.engine().transfer_done(now, id, outcome);
                     }
                 }
             }
@@ -479,11 +479,11 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 {
                     Ok((addr, listener)) => {
                         self.listener = Some((id, listener));
-                        let _ = self.engine().data_listening(id, Ok(addr), now);
+                        let _ = self.engine().data_listening(now, id, Ok(addr));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, %ip, "cannot bind a passive port");
-                        let _ = self.engine().data_listening(id, Err(()), now);
+                        let _ = self.engine().data_listening(now, id, Err(()));
                     }
                 }
             }
@@ -518,7 +518,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             let now = self.now();
             let _ = self
                 .engine()
-                .transfer_done(id, TransferOutcome::LocalError, now);
+                .transfer_done(now, id, TransferOutcome::LocalError);
             return;
         };
         // A `PROT P` transfer reports its handshake and waits for the verdict.
@@ -560,7 +560,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                         let now = self.now();
                         let _ = self
                             .engine()
-                            .transfer_done(id, TransferOutcome::LocalError, now);
+                            .transfer_done(now, id, TransferOutcome::LocalError);
                         return;
                     }
                 }

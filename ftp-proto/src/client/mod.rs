@@ -109,7 +109,7 @@
 //!     b"221 Bye\r\n",
 //! ]);
 //! let now = Instant::ZERO;
-//! let mut client = ClientSession::new(ClientConfig::default(), "192.0.2.1:21".parse().unwrap(), now);
+//! let mut client = ClientSession::new(now, ClientConfig::default(), "192.0.2.1:21".parse().unwrap());
 //! let login = client.login(now, "alice", Secret::new("s3cret"), None).unwrap();
 //! let pwd = client.pwd(now).unwrap();
 //! client.quit(now).unwrap();

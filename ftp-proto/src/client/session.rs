@@ -141,7 +141,7 @@ impl ClientSession {
     /// address: needed for EPSV and the passive-address policy). It waits for
     /// the greeting, which ends operation [`OpId::GREETING`].
     #[must_use]
-    pub fn new(config: ClientConfig, peer: SocketAddr, now: Instant) -> Self {
+    pub fn new(now: Instant, config: ClientConfig, peer: SocketAddr) -> Self {
         let reader = wire::reply_parser(&config);
         let implicit = config.implicit_tls;
         let mut ops = VecDeque::new();

@@ -135,10 +135,10 @@
 //! let config = Arc::new(ServerConfig::default());
 //! let now = Instant::ZERO;
 //! let mut session = ServerSession::new(
+//!     now,
 //!     config,
 //!     "192.0.2.9:40000".parse().unwrap(),
 //!     "192.0.2.1:21".parse().unwrap(),
-//!     now,
 //! );
 //! // What the client sends, one read at a time.
 //! let mut client = std::collections::VecDeque::from([
@@ -168,7 +168,7 @@
 //!                     }
 //!                     _ => Answer::Error(ftp_proto::server::FsError::NotSupported),
 //!                 };
-//!                 session.answer(request, answer, now).expect("a fitting answer");
+//!                 session.answer(now, request, answer).expect("a fitting answer");
 //!                 answered = true;
 //!             }
 //!             ServerEvent::Closed(_) => {}

@@ -235,12 +235,12 @@ impl ServerSession {
     /// the `220` greeting.
     #[must_use]
     pub fn new(
+        now: Instant,
         config: Arc<ServerConfig>,
         peer: SocketAddr,
         local: SocketAddr,
-        now: Instant,
     ) -> Self {
-        let mut s = Self::blank(config, peer, local, now);
+        let mut s = Self::blank(now, config, peer, local);
         let greeting = s.config.texts.greeting.clone();
         s.reply(ReplyCode::SERVICE_READY, &greeting);
         s
@@ -251,13 +251,13 @@ impl ServerSession {
     /// sends `220`. Commands wait until then.
     #[must_use]
     pub fn new_delayed(
+        now: Instant,
         config: Arc<ServerConfig>,
         peer: SocketAddr,
         local: SocketAddr,
-        now: Instant,
         minutes: u16,
     ) -> Self {
-        let mut s = Self::blank(config, peer, local, now);
+        let mut s = Self::blank(now, config, peer, local);
         s.reply_fmt(
             ReplyCode::SERVICE_READY_IN,
             format_args!("Service ready in {minutes} minutes."),
@@ -270,25 +270,25 @@ impl ServerSession {
     /// queues `421` and is closed at once. See [`Self::refuse_because`].
     #[must_use]
     pub fn refuse(
+        now: Instant,
         config: Arc<ServerConfig>,
         peer: SocketAddr,
         local: SocketAddr,
-        now: Instant,
     ) -> Self {
-        Self::refuse_because(config, peer, local, now, Refusal::TooManyConnections)
+        Self::refuse_because(now, config, peer, local, Refusal::TooManyConnections)
     }
 
     /// A session that refuses the connection for `why`: queues `421` with a
     /// text that says why, and is closed at once.
     #[must_use]
     pub fn refuse_because(
+        now: Instant,
         config: Arc<ServerConfig>,
         peer: SocketAddr,
         local: SocketAddr,
-        now: Instant,
         why: Refusal,
     ) -> Self {
-        let mut s = Self::blank(config, peer, local, now);
+        let mut s = Self::blank(now, config, peer, local);
         let text: &[u8] = match why {
             Refusal::TooManyConnections => b"Too many connections, try again later.",
             Refusal::TooManyFromAddress => {
@@ -301,7 +301,7 @@ impl ServerSession {
         s
     }
 
-    fn blank(config: Arc<ServerConfig>, peer: SocketAddr, local: SocketAddr, now: Instant) -> Self {
+    fn blank(now: Instant, config: Arc<ServerConfig>, peer: SocketAddr, local: SocketAddr) -> Self {
         let limits = config.limits;
         let lines = LineBuffer::new(
             LineConfig::default()
@@ -460,9 +460,9 @@ impl ServerSession {
     )]
     pub fn answer(
         &mut self,
+        now: Instant,
         request: Request,
         answer: Answer,
-        now: Instant,
     ) -> Result<(), UsageError<(Request, Answer)>> {
         if self.closed {
             return Err(UsageError::new(UsageErrorKind::Closed, (request, answer)));
@@ -492,9 +492,9 @@ impl ServerSession {
     /// means binding failed (`425`).
     pub fn data_listening(
         &mut self,
+        now: Instant,
         id: DataId,
         bound: Result<SocketAddr, ()>,
-        now: Instant,
     ) -> Result<(), UsageError> {
         self.check_open(())?;
         let Wait::Listening {
@@ -558,9 +558,9 @@ impl ServerSession {
     /// transfer gets `425`); for active mode it connected.
     pub fn data_connected(
         &mut self,
+        now: Instant,
         id: DataId,
         remote: SocketAddr,
-        now: Instant,
     ) -> Result<(), UsageError> {
         self.check_open(())?;
         self.now = now;
@@ -616,9 +616,9 @@ impl ServerSession {
     /// [`transfer_done`](Self::transfer_done) (any outcome); the reply is `522`.
     pub fn data_secured(
         &mut self,
+        now: Instant,
         id: DataId,
         resumed: bool,
-        now: Instant,
     ) -> Result<bool, UsageError> {
         self.check_open(())?;
         let require = self.config.require_tls_session_reuse;
@@ -650,9 +650,9 @@ impl ServerSession {
     /// the replies of an ABOR or QUIT that waited for it).
     pub fn transfer_done(
         &mut self,
+        now: Instant,
         id: DataId,
         outcome: TransferOutcome,
-        now: Instant,
     ) -> Result<(), UsageError<TransferOutcome>> {
         if self.closed {
             return Err(UsageError::new(UsageErrorKind::Closed, outcome));

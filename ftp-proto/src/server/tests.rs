@@ -37,10 +37,10 @@ impl H {
 
     fn at(c: ServerConfig, peer: &str, local: &str) -> Self {
         let s = ServerSession::new(
+            Instant::ZERO,
             Arc::new(c),
             peer.parse().unwrap(),
             local.parse().unwrap(),
-            Instant::ZERO,
         );
         let mut h = Self {
             s,
@@ -82,7 +82,7 @@ impl H {
 
     fn answer(&mut self, a: Answer) -> String {
         let r = self.request();
-        self.s.answer(r, a, self.now).unwrap();
+        self.s.answer(self.now, r, a).unwrap();
         self.drain()
     }
 
@@ -100,7 +100,7 @@ impl H {
         let id = self.listen_id();
         let out = {
             self.s
-                .data_listening(id, Ok("192.0.2.1:50000".parse().unwrap()), self.now)
+                .data_listening(self.now, id, Ok("192.0.2.1:50000".parse().unwrap()))
                 .unwrap();
             self.drain()
         };
@@ -142,7 +142,7 @@ fn greeting_variants() {
     let c = Arc::new(config());
     let peer = "192.0.2.9:1".parse().unwrap();
     let local = "192.0.2.1:21".parse().unwrap();
-    let mut s = ServerSession::new_delayed(c.clone(), peer, local, Instant::ZERO, 5);
+    let mut s = ServerSession::new_delayed(Instant::ZERO, c.clone(), peer, local, 5);
     assert_eq!(
         &s.poll_transmit().unwrap()[..],
         b"120 Service ready in 5 minutes.\r\n"
@@ -156,7 +156,7 @@ fn greeting_variants() {
     );
     assert!(s.service_ready(Instant::ZERO).is_err());
 
-    let mut s = ServerSession::refuse(c, peer, local, Instant::ZERO);
+    let mut s = ServerSession::refuse(Instant::ZERO, c, peer, local);
     assert!(s.is_closed());
     assert!(s.poll_transmit().unwrap().starts_with(b"421 "));
     assert_eq!(
@@ -239,7 +239,7 @@ fn login_needs_user_then_pass() {
         }
         k => panic!("{k:?}"),
     }
-    h.s.answer(r, Answer::Denied(Denial::BadCredentials), h.now)
+    h.s.answer(h.now, r, Answer::Denied(Denial::BadCredentials))
         .unwrap();
     assert_eq!(code(&h.drain()), "530");
     h.login();
@@ -258,11 +258,11 @@ fn account_step() {
     let r = h.request();
     assert!(matches!(r.kind(), RequestKind::Account { .. }));
     h.s.answer(
+        h.now,
         r,
         Answer::LoggedIn {
             home: Some(VirtualPath::new(b"/home/bob").unwrap()),
         },
-        h.now,
     )
     .unwrap();
     assert_eq!(code(&h.drain()), "230");
@@ -340,7 +340,7 @@ fn cwd_updates_only_on_success() {
             path: VirtualPath::new(b"/docs").unwrap()
         }
     );
-    h.s.answer(r, Answer::Error(FsError::NotFound), h.now)
+    h.s.answer(h.now, r, Answer::Error(FsError::NotFound))
         .unwrap();
     assert_eq!(code(&h.drain()), "550");
     assert_eq!(h.s.cwd().as_bytes(), b"/");
@@ -398,7 +398,7 @@ fn rename_sequence() {
             to: VirtualPath::new(b"/b").unwrap()
         }
     );
-    h.s.answer(r, Answer::Done, h.now).unwrap();
+    h.s.answer(h.now, r, Answer::Done).unwrap();
     assert_eq!(code(&h.drain()), "250");
     // Another command between RNFR and RNTO cancels the pair.
     h.send("RNFR a");
@@ -437,10 +437,10 @@ fn mkd_rmd_dele_size_mdtm_mfmt() {
     // Mismatched answers come back unchanged.
     h.send("SIZE f");
     let r = h.request();
-    let err = h.s.answer(r, Answer::Done, h.now).unwrap_err();
+    let err = h.s.answer(h.now, r, Answer::Done).unwrap_err();
     assert_eq!(err.kind, crate::UsageErrorKind::MismatchedAnswer);
     let (r, _) = err.value;
-    h.s.answer(r, Answer::Error(FsError::NotFound), h.now)
+    h.s.answer(h.now, r, Answer::Error(FsError::NotFound))
         .unwrap();
     assert_eq!(code(&h.drain()), "550");
 }
@@ -458,10 +458,10 @@ fn late_answers_are_usage_errors() {
         },
     };
     assert_eq!(
-        h.s.answer(fake, Answer::Done, h.now).unwrap_err().kind,
+        h.s.answer(h.now, fake, Answer::Done).unwrap_err().kind,
         crate::UsageErrorKind::UnknownId
     );
-    h.s.answer(r, Answer::Done, h.now).unwrap();
+    h.s.answer(h.now, r, Answer::Done).unwrap();
     h.s.shutdown(h.now);
     assert!(h.s.is_closed());
     let fake = Request {
@@ -471,7 +471,7 @@ fn late_answers_are_usage_errors() {
         },
     };
     assert_eq!(
-        h.s.answer(fake, Answer::Done, h.now).unwrap_err().kind,
+        h.s.answer(h.now, fake, Answer::Done).unwrap_err().kind,
         crate::UsageErrorKind::Closed
     );
 }
@@ -504,7 +504,7 @@ fn pasv_retr_with_rest() {
     h.login();
     assert_eq!(code(&h.send("RETR f")), "425", "no data setup");
     let id = h.pasv();
-    h.s.data_connected(id, "192.0.2.9:50001".parse().unwrap(), h.now)
+    h.s.data_connected(h.now, id, "192.0.2.9:50001".parse().unwrap())
         .unwrap();
     assert_eq!(code(&h.send("TYPE I")), "200");
     assert_eq!(code(&h.send("REST 100")), "350");
@@ -518,18 +518,18 @@ fn pasv_retr_with_rest() {
             representation: crate::data::Representation::Binary
         }
     );
-    h.s.answer(r, Answer::Ready { size: Some(1000) }, h.now)
+    h.s.answer(h.now, r, Answer::Ready { size: Some(1000) })
         .unwrap();
     assert_eq!(h.drain(), "125 Opening data connection (1000 bytes).\r\n");
     let t = h.take_transfer();
     assert_eq!(t.id, id);
-    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 900 }, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 900 })
         .unwrap();
     assert_eq!(h.drain(), "226 Transfer complete.\r\n");
     // Single use: the setup is gone and REST was consumed.
     assert_eq!(code(&h.send("RETR f")), "425");
     assert!(
-        h.s.transfer_done(id, TransferOutcome::Aborted, h.now)
+        h.s.transfer_done(h.now, id, TransferOutcome::Aborted)
             .is_err()
     );
 }
@@ -567,7 +567,7 @@ fn epsv_and_epsv_all() {
     h.login();
     h.send("EPSV");
     let id = h.listen_id();
-    h.s.data_listening(id, Ok("192.0.2.1:6446".parse().unwrap()), h.now)
+    h.s.data_listening(h.now, id, Ok("192.0.2.1:6446".parse().unwrap()))
         .unwrap();
     assert_eq!(
         h.drain(),
@@ -597,7 +597,7 @@ fn pasv_on_ipv6_and_masquerade() {
     h.login();
     h.send("PASV");
     let id = h.listen_id();
-    h.s.data_listening(id, Ok("192.0.2.1:1025".parse().unwrap()), h.now)
+    h.s.data_listening(h.now, id, Ok("192.0.2.1:1025".parse().unwrap()))
         .unwrap();
     assert_eq!(
         h.drain(),
@@ -630,7 +630,7 @@ fn port_security() {
     ));
     let t = h.take_transfer();
     assert!(t.kind.is_upload());
-    h.s.transfer_done(t.id, TransferOutcome::StorageFull, h.now)
+    h.s.transfer_done(h.now, t.id, TransferOutcome::StorageFull)
         .unwrap();
     assert_eq!(code(&h.drain()), "552");
 }
@@ -646,7 +646,7 @@ fn foreign_passive_peer_is_refused() {
         now: Timestamp::from_unix(0, 0),
     });
     let t = h.take_transfer();
-    h.s.data_connected(id, "198.51.100.7:5555".parse().unwrap(), h.now)
+    h.s.data_connected(h.now, id, "198.51.100.7:5555".parse().unwrap())
         .unwrap();
     h.drain();
     assert!(
@@ -654,7 +654,7 @@ fn foreign_passive_peer_is_refused() {
             .iter()
             .any(|e| matches!(e, ServerEvent::Abort { id: i, .. } if *i == id))
     );
-    h.s.transfer_done(t.id, TransferOutcome::Aborted, h.now)
+    h.s.transfer_done(h.now, t.id, TransferOutcome::Aborted)
         .unwrap();
     assert_eq!(code(&h.drain()), "425");
 }
@@ -713,7 +713,7 @@ fn abor_during_transfer_gives_426_then_226() {
         id,
         incomplete_upload: false
     }));
-    h.s.transfer_done(id, TransferOutcome::Aborted, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Aborted)
         .unwrap();
     assert_eq!(
         h.drain(),
@@ -735,7 +735,7 @@ fn stat_noop_answered_during_transfer_others_held() {
     assert!(out.starts_with("211-"), "{out}");
     assert!(out.contains("42 bytes"));
     assert!(out.ends_with("200 NOOP ok.\r\n"));
-    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 42 }, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 42 })
         .unwrap();
     assert_eq!(
         h.drain(),
@@ -752,7 +752,7 @@ fn quit_during_transfer_waits_or_aborts() {
     h.answer(Answer::Ready { size: None });
     assert_eq!(h.send("QUIT"), "");
     assert!(!h.s.is_closed());
-    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 1 }, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 1 })
         .unwrap();
     assert_eq!(h.drain(), "226 Transfer complete.\r\n221 Goodbye.\r\n");
     assert!(h.s.is_closed());
@@ -770,7 +770,7 @@ fn quit_during_transfer_waits_or_aborts() {
             .iter()
             .any(|e| matches!(e, ServerEvent::Abort { .. }))
     );
-    h.s.transfer_done(id, TransferOutcome::Aborted, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Aborted)
         .unwrap();
     assert_eq!(code(&h.drain()), "426");
     assert!(h.s.is_closed());
@@ -828,7 +828,7 @@ fn data_connect_timeout_gives_425() {
             .iter()
             .any(|e| matches!(e, ServerEvent::Abort { id: i, .. } if *i == id))
     );
-    h.s.transfer_done(id, TransferOutcome::NeverConnected, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::NeverConnected)
         .unwrap();
     assert_eq!(code(&h.drain()), "425");
 }
@@ -962,12 +962,12 @@ fn site_and_escape_hatch() {
     let r = h.request();
     assert!(matches!(r.kind(), RequestKind::Site { command } if &command[..] == b"CHMOD 644 f"));
     h.s.answer(
+        h.now,
         r,
         Answer::Reply(crate::reply::Reply::new(
             crate::reply::ReplyCode::COMMAND_OK,
             "CHMOD done.",
         )),
-        h.now,
     )
     .unwrap();
     assert_eq!(h.drain(), "200 CHMOD done.\r\n");
@@ -978,7 +978,7 @@ fn site_and_escape_hatch() {
         "x",
     ));
     assert!(
-        h.s.answer(r, ok, h.now).is_err(),
+        h.s.answer(h.now, r, ok).is_err(),
         "positive raw replies only for SITE"
     );
 }
@@ -1020,7 +1020,7 @@ fn shutdown_aborts_or_lets_finish() {
     h.answer(Answer::Ready { size: None });
     h.s.shutdown(h.now);
     assert_eq!(h.drain(), "");
-    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 1 }, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 1 })
         .unwrap();
     assert_eq!(
         h.drain(),
@@ -1057,7 +1057,7 @@ fn refusal_text_says_why() {
     let peer = "192.0.2.9:1".parse().unwrap();
     let local = "192.0.2.1:21".parse().unwrap();
     let mut s =
-        ServerSession::refuse_because(c, peer, local, Instant::ZERO, Refusal::TooManyFromAddress);
+        ServerSession::refuse_because(Instant::ZERO, c, peer, local, Refusal::TooManyFromAddress);
     assert!(s.is_closed());
     assert_eq!(
         &s.poll_transmit().unwrap()[..],
@@ -1100,9 +1100,9 @@ fn data_tls_session_reuse_is_the_engines_decision() {
     let id = h.pasv();
     h.send("RETR f");
     h.answer(Answer::Ready { size: None });
-    h.s.data_connected(id, "192.0.2.9:50001".parse().unwrap(), h.now)
+    h.s.data_connected(h.now, id, "192.0.2.9:50001".parse().unwrap())
         .unwrap();
-    assert_eq!(h.s.data_secured(id, false, h.now).ok(), Some(true));
+    assert_eq!(h.s.data_secured(h.now, id, false).ok(), Some(true));
     // Required: a fresh handshake is refused with 522, a resumed one is not.
     c.require_tls_session_reuse = true;
     let mut h = H::with(c);
@@ -1111,18 +1111,18 @@ fn data_tls_session_reuse_is_the_engines_decision() {
     h.send("RETR f");
     h.answer(Answer::Ready { size: None });
     assert!(
-        h.s.data_secured(DataId::new(99), true, h.now).is_err(),
+        h.s.data_secured(h.now, DataId::new(99), true).is_err(),
         "unknown transfer"
     );
-    assert_eq!(h.s.data_secured(id, true, h.now).ok(), Some(true));
-    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 3 }, h.now)
+    assert_eq!(h.s.data_secured(h.now, id, true).ok(), Some(true));
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 3 })
         .unwrap();
     assert_eq!(h.drain(), "226 Transfer complete.\r\n");
     let id = h.pasv();
     h.send("RETR f");
     h.answer(Answer::Ready { size: None });
-    assert_eq!(h.s.data_secured(id, false, h.now).ok(), Some(false));
-    h.s.transfer_done(id, TransferOutcome::TlsFailed, h.now)
+    assert_eq!(h.s.data_secured(h.now, id, false).ok(), Some(false));
+    h.s.transfer_done(h.now, id, TransferOutcome::TlsFailed)
         .unwrap();
     assert_eq!(
         h.drain(),
@@ -1143,7 +1143,7 @@ fn shutdown_grace_deadline_aborts_the_transfer() {
     let id = h.pasv();
     h.send("RETR f");
     h.answer(Answer::Ready { size: None });
-    h.s.data_connected(id, "192.0.2.9:50001".parse().unwrap(), h.now)
+    h.s.data_connected(h.now, id, "192.0.2.9:50001".parse().unwrap())
         .unwrap();
     h.s.shutdown(h.now);
     assert_eq!(h.drain(), "");
@@ -1181,7 +1181,7 @@ fn shutdown_grace_is_moot_when_the_transfer_ends_in_time() {
     h.send("RETR f");
     h.answer(Answer::Ready { size: None });
     h.s.shutdown(h.now);
-    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 1 }, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 1 })
         .unwrap();
     assert_eq!(
         h.drain(),
@@ -1439,11 +1439,11 @@ fn lines_held_during_a_transfer_never_cross_auth_tls() {
     let id = h.pasv();
     h.send("RETR f");
     h.answer(Answer::Ready { size: None });
-    h.s.data_connected(id, "192.0.2.9:50001".parse().unwrap(), h.now)
+    h.s.data_connected(h.now, id, "192.0.2.9:50001".parse().unwrap())
         .unwrap();
     h.s.handle_input(h.now, b"AUTH TLS\r\nDELE x\r\n");
     assert_eq!(h.drain(), "");
-    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 1 }, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 1 })
         .unwrap();
     assert_eq!(
         h.drain(),

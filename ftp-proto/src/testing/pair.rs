@@ -190,8 +190,8 @@ impl<R: Responder> Pair<R> {
         let now = Instant::ZERO;
         Self {
             now,
-            client: ClientSession::new(client, SERVER_ADDR, now),
-            server: ServerSession::new(Arc::new(server), CLIENT_ADDR, SERVER_ADDR, now),
+            client: ClientSession::new(now, client, SERVER_ADDR),
+            server: ServerSession::new(now, Arc::new(server), CLIENT_ADDR, SERVER_ADDR),
             responder,
             faults: Faults::default(),
             uploads: BTreeMap::new(),
@@ -411,7 +411,7 @@ impl<R: Responder> Pair<R> {
                 match self.server_listeners.remove(&addr.port()) {
                     Some(sid) => {
                         let remote = SocketAddr::new(CLIENT_ADDR.ip(), self.port());
-                        let _ = self.server.data_connected(sid, remote, now);
+                        let _ = self.server.data_connected(now, sid, remote);
                         let _ = self.client.data_connected(now, id);
                         self.conns.push(DataConn::new(id, sid));
                     }
@@ -438,7 +438,7 @@ impl<R: Responder> Pair<R> {
                         let sid = c.server_id;
                         let _ =
                             self.server
-                                .transfer_done(sid, TransferOutcome::ConnectionLost, now);
+                                .transfer_done(now, sid, TransferOutcome::ConnectionLost);
                     }
                 }
             }
@@ -499,19 +499,19 @@ impl<R: Responder> Pair<R> {
                 self.server_listeners.insert(port, id);
                 let _ = self
                     .server
-                    .data_listening(id, Ok(SocketAddr::new(ip, port)), now);
+                    .data_listening(now, id, Ok(SocketAddr::new(ip, port)));
             }
             ServerEvent::Data(DataAction::Connect { id, addr }) => {
                 match self.client_listeners.remove(&addr.port()) {
                     Some(cid) => {
-                        let _ = self.server.data_connected(id, addr, now);
+                        let _ = self.server.data_connected(now, id, addr);
                         let _ = self.client.data_connected(now, cid);
                         self.conns.push(DataConn::new(cid, id));
                     }
                     None => {
                         let _ = self
                             .server
-                            .transfer_done(id, TransferOutcome::NeverConnected, now);
+                            .transfer_done(now, id, TransferOutcome::NeverConnected);
                     }
                 }
             }
@@ -541,7 +541,7 @@ impl<R: Responder> Pair<R> {
             if report {
                 let _ = self
                     .server
-                    .transfer_done(sid, TransferOutcome::Aborted, now);
+                    .transfer_done(now, sid, TransferOutcome::Aborted);
             }
             return;
         };
@@ -555,7 +555,7 @@ impl<R: Responder> Pair<R> {
             c.server_done = true;
             let _ = self
                 .server
-                .transfer_done(sid, TransferOutcome::Aborted, now);
+                .transfer_done(now, sid, TransferOutcome::Aborted);
         }
         c.server_done = c.server_done || c.server.is_none();
     }
@@ -571,7 +571,7 @@ impl<R: Responder> Pair<R> {
                 continue;
             }
             let answer = self.responder.answer(now, request.kind());
-            if let Err(e) = self.server.answer(request, answer, now) {
+            if let Err(e) = self.server.answer(now, request, answer) {
                 self.anomalies.push(format!("answer refused: {:?}", e.kind));
             }
             progress = true;
@@ -751,7 +751,7 @@ impl<R: Responder> Pair<R> {
                 let _ = self.client.data_failed(now, cid);
                 let _ = self
                     .server
-                    .transfer_done(sid, TransferOutcome::ConnectionLost, now);
+                    .transfer_done(now, sid, TransferOutcome::ConnectionLost);
                 progress = true;
                 continue;
             }
@@ -766,7 +766,7 @@ impl<R: Responder> Pair<R> {
                 let _ = self.client.data_finished(now, cid);
                 let _ = self
                     .server
-                    .transfer_done(sid, TransferOutcome::Complete { bytes }, now);
+                    .transfer_done(now, sid, TransferOutcome::Complete { bytes });
             } else {
                 self.conns[i].server_done = true;
                 match self.faults.eof_order {
@@ -774,17 +774,17 @@ impl<R: Responder> Pair<R> {
                         self.conns[i].client_done = true;
                         let _ = self.client.data_finished(now, cid);
                         let _ = self.server.transfer_done(
+                            now,
                             sid,
                             TransferOutcome::Complete { bytes },
-                            now,
                         );
                     }
                     EofOrder::ReplyFirst => {
                         self.conns[i].client_eof_pending = true;
                         let _ = self.server.transfer_done(
+                            now,
                             sid,
                             TransferOutcome::Complete { bytes },
-                            now,
                         );
                     }
                 }
