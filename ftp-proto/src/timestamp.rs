@@ -276,6 +276,48 @@ impl fmt::Display for Iso8601 {
     }
 }
 
+/// A system time (times before 1970 included; a time beyond `i64` seconds
+/// saturates).
+#[cfg(feature = "std")]
+impl From<std::time::SystemTime> for Timestamp {
+    fn from(time: std::time::SystemTime) -> Self {
+        match time.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => Self::from_unix(
+                i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+                after.subsec_nanos(),
+            ),
+            Err(before) => {
+                let before = before.duration();
+                let secs = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+                if before.subsec_nanos() == 0 {
+                    Self::from_unix(-secs, 0)
+                } else {
+                    Self::from_unix(
+                        (-secs).saturating_sub(1),
+                        1_000_000_000 - before.subsec_nanos(),
+                    )
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl Timestamp {
+    /// This time as a system time; `None` if the platform cannot represent
+    /// it (a date far before 1970 or after 2262 on some platforms).
+    #[must_use]
+    pub fn to_system_time(self) -> Option<std::time::SystemTime> {
+        let whole = core::time::Duration::from_secs(self.secs.unsigned_abs());
+        let base = if self.secs >= 0 {
+            std::time::UNIX_EPOCH.checked_add(whole)
+        } else {
+            std::time::UNIX_EPOCH.checked_sub(whole)
+        }?;
+        base.checked_add(core::time::Duration::from_nanos(u64::from(self.nanos)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +382,22 @@ mod tests {
         #[test]
         fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
             let _ = Timestamp::parse_ftp(&bytes);
+        }
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn system_time_round_trips_both_sides_of_the_epoch() {
+        for (secs, nanos) in [
+            (0, 0),
+            (1_704_164_645, 123_456_789),
+            (-1, 0),
+            (-1, 999_999_999),
+            (-86_400 * 365, 250_000_000),
+        ] {
+            let stamp = Timestamp::from_unix(secs, nanos);
+            let system = stamp.to_system_time().expect("representable");
+            assert_eq!(Timestamp::from(system), stamp, "{secs} {nanos}");
         }
     }
 }

@@ -12,7 +12,6 @@ use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions};
 use ftp_proto::timestamp::Timestamp;
 
-use super::info::system_time_from_timestamp;
 use super::vpath::{RelativePath, check_name, relative};
 use super::{EntryInfo, Listing, Storage, StorageError, UniqueFile, WriteMode};
 
@@ -370,7 +369,7 @@ impl Storage for Filesystem {
         if time.unix_seconds() < 0 {
             return Err(StorageError::Unsupported);
         }
-        let time = system_time_from_timestamp(time).ok_or(StorageError::Unsupported)?;
+        let time = time.to_system_time().ok_or(StorageError::Unsupported)?;
         let time = SystemTimeSpec::Absolute(cap_std::time::SystemTime::from_std(time));
         Ok(self.root.set_times(&rel.path, None, Some(time))?)
     }

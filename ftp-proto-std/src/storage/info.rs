@@ -99,7 +99,7 @@ impl EntryInfo {
         let modified = metadata
             .modified()
             .ok()
-            .map(|time| timestamp_from_system_time(time.into_std()));
+            .map(|time| Timestamp::from(time.into_std()));
         let (mode, uid, gid, links) = unix_facts(metadata);
         Self {
             name,
@@ -170,41 +170,6 @@ fn unix_facts(
     (None, None, None, None)
 }
 
-/// Converts a system time to a timestamp, times before 1970 included.
-pub(crate) fn timestamp_from_system_time(time: std::time::SystemTime) -> Timestamp {
-    match time.duration_since(std::time::UNIX_EPOCH) {
-        Ok(after) => Timestamp::from_unix(
-            i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-            after.subsec_nanos(),
-        ),
-        Err(before) => {
-            let before = before.duration();
-            let secs = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
-            if before.subsec_nanos() == 0 {
-                Timestamp::from_unix(-secs, 0)
-            } else {
-                Timestamp::from_unix(
-                    (-secs).saturating_sub(1),
-                    1_000_000_000 - before.subsec_nanos(),
-                )
-            }
-        }
-    }
-}
-
-/// Converts a timestamp to a system time; `None` if the platform cannot
-/// represent it.
-pub(crate) fn system_time_from_timestamp(time: Timestamp) -> Option<std::time::SystemTime> {
-    let secs = time.unix_seconds();
-    let nanos = std::time::Duration::from_nanos(u64::from(time.subsec_nanos()));
-    let base = if secs >= 0 {
-        std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs.unsigned_abs()))
-    } else {
-        std::time::UNIX_EPOCH.checked_sub(std::time::Duration::from_secs(secs.unsigned_abs()))
-    }?;
-    base.checked_add(nanos)
-}
-
 /// The storage's description of an entry as the engine's listing type (the
 /// one place where [`EntryInfo`] becomes [`FileInfo`]; every adapter uses it).
 impl From<EntryInfo> for FileInfo {
@@ -261,21 +226,5 @@ mod tests {
         ftp_proto::listing::write_mlsd_line(&info, ftp_proto::listing::Facts::TYPE, &mut mlsd)
             .unwrap();
         assert_eq!(&mlsd[..], b"type=OS.unix=chr-1/3; null\r\n");
-    }
-
-    #[test]
-    fn times_round_trip_both_sides_of_the_epoch() {
-        for (secs, nanos) in [
-            (0, 0),
-            (1, 5),
-            (1_700_000_000, 123_456_789),
-            (-1, 0),
-            (-1, 999_999_999),
-            (-86_400 * 365, 250_000_000),
-        ] {
-            let stamp = Timestamp::from_unix(secs, nanos);
-            let system = system_time_from_timestamp(stamp).unwrap();
-            assert_eq!(timestamp_from_system_time(system), stamp, "{secs} {nanos}");
-        }
     }
 }
