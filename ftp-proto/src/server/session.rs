@@ -9,8 +9,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::config::{QuitPolicy, ServerConfig, ShutdownPolicy};
 use super::event::{
-    Answer, CloseReason, DataAction, ListFormat, ListingStyle, Refusal, Request, RequestId, RequestKind,
-    ServerEvent, TransferKind, TransferOutcome, TransferStart,
+    Answer, CloseReason, DataAction, ListFormat, ListingStyle, Refusal, Request, RequestId,
+    RequestKind, ServerEvent, TransferKind, TransferOutcome, TransferStart,
 };
 use super::replies::{self, Verb};
 use crate::command::{
@@ -1975,11 +1975,8 @@ impl ServerSession {
             }
             (RequestKind::List { format, .. }, Answer::Listing { entries, now }) => {
                 let style = ListingStyle::new(format, self.mlst_facts, now);
-                match replies::render_listing(
-                    &entries,
-                    style,
-                    self.config.limits.max_listing_bytes,
-                ) {
+                match replies::render_listing(&entries, style, self.config.limits.max_listing_bytes)
+                {
                     Some(bytes) => self.start_transfer(
                         verb,
                         TransferKind::Listing(bytes),
@@ -1992,11 +1989,8 @@ impl ServerSession {
             }
             (RequestKind::Stat { path }, Answer::Listing { entries, now }) => {
                 let style = ListingStyle::new(ListFormat::Long, self.mlst_facts, now);
-                match replies::render_listing(
-                    &entries,
-                    style,
-                    self.config.limits.max_listing_bytes,
-                ) {
+                match replies::render_listing(&entries, style, self.config.limits.max_listing_bytes)
+                {
                     Some(bytes) => {
                         self.scratch.clear();
                         self.scratch.extend_from_slice(b"Status of ");
