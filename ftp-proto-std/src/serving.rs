@@ -76,7 +76,7 @@ impl TransferLabel {
 /// A transfer ready to run: its job, and the TLS settings of a `PROT P`
 /// data connection.
 #[derive(Debug)]
-pub struct PlannedTransfer<R, W, D, T> {
+pub struct PlannedTransfer<R, W, T, D = std::iter::Empty<crate::storage::EntryResult>> {
     /// For the log.
     pub label: TransferLabel,
     /// What to move.
@@ -98,7 +98,7 @@ pub fn plan_transfer<R, W, D, T: Clone>(
     opened: Option<Opened<R, W, D>>,
     cwd: &VirtualPath,
     tls: Option<&T>,
-) -> Result<PlannedTransfer<R, W, D, T>, TransferLabel> {
+) -> Result<PlannedTransfer<R, W, T, D>, TransferLabel> {
     let TransferStart {
         kind,
         representation,
@@ -241,7 +241,7 @@ mod tests {
     use super::*;
 
     type Plan =
-        Result<PlannedTransfer<&'static str, &'static str, &'static str, ()>, TransferLabel>;
+        Result<PlannedTransfer<&'static str, &'static str, (), &'static str>, TransferLabel>;
 
     fn start(kind: TransferKind, protection: DataProtection) -> TransferStart {
         TransferStart {
