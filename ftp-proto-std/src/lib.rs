@@ -6,9 +6,9 @@
 //! - [`server`]: the blocking FTP server (threads per session, FTPS with rustls).
 //! - [`client`]: the blocking FTP client (`Read`/`Write` transfer streams).
 //! - [`storage`], [`auth`]: what the server serves and who may log in.
-//! - [`tls`], [`net`], [`transfer`], [`serving`]: pieces every adapter
-//!   shares (rustls settings, passive-port selection, the wall clock, the
-//!   blocking data path of a transfer, what a server session decides
+//! - [`tls`], [`net`], [`transfer`], [`listing`], [`serving`]: pieces every
+//!   adapter shares (rustls settings, passive-port selection, the wall clock,
+//!   the blocking data path of a transfer, the streamed listing renderer, what a server session decides
 //!   alike); the servers also share [`server::ServerSettings`] and the
 //!   connection limits.
 #![forbid(unsafe_code)]
@@ -17,6 +17,7 @@
 pub mod auth;
 pub mod cli;
 pub mod client;
+pub mod listing;
 pub mod net;
 pub mod server;
 pub mod serving;

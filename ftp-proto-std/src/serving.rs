@@ -19,19 +19,24 @@ use crate::auth::{AuthError, Identity};
 use crate::transfer::Job;
 
 /// A file the storage opened for a `RETR`/`STOR`/`APPE`/`STOU` request,
-/// waiting for its transfer.
-pub enum Opened<R, W> {
+/// or a directory it opened for a `LIST`/`NLST`/`MLSD`, waiting for its
+/// transfer.
+pub enum Opened<R, W, D = std::iter::Empty<crate::storage::EntryResult>> {
     /// To send (`RETR`).
     Reader(R),
     /// To receive into (`STOR`, `APPE`, `STOU`).
     Writer(W),
+    /// The entries to list (answered with
+    /// [`Answer::DirectoryListing`]).
+    Directory(D),
 }
 
-impl<R, W> fmt::Debug for Opened<R, W> {
+impl<R, W, D> fmt::Debug for Opened<R, W, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Reader(_) => "Opened::Reader",
             Self::Writer(_) => "Opened::Writer",
+            Self::Directory(_) => "Opened::Directory",
         })
     }
 }
@@ -71,29 +76,29 @@ impl TransferLabel {
 /// A transfer ready to run: its job, and the TLS settings of a `PROT P`
 /// data connection.
 #[derive(Debug)]
-pub struct PlannedTransfer<R, W, T> {
+pub struct PlannedTransfer<R, W, T, D = std::iter::Empty<crate::storage::EntryResult>> {
     /// For the log.
     pub label: TransferLabel,
     /// What to move.
-    pub job: Job<R, W>,
+    pub job: Job<R, W, D>,
     /// `Some` for a `PROT P` data connection.
     pub tls: Option<T>,
 }
 
-/// The transfer the engine `start`ed, from the file the storage `opened`
-/// for it (a listing needs none; `cwd` names it) and the server's `tls`
-/// settings (needed for `PROT P`).
+/// The transfer the engine `start`ed, from the file or directory the
+/// storage `opened` for it (a listing the engine rendered needs none; `cwd`
+/// names it) and the server's `tls` settings (needed for `PROT P`).
 ///
 /// # Errors
 /// The transfer's label when it cannot run: no open file of the right kind,
 /// or `PROT P` without TLS settings (logged; the adapter then reports
 /// [`TransferOutcome::LocalError`] to the engine).
-pub fn plan_transfer<R, W, T: Clone>(
+pub fn plan_transfer<R, W, D, T: Clone>(
     start: TransferStart,
-    opened: Option<Opened<R, W>>,
+    opened: Option<Opened<R, W, D>>,
     cwd: &VirtualPath,
     tls: Option<&T>,
-) -> Result<PlannedTransfer<R, W, T>, TransferLabel> {
+) -> Result<PlannedTransfer<R, W, T, D>, TransferLabel> {
     let TransferStart {
         kind,
         representation,
@@ -126,6 +131,9 @@ pub fn plan_transfer<R, W, T: Clone>(
             }),
         ),
         (TransferKind::Listing(bytes), _) => ("listing", cwd.clone(), Some(Job::Listing(bytes))),
+        (TransferKind::DirectoryListing { path, style }, Some(Opened::Directory(entries))) => {
+            ("listing", path, Some(Job::Directory { entries, style }))
+        }
         (_, _) => ("transfer", cwd.clone(), None),
     };
     let label = TransferLabel {
@@ -226,10 +234,14 @@ pub fn storage_unavailable(identity: &Identity, error: &dyn fmt::Display) -> Ans
 mod tests {
     use bytes::Bytes;
     use ftp_proto::data::{DataId, Representation};
+    use ftp_proto::listing::Facts;
+    use ftp_proto::server::{ListFormat, ListingStyle};
+    use ftp_proto::timestamp::Timestamp;
 
     use super::*;
 
-    type Plan = Result<PlannedTransfer<&'static str, &'static str, ()>, TransferLabel>;
+    type Plan =
+        Result<PlannedTransfer<&'static str, &'static str, (), &'static str>, TransferLabel>;
 
     fn start(kind: TransferKind, protection: DataProtection) -> TransferStart {
         TransferStart {
@@ -246,7 +258,7 @@ mod tests {
 
     fn plan(
         kind: TransferKind,
-        opened: Option<Opened<&'static str, &'static str>>,
+        opened: Option<Opened<&'static str, &'static str, &'static str>>,
         protection: DataProtection,
         tls: Option<&()>,
     ) -> Plan {
@@ -294,6 +306,22 @@ mod tests {
         let p = plan(listing, None, DataProtection::Clear, None).unwrap();
         assert_eq!((p.label.what, p.label.path.as_str()), ("listing", "/home"));
         assert!(p.tls.is_none());
+        let style = ListingStyle::new(ListFormat::Names, Facts::DEFAULT, Timestamp::UNIX_EPOCH);
+        let directory = TransferKind::DirectoryListing {
+            path: path("/pub"),
+            style,
+        };
+        let p = plan(
+            directory.clone(),
+            Some(Opened::Directory("d")),
+            DataProtection::Clear,
+            None,
+        )
+        .unwrap();
+        assert_eq!((p.label.what, p.label.path.as_str()), ("listing", "/pub"));
+        assert!(matches!(p.job, Job::Directory { entries: "d", style: s } if s == style));
+        // A streamed listing needs its opened directory.
+        assert!(plan(directory, None, DataProtection::Clear, None).is_err());
         // A file opened for the other direction, or none, cannot run.
         let label = plan(
             retrieve,

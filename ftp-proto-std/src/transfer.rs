@@ -22,9 +22,11 @@ use std::time::{Duration, Instant};
 
 use ftp_proto::ascii::{Inbound, Outbound};
 use ftp_proto::data::Representation;
-use ftp_proto::server::TransferOutcome;
+use ftp_proto::server::{ListingStyle, TransferOutcome};
 use rustls::{HandshakeKind, ServerConnection, StreamOwned};
 
+use crate::listing::ListingWriter;
+use crate::storage::EntryResult;
 use crate::tls::TlsConfig;
 
 /// Size of the buffer a blocking transfer moves bytes through (allocated
@@ -33,9 +35,10 @@ use crate::tls::TlsConfig;
 /// into the page cache); downloads of files mostly go through `sendfile`.
 pub const TRANSFER_BUFFER: usize = 1024 * 1024;
 
-/// What a transfer moves.
+/// What a transfer moves. `D` is what a directory listing reads its
+/// entries from (a storage's [`Entries`](crate::storage::Storage::Entries)).
 #[derive(Debug)]
-pub enum Job<R, W> {
+pub enum Job<R, W, D = std::iter::Empty<EntryResult>> {
     /// File → socket.
     Send {
         /// The file, positioned where the transfer starts.
@@ -52,6 +55,16 @@ pub enum Job<R, W> {
     },
     /// Rendered listing → socket.
     Listing(bytes::Bytes),
+    /// Directory → socket: the entries are read from the storage as they
+    /// are sent, rendered into one bounded buffer
+    /// ([`ListingWriter`]). A failed read ends the transfer as
+    /// [`TransferOutcome::LocalError`].
+    Directory {
+        /// The directory's entries.
+        entries: D,
+        /// How the engine wants them rendered.
+        style: ListingStyle,
+    },
 }
 
 /// Time limits of a data connection.
@@ -129,17 +142,18 @@ impl Stopper {
 /// connection's session and answers whether the transfer may go on: the
 /// engine's verdict
 /// ([`ServerSession::data_secured`](ftp_proto::server::ServerSession::data_secured)).
-pub fn run<R, W, C>(
+pub fn run<R, W, D, C>(
     stream: TcpStream,
     stopper: &Stopper,
     tls: Option<(&TlsConfig, C)>,
-    job: Job<R, W>,
+    job: Job<R, W, D>,
     progress: &AtomicU64,
     limits: Limits,
 ) -> TransferOutcome
 where
     R: Read + 'static,
     W: Write,
+    D: Iterator<Item = EntryResult>,
     C: FnOnce(bool) -> bool,
 {
     if !stopper.arm(&stream) {
@@ -263,9 +277,9 @@ fn close_politely(stream: StreamOwned<ServerConnection, TcpStream>, limit: Durat
     while Instant::now() < until && matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
 }
 
-fn pump<T: DataStream, R: Read + 'static, W: Write>(
+fn pump<T: DataStream, R: Read + 'static, W: Write, D: Iterator<Item = EntryResult>>(
     mut stream: T,
-    job: Job<R, W>,
+    job: Job<R, W, D>,
     progress: &AtomicU64,
 ) -> TransferOutcome {
     let upload = matches!(job, Job::Receive { .. });
@@ -274,6 +288,7 @@ fn pump<T: DataStream, R: Read + 'static, W: Write>(
             Ok(()) => Ok(bytes.len() as u64),
             Err(_) => Err(TransferOutcome::ConnectionLost),
         },
+        Job::Directory { entries, style } => send_directory(&mut stream, entries, style, progress),
         Job::Send {
             reader,
             representation,
@@ -298,6 +313,38 @@ fn pump<T: DataStream, R: Read + 'static, W: Write>(
         }
         Err(outcome) => outcome,
     }
+}
+
+/// A directory's entries to the data connection, rendered into one bounded
+/// buffer that is written out whenever it fills.
+fn send_directory<T: Write, D: Iterator<Item = EntryResult>>(
+    stream: &mut T,
+    entries: D,
+    style: ListingStyle,
+    progress: &AtomicU64,
+) -> Result<u64, TransferOutcome> {
+    let mut lines = ListingWriter::new(style);
+    let mut total = 0u64;
+    let mut write_out = |lines: &mut ListingWriter, stream: &mut T| {
+        stream
+            .write_all(lines.pending())
+            .map_err(|_| TransferOutcome::ConnectionLost)?;
+        total = total.saturating_add(lines.pending().len() as u64);
+        progress.store(total, Ordering::Relaxed);
+        lines.clear();
+        Ok(total)
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| crate::listing::read_error(&e))?;
+        if lines.push(entry) {
+            write_out(&mut lines, stream)?;
+        }
+    }
+    let total = write_out(&mut lines, stream)?;
+    stream
+        .flush()
+        .map_err(|_| TransferOutcome::ConnectionLost)?;
+    Ok(total)
 }
 
 fn send<T: DataStream, R: Read + 'static>(
@@ -624,6 +671,67 @@ mod tests {
             LIMITS,
         );
         assert_eq!(outcome, TransferOutcome::ConnectionLost);
+    }
+
+    fn entry(name: String) -> EntryResult {
+        let kind = crate::storage::EntryKind::File;
+        Ok(crate::storage::EntryInfo::new(name, kind))
+    }
+
+    fn send_directory_and_collect(
+        entries: impl Iterator<Item = EntryResult> + 'static,
+    ) -> (TransferOutcome, Vec<u8>) {
+        let (ours, mut peer) = pair();
+        let collector = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            let _ = peer.read_to_end(&mut got);
+            got
+        });
+        let style = ListingStyle::new(
+            ftp_proto::server::ListFormat::Names,
+            ftp_proto::listing::Facts::DEFAULT,
+            ftp_proto::timestamp::Timestamp::UNIX_EPOCH,
+        );
+        let job: Job<io::Empty, io::Sink, _> = Job::Directory { entries, style };
+        let outcome = run(
+            ours,
+            &Stopper::new(),
+            None::<(&TlsConfig, NoCheck)>,
+            job,
+            &AtomicU64::new(0),
+            LIMITS,
+        );
+        (outcome, collector.join().unwrap())
+    }
+
+    #[test]
+    fn a_directory_is_sent_whole_through_a_bounded_buffer() {
+        let (outcome, got) =
+            send_directory_and_collect((0..20_000).map(|i| entry(format!("entry-{i:06}"))));
+        let expected: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("entry-{i:06}\r\n").into_bytes())
+            .collect();
+        assert_eq!(
+            outcome,
+            TransferOutcome::Complete {
+                bytes: expected.len() as u64
+            }
+        );
+        assert!(got == expected, "{} bytes", got.len());
+    }
+
+    #[test]
+    fn a_directory_read_error_midway_is_a_local_error_never_complete() {
+        let failing = (0..10_000)
+            .map(|i| entry(format!("entry-{i:06}")))
+            .chain(std::iter::once(Err(crate::storage::StorageError::Io(
+                io::Error::other("disk went away"),
+            ))));
+        let (outcome, got) = send_directory_and_collect(failing);
+        assert_eq!(outcome, TransferOutcome::LocalError);
+        // What was rendered before the error may have gone out; the
+        // outcome (451) says the listing is not whole.
+        assert!(got.len() < 10_000 * 14);
     }
 
     #[test]

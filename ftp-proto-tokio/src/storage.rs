@@ -7,7 +7,8 @@
 //! security model) on tokio's blocking thread pool, except for single
 //! metadata lookups, which run inline while they are fast (see
 //! [`Filesystem`]). Opened files come back as
-//! [`tokio::fs::File`] so the data path streams asynchronously.
+//! [`tokio::fs::File`] so the data path streams asynchronously, and listed
+//! directories as [`FilesystemEntries`], read a batch at a time.
 //!
 //! Every future returned by [`Storage`] is `Send`, so generic server code can
 //! call a storage from inside `tokio::spawn`.
@@ -29,8 +30,27 @@ use ftp_proto_std::storage::Storage as _;
 use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 pub use ftp_proto_std::storage::{
-    EntryInfo, EntryKind, ErrorCategory, Listing, StorageError, UniqueFile, WriteMode,
+    BoxedEntries, EntryInfo, EntryKind, EntryResult, ErrorCategory, StorageError, UniqueFile,
+    WriteMode,
 };
+
+/// The entries of a directory being listed (LIST, NLST, MLSD, STAT), read
+/// a batch at a time as the server sends them, so a listing's memory does
+/// not grow with the directory. The same contract as the blocking
+/// [`Storage::list`](ftp_proto_std::storage::Storage::list)'s iterator:
+/// the order the storage reads them in (no sorting), no `.` and `..`, an
+/// error when reading fails midway (the transfer then ends with `451`);
+/// after an error the batches are not asked for again.
+pub trait EntryBatches: Send + 'static {
+    /// Appends up to `max` of the next entries to `batch` (the server
+    /// hands it in empty). Appending nothing means the directory has been
+    /// read to its end.
+    fn next_batch(
+        &mut self,
+        batch: &mut Vec<EntryInfo>,
+        max: usize,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+}
 
 /// The file operations a server needs, on virtual paths (async).
 ///
@@ -44,13 +64,20 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// buffer: call `flush` (or `shutdown`) after the last write and check
     /// its result before reporting the transfer complete.
     type Writer: AsyncWrite + Unpin + Send + 'static;
+    /// The entries of a directory being listed.
+    type Entries: EntryBatches;
 
     /// Facts about the file or directory at `path` (SIZE, MDTM, MLST).
     fn metadata(&self, path: &[u8])
     -> impl Future<Output = Result<EntryInfo, StorageError>> + Send;
 
-    /// The entries of the directory at `path`, bounded (LIST, NLST, MLSD).
-    fn list(&self, path: &[u8]) -> impl Future<Output = Result<Listing, StorageError>> + Send;
+    /// Opens the directory at `path` for listing (LIST, NLST, MLSD, STAT);
+    /// its entries are then read batch by batch ([`EntryBatches`]). A
+    /// directory that cannot be listed at all (missing, unreadable,
+    /// [`StorageError::NotADirectory`]) fails here, before the server
+    /// promises a transfer.
+    fn list(&self, path: &[u8])
+    -> impl Future<Output = Result<Self::Entries, StorageError>> + Send;
 
     /// Opens the regular file at `path` for reading from `offset` (RETR).
     fn open_read(
@@ -120,6 +147,57 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// after the last byte and before the final reply.
     fn into_std_writer(writer: Self::Writer) -> Result<std::fs::File, Self::Writer> {
         Err(writer)
+    }
+
+    /// The directory's entries as a blocking iterator, when reading them
+    /// blocks a thread anyway (a local file system): the listing then runs
+    /// on a thread of its own, like a transfer of a local file (see
+    /// [`into_std_reader`](Self::into_std_reader)), instead of one trip
+    /// to the blocking pool per batch. The default keeps the batches.
+    fn into_std_entries(entries: Self::Entries) -> Result<BoxedEntries, Self::Entries> {
+        Err(entries)
+    }
+}
+
+/// The entries of a directory a [`Filesystem`] lists: the blocking
+/// [`DirectoryEntries`](ftp_proto_std::storage::DirectoryEntries), read on
+/// tokio's blocking pool a batch at a time.
+#[derive(Debug)]
+pub struct FilesystemEntries {
+    inner: Option<ftp_proto_std::storage::DirectoryEntries>,
+}
+
+impl EntryBatches for FilesystemEntries {
+    async fn next_batch(
+        &mut self,
+        batch: &mut Vec<EntryInfo>,
+        max: usize,
+    ) -> Result<(), StorageError> {
+        let Some(mut entries) = self.inner.take() else {
+            return Err(StorageError::Io(io::Error::other("directory reader lost")));
+        };
+        let mut taken = std::mem::take(batch);
+        let read = tokio::task::spawn_blocking(move || {
+            let start = taken.len();
+            let mut result = Ok(());
+            while taken.len() - start < max {
+                match entries.next() {
+                    Some(Ok(entry)) => taken.push(entry),
+                    Some(Err(e)) => {
+                        result = Err(e);
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            (entries, taken, result)
+        });
+        let (entries, taken, result) = read
+            .await
+            .map_err(|join| StorageError::Io(io::Error::other(join)))?;
+        self.inner = Some(entries);
+        *batch = taken;
+        result
     }
 }
 
@@ -341,15 +419,19 @@ impl From<ftp_proto_std::storage::Filesystem> for Filesystem {
 impl Storage for Filesystem {
     type Reader = tokio::fs::File;
     type Writer = tokio::fs::File;
+    type Entries = FilesystemEntries;
 
     async fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError> {
         self.lookup(path, ftp_proto_std::storage::Filesystem::metadata)
             .await
     }
 
-    async fn list(&self, path: &[u8]) -> Result<Listing, StorageError> {
+    async fn list(&self, path: &[u8]) -> Result<FilesystemEntries, StorageError> {
         let path = path.to_vec();
-        self.run(move |fs| fs.list(&path)).await
+        let entries = self.run(move |fs| fs.list(&path)).await?;
+        Ok(FilesystemEntries {
+            inner: Some(entries),
+        })
     }
 
     async fn open_read(&self, path: &[u8], offset: u64) -> Result<tokio::fs::File, StorageError> {
@@ -430,6 +512,14 @@ impl Storage for Filesystem {
     fn into_std_writer(writer: tokio::fs::File) -> Result<std::fs::File, tokio::fs::File> {
         writer.try_into_std()
     }
+
+    /// The blocking directory reader: a listing reads it on a thread.
+    fn into_std_entries(entries: FilesystemEntries) -> Result<BoxedEntries, FilesystemEntries> {
+        match entries.inner {
+            Some(inner) => Ok(Box::new(inner)),
+            None => Err(FilesystemEntries { inner: None }),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -502,10 +592,15 @@ mod tests {
         fs.rename(b"/d/up", b"/d/down").await.unwrap();
         let when = Timestamp::from_unix(1_234_567_890, 0);
         fs.set_modified(b"/d/down", when).await.unwrap();
-        let listing = fs.list(b"/d").await.unwrap();
-        assert_eq!(listing.entries.len(), 1);
-        assert_eq!(&listing.entries[0].name[..], b"down");
-        assert_eq!(listing.entries[0].modified, Some(when));
+        let mut entries = fs.list(b"/d").await.unwrap();
+        let mut listing = Vec::new();
+        entries.next_batch(&mut listing, 10).await.unwrap();
+        assert_eq!(listing.len(), 1);
+        assert_eq!(&listing[0].name[..], b"down");
+        assert_eq!(listing[0].modified, Some(when));
+        let mut rest = Vec::new();
+        entries.next_batch(&mut rest, 10).await.unwrap();
+        assert!(rest.is_empty(), "the end");
         assert!(matches!(
             fs.remove_dir(b"/d").await,
             Err(StorageError::DirectoryNotEmpty)

@@ -79,6 +79,9 @@ fn answer(pick: u8, u: u8) -> Answer {
             "raw",
         )),
         12 => Answer::Reply(Reply::new(ReplyCode::SERVICE_NOT_AVAILABLE, "bye")),
+        13 => Answer::DirectoryListing {
+            wall_clock: Timestamp::from_unix(i64::from(u) << 24, 0),
+        },
         _ => Answer::Done,
     }
 }

@@ -62,6 +62,32 @@ pub fn pattern(len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Creates the folder `dir` holding `count` empty entries named
+/// `f000000`, `f000001`, ...: two files and hard links to them (a link is
+/// many times faster to make than a file; two files keep each under ext4's
+/// 65 000 links), for listings of large directories.
+///
+/// # Panics
+/// When the folder cannot be made.
+pub fn fill_directory(dir: &std::path::Path, count: usize) {
+    std::fs::create_dir(dir).unwrap();
+    let half = (count / 2).max(1);
+    for i in 0..count {
+        let path = dir.join(entry_name(i));
+        if i % half == 0 {
+            std::fs::File::create(path).unwrap();
+        } else {
+            std::fs::hard_link(dir.join(entry_name(i - i % half)), path).unwrap();
+        }
+    }
+}
+
+/// The name of entry `i` of a [`fill_directory`] folder.
+#[must_use]
+pub fn entry_name(i: usize) -> String {
+    format!("f{i:06}")
+}
+
 enum Running {
     Tokio {
         handle: ftp_proto_tokio::server::ServerHandle,

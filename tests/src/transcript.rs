@@ -224,6 +224,20 @@ pub fn render_event(e: &ServerEvent, feed: Feed) -> Option<String> {
                 }
                 TransferKind::Append { path: p } => format!("appe {}", path(p)),
                 TransferKind::Listing(b) => format!("listing {:?}", bytes(b)),
+                TransferKind::DirectoryListing { path: p, style } => {
+                    let format = match style.format {
+                        ListFormat::Long => "list",
+                        ListFormat::Names => "nlst",
+                        ListFormat::Machine => "mlsd",
+                    };
+                    let facts: Vec<_> = style.facts.names().collect();
+                    format!(
+                        "directory {} {format} facts={} wall-clock={}",
+                        path(p),
+                        facts.join(";"),
+                        style.wall_clock.ftp(false)
+                    )
+                }
                 other => format!("{other:?}"),
             };
             format!(
@@ -310,6 +324,9 @@ fn parse_answer(text: &str) -> Result<Answer, String> {
                 })
                 .collect(),
             now: Timestamp::from_unix(1_700_000_000, 0),
+        },
+        "directory" => Answer::DirectoryListing {
+            wall_clock: Timestamp::from_unix(1_700_000_000, 0),
         },
         "entry" => Answer::Entry(Box::new(
             FileInfo::new(Bytes::copy_from_slice(arg(0)?.as_bytes()), FileKind::File)

@@ -12,6 +12,7 @@ use ftp_proto::path::VirtualPath;
 use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
 
 use crate::auth::Identity;
+use crate::listing::StatEntries;
 use crate::net::wall_clock;
 pub(crate) use crate::serving::Opened;
 use crate::storage::{Filesystem, Storage, StorageError, WriteMode};
@@ -57,7 +58,9 @@ impl StorageFactory for FilesystemRoots {
 }
 
 /// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer.
-pub(crate) type OpenedFile<S> = Opened<<S as Storage>::Reader, <S as Storage>::Writer>;
+/// (or a directory opened by a LIST/NLST/MLSD request).
+pub(crate) type OpenedFile<S> =
+    Opened<<S as Storage>::Reader, <S as Storage>::Writer, <S as Storage>::Entries>;
 
 /// What answering one request produced.
 pub(crate) struct Answered<S: Storage> {
@@ -98,8 +101,13 @@ macro_rules! tri {
 }
 
 /// Answers a file-system request with `storage` (every request but
-/// `Login`/`Account`, which the session handles).
-pub(crate) fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S> {
+/// `Login`/`Account`, which the session handles). `max_listing_bytes` is
+/// the engine's limit for a `STAT path` listing.
+pub(crate) fn answer<S: Storage>(
+    storage: &S,
+    kind: &RequestKind,
+    max_listing_bytes: usize,
+) -> Answered<S> {
     let done = |r: Result<(), StorageError>| match r {
         Ok(()) => Answered::plain(Answer::Done),
         Err(e) => err(&e),
@@ -176,19 +184,39 @@ pub(crate) fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S>
             };
             Answered::opened(Answer::Unique(path), Opened::Writer(created.writer))
         }
-        RequestKind::List { path, format } => {
-            let entries = tri!(list(storage, path, *format != ListFormat::Machine));
-            Answered::plain(Answer::Listing {
-                entries,
-                now: wall_clock(),
-            })
-        }
+        RequestKind::List { path, format } => match storage.list(path.as_bytes()) {
+            // The directory is open: its entries are read as they are sent.
+            Ok(entries) => Answered::opened(
+                Answer::DirectoryListing {
+                    wall_clock: wall_clock(),
+                },
+                Opened::Directory(entries),
+            ),
+            Err(StorageError::NotADirectory) if *format != ListFormat::Machine => {
+                let info = tri!(one_file(storage, path));
+                Answered::plain(Answer::Listing {
+                    entries: vec![info],
+                    now: wall_clock(),
+                })
+            }
+            Err(e) => err(&e),
+        },
         RequestKind::Stat { path } => {
-            let entries = tri!(list(storage, path, true));
-            Answered::plain(Answer::Listing {
-                entries,
-                now: wall_clock(),
-            })
+            let now = wall_clock();
+            let entries = match storage.list(path.as_bytes()) {
+                Ok(entries) => {
+                    let mut kept = StatEntries::new(max_listing_bytes, now);
+                    for entry in entries {
+                        if !kept.push(tri!(entry)) {
+                            break;
+                        }
+                    }
+                    kept.into_entries()
+                }
+                Err(StorageError::NotADirectory) => vec![tri!(one_file(storage, path))],
+                Err(e) => return err(&e),
+            };
+            Answered::plain(Answer::Listing { entries, now })
         }
         RequestKind::MachineListOne { path } => {
             let meta = tri!(storage.metadata(path.as_bytes()));
@@ -202,28 +230,13 @@ pub(crate) fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S>
     }
 }
 
-/// The entries of a directory, or (when `file_ok`) the one file `path` names.
-fn list<S: Storage>(
-    storage: &S,
-    path: &VirtualPath,
-    file_ok: bool,
-) -> Result<Vec<FileInfo>, StorageError> {
-    match storage.list(path.as_bytes()) {
-        Ok(listing) => {
-            if listing.truncated {
-                tracing::warn!(path = %String::from_utf8_lossy(path.as_bytes()), "listing truncated");
-            }
-            Ok(listing.entries.into_iter().map(FileInfo::from).collect())
-        }
-        Err(StorageError::NotADirectory) if file_ok => {
-            let mut info = FileInfo::from(storage.metadata(path.as_bytes())?);
-            info.name = path
-                .file_name()
-                .map_or_else(|| path.to_bytes(), |n| n.to_vec().into());
-            Ok(vec![info])
-        }
-        Err(e) => Err(e),
-    }
+/// The listing entry of the file `path` names (`LIST file`, `STAT file`).
+fn one_file<S: Storage>(storage: &S, path: &VirtualPath) -> Result<FileInfo, StorageError> {
+    let mut info = FileInfo::from(storage.metadata(path.as_bytes())?);
+    info.name = path
+        .file_name()
+        .map_or_else(|| path.to_bytes(), |n| n.to_vec().into());
+    Ok(info)
 }
 
 /// The size of a file in TYPE A (reads the whole file).

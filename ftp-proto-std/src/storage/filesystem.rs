@@ -13,11 +13,7 @@ use cap_std::fs::{Dir, OpenOptions};
 use ftp_proto::timestamp::Timestamp;
 
 use super::vpath::{RelativePath, check_name, relative};
-use super::{EntryInfo, Listing, Storage, StorageError, UniqueFile, WriteMode};
-
-/// The default for [`Filesystem::with_listing_limit`]: 50 000 entries per
-/// listing (a few megabytes of memory at most).
-pub const DEFAULT_LISTING_LIMIT: usize = 50_000;
+use super::{EntryInfo, EntryResult, Storage, StorageError, UniqueFile, WriteMode};
 
 /// How many fresh names [`Storage::create_unique`] tries before giving up
 /// with [`StorageError::Busy`].
@@ -48,6 +44,10 @@ const UNIQUE_ATTEMPTS: u32 = 32;
 /// followed, like any file server does. Listings report symlinks as symlinks
 /// with their target text and never follow them.
 ///
+/// Listings are read from the directory as they are sent
+/// ([`DirectoryEntries`]), in directory order, whatever the directory's
+/// size: nothing caps them and nothing holds them whole in memory.
+///
 /// Not covered by path resolution: a *hard link* inside the root to a file
 /// outside it (only someone with local access to the folder can make one) and
 /// mount points inside the root. Keep the root's contents under the server's
@@ -69,7 +69,6 @@ pub struct Filesystem {
     root: Dir,
     root_path: PathBuf,
     read_only: bool,
-    listing_limit: usize,
     unique_counter: AtomicU64,
 }
 
@@ -78,7 +77,6 @@ impl fmt::Debug for Filesystem {
         f.debug_struct("Filesystem")
             .field("root", &self.root_path)
             .field("read_only", &self.read_only)
-            .field("listing_limit", &self.listing_limit)
             .finish_non_exhaustive()
     }
 }
@@ -97,7 +95,6 @@ impl Filesystem {
             root,
             root_path,
             read_only: false,
-            listing_limit: DEFAULT_LISTING_LIMIT,
             unique_counter: AtomicU64::new(seed),
         })
     }
@@ -106,13 +103,6 @@ impl Filesystem {
     #[must_use]
     pub fn with_read_only(mut self, read_only: bool) -> Self {
         self.read_only = read_only;
-        self
-    }
-
-    /// Sets the most entries one [`Storage::list`] returns (at least 1).
-    #[must_use]
-    pub fn with_listing_limit(mut self, limit: usize) -> Self {
-        self.listing_limit = limit.max(1);
         self
     }
 
@@ -209,9 +199,65 @@ fn os_name(name: &[u8]) -> &std::ffi::OsStr {
     std::ffi::OsStr::new(std::str::from_utf8(name).unwrap_or("_"))
 }
 
+/// The entries of a directory a [`Filesystem`] lists ([`Storage::list`]):
+/// read from the operating system as they are taken, one `stat` each, in
+/// directory order, without `.` and `..`. Holds the open directory and the
+/// system's read buffer, nothing more.
+pub struct DirectoryEntries {
+    dir: Dir,
+    entries: cap_std::fs::ReadDir,
+    failed: bool,
+}
+
+impl fmt::Debug for DirectoryEntries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DirectoryEntries")
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Iterator for DirectoryEntries {
+    type Item = EntryResult;
+
+    fn next(&mut self) -> Option<EntryResult> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            let entry = match self.entries.next()? {
+                Ok(entry) => entry,
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e.into()));
+                }
+            };
+            let name = entry.file_name();
+            // Entries can vanish between the read and the stat: skip them.
+            let Ok(metadata) = entry.metadata() else {
+                continue;
+            };
+            let target = if metadata.file_type().is_symlink() {
+                self.dir
+                    .read_link_contents(&name)
+                    .ok()
+                    .map(|target| os_bytes(target.as_os_str()))
+            } else {
+                None
+            };
+            return Some(Ok(EntryInfo::from_metadata(
+                os_bytes(&name),
+                &metadata,
+                target,
+            )));
+        }
+    }
+}
+
 impl Storage for Filesystem {
     type Reader = File;
     type Writer = File;
+    type Entries = DirectoryEntries;
 
     fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError> {
         let rel = relative(path)?;
@@ -231,34 +277,15 @@ impl Storage for Filesystem {
         ))
     }
 
-    fn list(&self, path: &[u8]) -> Result<Listing, StorageError> {
+    fn list(&self, path: &[u8]) -> Result<DirectoryEntries, StorageError> {
         let rel = relative(path)?;
         let dir = self.root.open_dir(&rel.path)?;
-        let mut listing = Listing::default();
-        for entry in dir.entries()? {
-            let entry = entry?;
-            if listing.entries.len() >= self.listing_limit {
-                listing.truncated = true;
-                break;
-            }
-            let name = entry.file_name();
-            // Entries can vanish between the read and the stat: skip them.
-            let Ok(metadata) = entry.metadata() else {
-                continue;
-            };
-            let target = if metadata.file_type().is_symlink() {
-                dir.read_link_contents(&name)
-                    .ok()
-                    .map(|target| os_bytes(target.as_os_str()))
-            } else {
-                None
-            };
-            listing
-                .entries
-                .push(EntryInfo::from_metadata(os_bytes(&name), &metadata, target));
-        }
-        listing.entries.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(listing)
+        let entries = dir.entries()?;
+        Ok(DirectoryEntries {
+            dir,
+            entries,
+            failed: false,
+        })
     }
 
     fn open_read(&self, path: &[u8], offset: u64) -> Result<File, StorageError> {

@@ -65,6 +65,23 @@ pub struct EntryInfo {
 }
 
 impl EntryInfo {
+    /// An entry named `name` of `kind`, size 0, with no other facts known
+    /// (for storages that build entries themselves; set the fields they
+    /// know).
+    #[must_use]
+    pub fn new(name: impl Into<Bytes>, kind: EntryKind) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            size: 0,
+            modified: None,
+            mode: None,
+            uid: None,
+            gid: None,
+            links: None,
+        }
+    }
+
     /// Whether this entry is a directory.
     #[must_use]
     pub fn is_dir(&self) -> bool {

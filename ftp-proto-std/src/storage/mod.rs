@@ -3,7 +3,8 @@
 //! The engine turns every path a peer names into a normalised absolute
 //! *virtual path* (`/`-separated, no `..`, never above `/`). A [`Storage`]
 //! maps such paths onto something real and performs the operations that the
-//! server's commands need: metadata for SIZE/MDTM/MLST, directory listings,
+//! server's commands need: metadata for SIZE/MDTM/MLST, directory listings
+//! (streamed entry by entry, in directory order),
 //! streaming reads and writes with REST offsets, STOU, DELE, MKD, RMD,
 //! RNFR/RNTO, MFMT and the CWD check.
 //!
@@ -40,7 +41,7 @@ use bytes::Bytes;
 use ftp_proto::timestamp::Timestamp;
 
 pub use error::{ErrorCategory, StorageError};
-pub use filesystem::{DEFAULT_LISTING_LIMIT, Filesystem};
+pub use filesystem::{DirectoryEntries, Filesystem};
 pub use info::{EntryInfo, EntryKind};
 pub use vpath::MAX_PATH_LEN;
 
@@ -59,15 +60,14 @@ pub enum WriteMode {
     Append,
 }
 
-/// The entries of one directory, bounded.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Listing {
-    /// The entries, sorted by name bytes; `.` and `..` are not included.
-    pub entries: Vec<EntryInfo>,
-    /// `true` when the directory had more entries than the storage's limit
-    /// and only the first ones read (in directory order) were kept.
-    pub truncated: bool,
-}
+/// One entry of a directory being read, or the error that stopped the
+/// reading (the item type of [`Storage::Entries`]).
+pub type EntryResult = Result<EntryInfo, StorageError>;
+
+/// A directory's entries as a boxed iterator, for code that handles the
+/// directories of several storage types alike (the tokio server hands
+/// them to transfer threads this way).
+pub type BoxedEntries = Box<dyn Iterator<Item = EntryResult> + Send>;
 
 /// A file created under a fresh name by [`Storage::create_unique`] (STOU).
 #[derive(Debug)]
@@ -92,15 +92,30 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// A file open for writing (STOR, APPE, STOU), positioned where the
     /// data goes.
     type Writer: Write + Send + 'static;
+    /// The entries of a directory being listed, read as they are needed
+    /// (see [`list`](Self::list)).
+    type Entries: Iterator<Item = EntryResult> + Send + 'static;
 
     /// Facts about the file or directory at `path` (SIZE, MDTM, MLST, and
     /// existence checks such as the one for RNFR).
     fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError>;
 
-    /// The entries of the directory at `path` (LIST, NLST, MLSD), at most
-    /// the storage's documented limit of them.
-    /// [`StorageError::NotADirectory`] if `path` is not a directory.
-    fn list(&self, path: &[u8]) -> Result<Listing, StorageError>;
+    /// Opens the directory at `path` for listing (LIST, NLST, MLSD, STAT):
+    /// its entries are then read one by one from the iterator, as the
+    /// server sends them, so a listing's memory does not grow with the
+    /// directory.
+    ///
+    /// Errors that keep the directory from being listed at all (missing,
+    /// not readable, [`StorageError::NotADirectory`]) come from this call,
+    /// before the server promises a transfer. The iterator:
+    /// - yields the entries in the order the storage reads them (for a file
+    ///   system, directory order): no sorting, since a sort needs every
+    ///   name in memory at once;
+    /// - never yields `.` and `..`;
+    /// - may skip an entry that vanished while it was read;
+    /// - yields an `Err` when reading fails midway (the transfer then ends
+    ///   with `451`, never as a complete listing), and is not used after it.
+    fn list(&self, path: &[u8]) -> Result<Self::Entries, StorageError>;
 
     /// Opens the regular file at `path` for reading from byte `offset` (REST).
     /// An offset equal to the size gives an empty read; a larger one is

@@ -21,6 +21,11 @@ struct Fixture {
     fs: Filesystem,
 }
 
+/// A whole listing (the servers stream it; the tests look at all of it).
+fn listed(fs: &Filesystem, path: &[u8]) -> Result<Vec<EntryInfo>, StorageError> {
+    fs.list(path)?.collect()
+}
+
 fn fixture() -> Fixture {
     let temp = tempfile::tempdir().unwrap();
     let root = temp.path().join("root");
@@ -160,12 +165,8 @@ mod escapes {
         assert_refused(f.fs.list(b"/up"));
         assert_refused(f.fs.check_dir(b"/up"));
         // The listing shows the link as a link, with its text.
-        let listing = f.fs.list(b"/").unwrap();
-        let up = listing
-            .entries
-            .iter()
-            .find(|e| &e.name[..] == b"up")
-            .unwrap();
+        let listing = listed(&f.fs, b"/").unwrap();
+        let up = listing.iter().find(|e| &e.name[..] == b"up").unwrap();
         assert_eq!(
             up.kind,
             EntryKind::Symlink {
@@ -291,8 +292,8 @@ mod escapes {
                 file.write_all(b"x").unwrap();
             }
             let _ = f.fs.make_dir(b"/swap/plantdir");
-            assert!(f.fs.list(b"/swap").map_or(true, |listing| {
-                listing.entries.iter().all(|e| &e.name[..] != b"secret")
+            assert!(listed(&f.fs, b"/swap").map_or(true, |listing| {
+                listing.iter().all(|e| &e.name[..] != b"secret")
             }));
         }
         stop.store(true, Ordering::Relaxed);
@@ -364,12 +365,9 @@ mod operations {
         f.fs.make_dir(dir.as_bytes()).unwrap();
         f.write(file.as_bytes(), "contènt".as_bytes());
         assert_eq!(f.read(file.as_bytes(), 0), "contènt".as_bytes());
-        let listing = f.fs.list(dir.as_bytes()).unwrap();
-        assert_eq!(listing.entries.len(), 1);
-        assert_eq!(
-            &listing.entries[0].name[..],
-            "fïlé näme 日本.txt".as_bytes()
-        );
+        let listing = listed(&f.fs, dir.as_bytes()).unwrap();
+        assert_eq!(listing.len(), 1);
+        assert_eq!(&listing[0].name[..], "fïlé näme 日本.txt".as_bytes());
         assert!(
             f.root
                 .join("dössier with spaces/fïlé näme 日本.txt")
@@ -382,8 +380,8 @@ mod operations {
     fn non_utf8_names_are_bytes() {
         let f = fixture();
         f.write(b"/caf\xe9", b"latin-1");
-        let listing = f.fs.list(b"/").unwrap();
-        assert!(listing.entries.iter().any(|e| &e.name[..] == b"caf\xe9"));
+        let listing = listed(&f.fs, b"/").unwrap();
+        assert!(listing.iter().any(|e| &e.name[..] == b"caf\xe9"));
     }
 
     #[test]
@@ -466,7 +464,7 @@ mod operations {
             assert_eq!(unique.path, [&b"/in/"[..], &unique.name].concat());
             assert!(names.insert(unique.name.clone()));
         }
-        assert_eq!(f.fs.list(b"/in").unwrap().entries.len(), 20);
+        assert_eq!(listed(&f.fs, b"/in").unwrap().len(), 20);
         let first = f.fs.create_unique(b"/", Some(b"report.txt")).unwrap();
         assert_eq!(&first.name[..], b"report.txt");
         assert_eq!(&first.path[..], b"/report.txt");
@@ -528,19 +526,29 @@ mod operations {
     }
 
     #[test]
-    fn listing_is_sorted_and_bounded() {
+    fn listing_is_streamed_in_directory_order_without_a_cap() {
         let f = fixture();
-        for name in ["c", "a", "b", "e", "d"] {
+        // More entries than the old cap of 50 000 would be slow here; what
+        // matters is that every entry comes, once, and `.`/`..` never.
+        let mut expected = vec![Bytes::from_static(b"file")];
+        for i in 0..3000 {
+            let name = format!("n{i:05}");
             f.write(format!("/{name}").as_bytes(), b"");
+            expected.push(Bytes::from(name));
         }
-        let listing = f.fs.list(b"/").unwrap();
-        assert!(!listing.truncated);
-        let names: Vec<_> = listing.entries.iter().map(|e| e.name.clone()).collect();
-        assert_eq!(names, ["a", "b", "c", "d", "e", "file"]);
-        let small = Filesystem::open(&f.root).unwrap().with_listing_limit(3);
-        let listing = small.list(b"/").unwrap();
-        assert!(listing.truncated);
-        assert_eq!(listing.entries.len(), 3);
+        let mut names: Vec<_> = listed(&f.fs, b"/")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        names.sort();
+        expected.sort();
+        assert_eq!(names, expected);
+        // The iterator reads as it goes: the first entry comes before the
+        // directory is read to its end, and the rest follow.
+        let mut entries = f.fs.list(b"/").unwrap();
+        assert!(entries.next().unwrap().is_ok());
+        assert_eq!(entries.count(), 3000);
         assert!(matches!(
             f.fs.list(b"/file"),
             Err(StorageError::NotADirectory)
@@ -560,12 +568,8 @@ mod operations {
         assert_eq!(f.read(b"/sub/up_file", 0), b"inside");
         f.fs.check_dir(b"/alias").unwrap();
         assert!(f.fs.metadata(b"/alias").unwrap().is_dir());
-        let listing = f.fs.list(b"/").unwrap();
-        let alias = listing
-            .entries
-            .iter()
-            .find(|e| &e.name[..] == b"alias")
-            .unwrap();
+        let listing = listed(&f.fs, b"/").unwrap();
+        let alias = listing.iter().find(|e| &e.name[..] == b"alias").unwrap();
         assert_eq!(
             alias.kind,
             EntryKind::Symlink {
@@ -593,12 +597,8 @@ mod operations {
             Err(StorageError::NotAFile)
         ));
         assert!(f.fs.open_write(b"/pipe", WriteMode::Truncate).is_err());
-        let listing = f.fs.list(b"/").unwrap();
-        let pipe = listing
-            .entries
-            .iter()
-            .find(|e| &e.name[..] == b"pipe")
-            .unwrap();
+        let listing = listed(&f.fs, b"/").unwrap();
+        let pipe = listing.iter().find(|e| &e.name[..] == b"pipe").unwrap();
         assert_eq!(pipe.kind, EntryKind::Fifo);
     }
 
@@ -624,7 +624,7 @@ mod operations {
             .read_to_end(&mut data)
             .unwrap();
         assert_eq!(data, b"inside");
-        assert_eq!(ro.list(b"/").unwrap().entries.len(), 1);
+        assert_eq!(listed(&ro, b"/").unwrap().len(), 1);
         assert_eq!(fs::read(f.root.join("file")).unwrap(), b"inside");
     }
 

@@ -17,10 +17,13 @@ use ftp_proto::path::VirtualPath;
 use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
 use tokio::io::AsyncReadExt;
 
+use ftp_proto_std::listing::{LISTING_BATCH, StatEntries};
 pub(crate) use ftp_proto_std::serving::Opened;
 
 use crate::auth::Identity;
-use crate::storage::{EntryInfo, Filesystem, Lookups, Storage, StorageError, WriteMode};
+use crate::storage::{
+    EntryBatches, EntryInfo, Filesystem, Lookups, Storage, StorageError, WriteMode,
+};
 
 /// Gives each logged-in user a storage (their own root, their permissions).
 pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
@@ -135,8 +138,10 @@ impl StorageFactory for FilesystemRoots {
     }
 }
 
-/// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer.
-pub(crate) type OpenedFile<S> = Opened<<S as Storage>::Reader, <S as Storage>::Writer>;
+/// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer
+/// (or a directory opened by a LIST/NLST/MLSD request).
+pub(crate) type OpenedFile<S> =
+    Opened<<S as Storage>::Reader, <S as Storage>::Writer, <S as Storage>::Entries>;
 
 /// The storage's description of an entry as the engine's listing type
 /// (the shared conversion, `impl From<EntryInfo> for FileInfo` in
@@ -187,8 +192,13 @@ macro_rules! tri {
 }
 
 /// Answers a file-system request with `storage` (every request but
-/// `Login`/`Account`/`Host`, which the session handles).
-pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S> {
+/// `Login`/`Account`/`Host`, which the session handles). `max_listing_bytes`
+/// is the engine's limit for a `STAT path` listing.
+pub(crate) async fn answer<S: Storage>(
+    storage: &S,
+    kind: &RequestKind,
+    max_listing_bytes: usize,
+) -> Answered<S> {
     match kind {
         RequestKind::ChangeDir { path } => {
             tri!(storage.check_dir(path.as_bytes()).await);
@@ -289,19 +299,31 @@ pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answe
                 opened: Some(Opened::Writer(created.writer)),
             }
         }
-        RequestKind::List { path, format } => {
-            let entries = tri!(list(storage, path, *format != ListFormat::Machine).await);
-            Answered::plain(Answer::Listing {
-                entries,
-                now: wall_clock(),
-            })
-        }
+        RequestKind::List { path, format } => match storage.list(path.as_bytes()).await {
+            // The directory is open: its entries are read as they are sent.
+            Ok(entries) => Answered {
+                answer: Answer::DirectoryListing {
+                    wall_clock: wall_clock(),
+                },
+                opened: Some(Opened::Directory(entries)),
+            },
+            Err(StorageError::NotADirectory) if *format != ListFormat::Machine => {
+                let info = tri!(one_file(storage, path).await);
+                Answered::plain(Answer::Listing {
+                    entries: vec![info],
+                    now: wall_clock(),
+                })
+            }
+            Err(e) => err(&e),
+        },
         RequestKind::Stat { path } => {
-            let entries = tri!(list(storage, path, true).await);
-            Answered::plain(Answer::Listing {
-                entries,
-                now: wall_clock(),
-            })
+            let now = wall_clock();
+            let entries = match storage.list(path.as_bytes()).await {
+                Ok(entries) => tri!(stat_entries(entries, max_listing_bytes, now).await),
+                Err(StorageError::NotADirectory) => vec![tri!(one_file(storage, path).await)],
+                Err(e) => return err(&e),
+            };
+            Answered::plain(Answer::Listing { entries, now })
         }
         RequestKind::MachineListOne { path } => {
             let meta = tri!(storage.metadata(path.as_bytes()).await);
@@ -314,28 +336,29 @@ pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answe
     }
 }
 
-/// The entries of a directory, or (when `file_ok`) the one file `path` names.
-async fn list<S: Storage>(
-    storage: &S,
-    path: &VirtualPath,
-    file_ok: bool,
+/// The listing entry of the file `path` names (`LIST file`, `STAT file`).
+async fn one_file<S: Storage>(storage: &S, path: &VirtualPath) -> Result<FileInfo, StorageError> {
+    let mut info = file_info(storage.metadata(path.as_bytes()).await?);
+    info.name = path
+        .file_name()
+        .map_or_else(|| path.to_bytes(), |n| n.to_vec().into());
+    Ok(info)
+}
+
+/// The entries a `STAT path` reply shows: read until they are more than the
+/// engine sends (see [`StatEntries`]).
+async fn stat_entries<D: EntryBatches>(
+    mut entries: D,
+    max_listing_bytes: usize,
+    now: ftp_proto::timestamp::Timestamp,
 ) -> Result<Vec<FileInfo>, StorageError> {
-    match storage.list(path.as_bytes()).await {
-        Ok(listing) => {
-            if listing.truncated {
-                tracing::warn!(path = %String::from_utf8_lossy(path.as_bytes()), "listing truncated");
-            }
-            Ok(listing.entries.into_iter().map(file_info).collect())
+    let mut kept = StatEntries::new(max_listing_bytes, now);
+    let mut batch = Vec::with_capacity(LISTING_BATCH);
+    loop {
+        entries.next_batch(&mut batch, LISTING_BATCH).await?;
+        if batch.is_empty() || !batch.drain(..).all(|entry| kept.push(entry)) {
+            return Ok(kept.into_entries());
         }
-        Err(StorageError::NotADirectory) if file_ok => {
-            let meta = storage.metadata(path.as_bytes()).await?;
-            let mut info = file_info(meta);
-            info.name = path
-                .file_name()
-                .map_or_else(|| path.to_bytes(), |n| n.to_vec().into());
-            Ok(vec![info])
-        }
-        Err(e) => Err(e),
     }
 }
 

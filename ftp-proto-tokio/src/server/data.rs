@@ -1,6 +1,6 @@
 //! Data connections: passive listeners within a port range, active
 //! connects, TLS for `PROT P`, and the async byte pumps of a transfer that
-//! runs as a task (listings, storages without blocking file handles, and
+//! runs as a task (rendered listings, storages without blocking handles, and
 //! transfers beyond the thread limit; see [`super::transfer`]).
 
 use std::io;
@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use ftp_proto::ascii::{Inbound, Outbound};
 use ftp_proto::data::Representation;
-use ftp_proto::server::TransferOutcome;
+use ftp_proto::server::{ListingStyle, TransferOutcome};
+use ftp_proto_std::listing::{LISTING_BATCH, ListingWriter};
 use ftp_proto_std::transfer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -20,6 +21,7 @@ use tokio::sync::oneshot;
 use tokio_rustls::rustls::HandshakeKind;
 
 use super::ServerTls;
+use crate::storage::EntryBatches;
 
 /// Size of the buffers an async transfer moves bytes through (two for a
 /// download: one is read while the other is sent), allocated once per
@@ -83,16 +85,17 @@ pub(crate) struct TlsCheck {
 /// `tls` is given (with `check` asking the engine about the handshake),
 /// then the bytes, then the close (TLS `close_notify` included) so the
 /// final reply follows the close.
-pub(crate) async fn run<R, W>(
+pub(crate) async fn run<R, W, D>(
     stream: TcpStream,
     tls: Option<(&ServerTls, TlsCheck)>,
-    job: Job<R, W>,
+    job: Job<R, W, D>,
     progress: &AtomicU64,
     limits: transfer::Limits,
 ) -> TransferOutcome
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
+    D: EntryBatches,
 {
     let Some((tls, check)) = tls else {
         return pump(stream, job, progress, false, limits.stall).await;
@@ -153,9 +156,9 @@ where
     }
 }
 
-async fn pump<T, R, W>(
+async fn pump<T, R, W, D>(
     mut stream: T,
-    job: Job<R, W>,
+    job: Job<R, W, D>,
     progress: &AtomicU64,
     tls: bool,
     stall: Duration,
@@ -164,12 +167,16 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
+    D: EntryBatches,
 {
     let upload = matches!(job, Job::Receive { .. });
     let moved = match job {
         Job::Listing(bytes) => within(stall, stream.write_all(&bytes))
             .await
             .map(|()| bytes.len() as u64),
+        Job::Directory { entries, style } => {
+            send_directory(&mut stream, entries, style, progress, stall).await
+        }
         Job::Send {
             reader,
             representation,
@@ -193,6 +200,45 @@ where
             TransferOutcome::Complete { bytes }
         }
         Err(outcome) => outcome,
+    }
+}
+
+/// A directory's entries to the data connection: read from the storage a
+/// batch at a time, rendered into one bounded buffer (the shared
+/// [`ListingWriter`]) that is written out, within the stall limit, whenever
+/// it fills.
+async fn send_directory<T, D>(
+    stream: &mut T,
+    mut entries: D,
+    style: ListingStyle,
+    progress: &AtomicU64,
+    stall: Duration,
+) -> Result<u64, TransferOutcome>
+where
+    T: AsyncWrite + Unpin,
+    D: EntryBatches,
+{
+    let mut lines = ListingWriter::new(style);
+    let mut batch = Vec::with_capacity(LISTING_BATCH);
+    let mut total = 0u64;
+    loop {
+        entries
+            .next_batch(&mut batch, LISTING_BATCH)
+            .await
+            .map_err(|e| ftp_proto_std::listing::read_error(&e))?;
+        let end = batch.is_empty();
+        for entry in batch.drain(..) {
+            if lines.push(entry) {
+                within(stall, stream.write_all(lines.pending())).await?;
+                total = total.saturating_add(lines.pending().len() as u64);
+                progress.store(total, Ordering::Relaxed);
+                lines.clear();
+            }
+        }
+        if end {
+            within(stall, stream.write_all(lines.pending())).await?;
+            return Ok(total.saturating_add(lines.pending().len() as u64));
+        }
     }
 }
 
@@ -293,4 +339,105 @@ where
     writer.flush().await.map_err(write_error)?;
     writer.shutdown().await.map_err(write_error)?;
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use ftp_proto::listing::Facts;
+    use ftp_proto::server::ListFormat;
+    use ftp_proto::timestamp::Timestamp;
+
+    use super::*;
+    use crate::storage::{EntryInfo, EntryKind, StorageError};
+
+    /// A directory of `count` entries that fails after them when `fails`.
+    struct FakeDirectory {
+        entries: std::ops::Range<u32>,
+        fails: bool,
+    }
+
+    impl EntryBatches for FakeDirectory {
+        async fn next_batch(
+            &mut self,
+            batch: &mut Vec<EntryInfo>,
+            max: usize,
+        ) -> Result<(), StorageError> {
+            let names = self.entries.by_ref().take(max);
+            batch.extend(names.map(|i| EntryInfo::new(format!("entry-{i:06}"), EntryKind::File)));
+            if batch.is_empty() && self.fails {
+                return Err(StorageError::Io(io::Error::other("disk went away")));
+            }
+            Ok(())
+        }
+    }
+
+    type NoFile = tokio::io::Empty;
+
+    async fn list(
+        directory: FakeDirectory,
+        read: bool,
+        stall: Duration,
+    ) -> (TransferOutcome, Vec<u8>) {
+        let (ours, mut peer) = tokio::io::duplex(4096);
+        let style = ListingStyle::new(ListFormat::Names, Facts::DEFAULT, Timestamp::UNIX_EPOCH);
+        let job: Job<NoFile, NoFile, _> = Job::Directory {
+            entries: directory,
+            style,
+        };
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            if read {
+                let _ = peer.read_to_end(&mut got).await;
+            } else {
+                // Holds the connection open without reading a byte.
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                drop(peer);
+            }
+            got
+        });
+        let outcome = pump(ours, job, &AtomicU64::new(0), false, stall).await;
+        if !read {
+            reader.abort();
+            return (outcome, Vec::new());
+        }
+        (outcome, reader.await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_directory_streams_batch_by_batch_to_the_end() {
+        let directory = FakeDirectory {
+            entries: 0..20_000,
+            fails: false,
+        };
+        let (outcome, got) = list(directory, true, Duration::from_secs(60)).await;
+        // Every line is `entry-NNNNNN` CRLF: 14 bytes, in order.
+        assert_eq!(got.len(), 20_000 * 14);
+        assert_eq!(outcome, TransferOutcome::Complete { bytes: 280_000 });
+        for (i, line) in got.chunks(14).enumerate() {
+            assert_eq!(line, format!("entry-{i:06}\r\n").as_bytes());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_directory_read_error_midway_is_a_local_error_never_complete() {
+        let directory = FakeDirectory {
+            entries: 0..10_000,
+            fails: true,
+        };
+        let (outcome, _) = list(directory, true, Duration::from_secs(60)).await;
+        assert_eq!(outcome, TransferOutcome::LocalError);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_listing_nobody_reads_ends_at_the_stall_limit() {
+        let directory = FakeDirectory {
+            entries: 0..20_000,
+            fails: false,
+        };
+        let started = tokio::time::Instant::now();
+        let (outcome, _) = list(directory, false, Duration::from_secs(5)).await;
+        assert_eq!(outcome, TransferOutcome::ConnectionLost);
+        // The paused clock moved by the stall limit, not the peer's hour.
+        assert!(started.elapsed() < Duration::from_secs(60));
+    }
 }

@@ -463,8 +463,9 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             self.pending = Some(Box::pin(std::future::ready(Reply::Fs(request, answered))));
             return;
         };
+        let max_listing_bytes = self.shared.engine.limits.max_listing_bytes;
         self.pending = Some(Box::pin(async move {
-            let answered = backend::answer(&*storage, request.kind()).await;
+            let answered = backend::answer(&*storage, request.kind(), max_listing_bytes).await;
             Reply::Fs(request, answered)
         }));
     }

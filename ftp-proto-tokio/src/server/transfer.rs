@@ -7,8 +7,11 @@
 //! twice as fast as async file I/O, which hands each chunk to tokio's
 //! blocking pool and back. Such threads are limited
 //! ([`ServerBuilder::max_transfer_threads`](super::ServerBuilder::max_transfer_threads));
-//! beyond the limit, and for every other storage and for listings,
-//! transfers run as tasks ([`super::data`]).
+//! beyond the limit, and for every other storage and for listings the
+//! engine rendered, transfers run as tasks ([`super::data`]). A directory
+//! listing of such a storage
+//! ([`Storage::into_std_entries`](crate::storage::Storage::into_std_entries))
+//! runs on a thread the same way.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,10 +27,14 @@ use tokio::task::JoinHandle;
 
 use super::ServerTls;
 use super::data::{Job, TlsCheck};
-use crate::storage::Storage;
+use crate::storage::{BoxedEntries, Storage};
 
 /// A transfer's job in its blocking form.
-pub(crate) type BlockingJob = Job<std::fs::File, std::fs::File>;
+pub(crate) type BlockingJob = Job<std::fs::File, std::fs::File, BoxedEntries>;
+
+/// A transfer's job with the storage's own handles.
+pub(crate) type StorageJob<S> =
+    Job<<S as Storage>::Reader, <S as Storage>::Writer, <S as Storage>::Entries>;
 
 /// Where a running transfer runs, and how to stop it.
 pub(crate) enum TransferHandle {
@@ -81,12 +88,12 @@ impl Future for TransferHandle {
 }
 
 /// The blocking form of `job`, with the thread permit it runs under, or
-/// the job back when it must run as a task (a listing, a storage without
-/// blocking handles, or every thread permit in use).
+/// the job back when it must run as a task (a listing the engine rendered,
+/// a storage without blocking handles, or every thread permit in use).
 pub(crate) fn blocking_job<S: Storage>(
-    job: Job<S::Reader, S::Writer>,
+    job: StorageJob<S>,
     threads: &Arc<Semaphore>,
-) -> Result<(BlockingJob, OwnedSemaphorePermit), Job<S::Reader, S::Writer>> {
+) -> Result<(BlockingJob, OwnedSemaphorePermit), StorageJob<S>> {
     if matches!(job, Job::Listing(_)) {
         return Err(job);
     }
@@ -123,6 +130,10 @@ pub(crate) fn blocking_job<S: Storage>(
                     representation,
                 });
             }
+        },
+        Job::Directory { entries, style } => match S::into_std_entries(entries) {
+            Ok(entries) => Job::Directory { entries, style },
+            Err(entries) => return Err(Job::Directory { entries, style }),
         },
         Job::Listing(bytes) => return Err(Job::Listing(bytes)),
     };

@@ -6,9 +6,10 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::net::{IpAddr, SocketAddr};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::data::{DataId, DataProtection, Representation};
+use crate::listing::{Facts, FileInfo, ListingError};
 use crate::path::VirtualPath;
 use crate::timestamp::Timestamp;
 
@@ -63,6 +64,49 @@ pub enum ListFormat {
     Names,
     /// `MLSD`: RFC 3659 fact lines.
     Machine,
+}
+
+/// How the lines of a listing are written: everything an adapter needs to
+/// render the entries of a [`TransferKind::DirectoryListing`] itself, one
+/// line at a time, exactly as the engine renders an [`Answer::Listing`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ListingStyle {
+    /// `LIST`, `NLST` or `MLSD` lines.
+    pub format: ListFormat,
+    /// The MLSD facts the session selected (`OPTS MLST`).
+    pub facts: Facts,
+    /// The wall-clock time: the `LIST` date column shows the year instead
+    /// of the time for entries older than six months.
+    pub wall_clock: Timestamp,
+}
+
+impl ListingStyle {
+    /// A style: lines of `format`, MLSD `facts`, `LIST` dates relative to
+    /// `wall_clock`.
+    #[must_use]
+    pub const fn new(format: ListFormat, facts: Facts, wall_clock: Timestamp) -> Self {
+        Self {
+            format,
+            facts,
+            wall_clock,
+        }
+    }
+
+    /// Appends the line of `info` (CRLF included) to `out`. Allocates
+    /// nothing when `out` has room for the line (a few hundred bytes plus
+    /// the name).
+    ///
+    /// # Errors
+    /// An entry whose name is empty or holds CR, LF or NUL is refused and
+    /// nothing is written (see [`crate::listing`]): skip it and go on.
+    pub fn write_line(&self, info: &FileInfo, out: &mut BytesMut) -> Result<(), ListingError> {
+        match self.format {
+            ListFormat::Long => crate::listing::write_list_line(info, self.wall_clock, out),
+            ListFormat::Names => crate::listing::write_nlst_line(&info.name, out),
+            ListFormat::Machine => crate::listing::write_mlsd_line(info, self.facts, out),
+        }
+    }
 }
 
 /// A decision the embedder owns. Paths are absolute, normalised and cannot
@@ -185,9 +229,13 @@ pub enum RequestKind {
         /// The current `TYPE`.
         representation: Representation,
     },
-    /// `LIST`/`NLST`/`MLSD`: the entries of `path` ([`Answer::Listing`]);
-    /// the engine renders the lines and starts the transfer. For `LIST` and
-    /// `NLST` a file path lists that one file.
+    /// `LIST`/`NLST`/`MLSD`: the entries of `path`. Either
+    /// [`Answer::DirectoryListing`] (the directory is open and readable: the
+    /// adapter streams its entries itself, in bounded memory, as
+    /// [`TransferKind::DirectoryListing`] says) or [`Answer::Listing`] (the
+    /// entries themselves, rendered by the engine, at most
+    /// [`Limits::max_listing_bytes`](super::Limits::max_listing_bytes) of
+    /// them). For `LIST` and `NLST` a file path lists that one file.
     List {
         /// The directory (or file).
         path: VirtualPath,
@@ -348,16 +396,30 @@ pub enum Answer {
     },
     /// `STOU`: the file created, with its new name; start the transfer.
     Unique(VirtualPath),
-    /// `LIST`/`NLST`/`MLSD`/`STAT path` entries.
+    /// `LIST`/`NLST`/`MLSD`/`STAT path` entries, rendered by the engine.
+    /// A listing longer than
+    /// [`Limits::max_listing_bytes`](super::Limits::max_listing_bytes)
+    /// rendered is refused (`450`) before any transfer starts; for large
+    /// directories answer [`Answer::DirectoryListing`] instead.
     Listing {
         /// The entries, in the order to show them.
-        entries: Vec<crate::listing::FileInfo>,
+        entries: Vec<FileInfo>,
         /// The current wall-clock time (the `LIST` date column shows the
         /// year for entries older than six months).
         now: Timestamp,
     },
+    /// `LIST`/`NLST`/`MLSD`: the directory is open and readable, and the
+    /// adapter will stream its entries: the engine replies `150`/`125` and
+    /// emits [`TransferKind::DirectoryListing`] with the
+    /// [`ListingStyle`] to render them in. (Check the directory before
+    /// answering: a missing one is an [`Answer::Error`], with no `150`.)
+    DirectoryListing {
+        /// The current wall-clock time (the `LIST` date column shows the
+        /// year for entries older than six months).
+        wall_clock: Timestamp,
+    },
     /// `MLST`: the object's facts.
-    Entry(alloc::boxed::Box<crate::listing::FileInfo>),
+    Entry(alloc::boxed::Box<FileInfo>),
     /// The request failed; the engine chooses the code.
     Error(FsError),
     /// Escape hatch: this exact reply. Allowed with a negative (4yz/5yz)
@@ -428,6 +490,20 @@ pub enum TransferKind {
     /// Send these listing bytes (rendered by the engine, CRLF line ends,
     /// bounded by [`Limits::max_listing_bytes`](super::Limits::max_listing_bytes)).
     Listing(Bytes),
+    /// Send the entries of the directory `path` (answered with
+    /// [`Answer::DirectoryListing`]), each rendered with
+    /// [`ListingStyle::write_line`] into a bounded buffer that is written
+    /// out whenever it fills: the listing's memory stays the same whatever
+    /// the directory's size. Entries whose names [`ListingStyle::write_line`]
+    /// refuses are skipped. If reading the directory fails midway, report
+    /// [`TransferOutcome::LocalError`] (451), never `Complete`: a cut
+    /// listing must not look whole.
+    DirectoryListing {
+        /// The directory.
+        path: VirtualPath,
+        /// How to render each entry.
+        style: ListingStyle,
+    },
 }
 
 impl TransferKind {

@@ -52,9 +52,15 @@
 //!   connection is already open) and emits [`ServerEvent::Transfer`]. The
 //!   adapter streams, closes the data connection, and calls
 //!   [`ServerSession::transfer_done`]; the engine replies `226`, `426`,
-//!   `425`, `451`, `552` or `522`. Listings are rendered by the engine into
-//!   [`TransferKind::Listing`] bytes (bounded by
-//!   [`Limits::max_listing_bytes`]). Each setup serves one transfer; a new
+//!   `425`, `451`, `552` or `522`. A listing comes in one of two forms: an
+//!   embedder that answers [`Answer::DirectoryListing`] streams the
+//!   directory itself ([`TransferKind::DirectoryListing`]), rendering each
+//!   entry with the engine's [`ListingStyle::write_line`] into a bounded
+//!   buffer, so a listing's memory does not grow with the directory; one
+//!   that answers [`Answer::Listing`] with the entries gets them rendered by
+//!   the engine into [`TransferKind::Listing`] bytes (bounded by
+//!   [`Limits::max_listing_bytes`]; a longer listing is refused with `450`
+//!   before any `150`, never cut). Each setup serves one transfer; a new
 //!   one closes the old ([`DataAction::Close`]).
 //! - During a transfer, `ABOR` emits [`ServerEvent::Abort`] and, once the
 //!   adapter reports, replies `426` (the transfer) then `226` (ABOR); `STAT`
@@ -210,8 +216,8 @@ pub use config::{
     TlsPolicy,
 };
 pub use event::{
-    Answer, CloseReason, DataAction, Denial, FsError, ListFormat, Refusal, Request, RequestId,
-    RequestKind, Secret, ServerEvent, TransferKind, TransferOutcome, TransferStart,
+    Answer, CloseReason, DataAction, Denial, FsError, ListFormat, ListingStyle, Refusal, Request,
+    RequestId, RequestKind, Secret, ServerEvent, TransferKind, TransferOutcome, TransferStart,
 };
 pub use session::ServerSession;
 

@@ -5,10 +5,9 @@ use bytes::{Bytes, BytesMut};
 use core::net::SocketAddr;
 
 use super::config::ServerConfig;
-use super::event::{FsError, ListFormat};
-use crate::listing::{Facts, FileInfo, write_list_line, write_mlsd_line, write_nlst_line};
+use super::event::{FsError, ListingStyle};
+use crate::listing::{Facts, FileInfo};
 use crate::reply::{ReplyCode, write_multiline, write_reply};
-use crate::timestamp::Timestamp;
 
 /// The commands whose replies depend on an embedder answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,18 +281,12 @@ pub(crate) fn valid_host(name: &[u8]) -> bool {
 /// Entries whose names could inject lines are skipped.
 pub(crate) fn render_listing(
     entries: &[FileInfo],
-    format: ListFormat,
-    facts: Facts,
-    now: Timestamp,
+    style: ListingStyle,
     max: usize,
 ) -> Option<Bytes> {
     let mut out = BytesMut::with_capacity(entries.len().saturating_mul(64).min(max).max(64));
     for info in entries {
-        let _ = match format {
-            ListFormat::Long => write_list_line(info, now, &mut out),
-            ListFormat::Names => write_nlst_line(&info.name, &mut out),
-            ListFormat::Machine => write_mlsd_line(info, facts, &mut out),
-        };
+        let _ = style.write_line(info, &mut out);
         if out.len() > max {
             return None;
         }

@@ -9,8 +9,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::config::{QuitPolicy, ServerConfig, ShutdownPolicy};
 use super::event::{
-    Answer, CloseReason, DataAction, ListFormat, Refusal, Request, RequestId, RequestKind,
-    ServerEvent, TransferKind, TransferOutcome, TransferStart,
+    Answer, CloseReason, DataAction, ListFormat, ListingStyle, Refusal, Request, RequestId,
+    RequestKind, ServerEvent, TransferKind, TransferOutcome, TransferStart,
 };
 use super::replies::{self, Verb};
 use crate::command::{
@@ -2002,15 +2002,20 @@ impl ServerSession {
                     Some(name),
                 );
             }
+            (RequestKind::List { path, format }, Answer::DirectoryListing { wall_clock }) => {
+                let style = ListingStyle::new(format, self.mlst_facts, wall_clock);
+                self.start_transfer(
+                    verb,
+                    TransferKind::DirectoryListing { path, style },
+                    Representation::Binary,
+                    None,
+                    None,
+                );
+            }
             (RequestKind::List { format, .. }, Answer::Listing { entries, now }) => {
-                let facts = self.mlst_facts;
-                match replies::render_listing(
-                    &entries,
-                    format,
-                    facts,
-                    now,
-                    self.config.limits.max_listing_bytes,
-                ) {
+                let style = ListingStyle::new(format, self.mlst_facts, now);
+                match replies::render_listing(&entries, style, self.config.limits.max_listing_bytes)
+                {
                     Some(bytes) => self.start_transfer(
                         verb,
                         TransferKind::Listing(bytes),
@@ -2022,13 +2027,9 @@ impl ServerSession {
                 }
             }
             (RequestKind::Stat { path }, Answer::Listing { entries, now }) => {
-                match replies::render_listing(
-                    &entries,
-                    ListFormat::Long,
-                    self.mlst_facts,
-                    now,
-                    self.config.limits.max_listing_bytes,
-                ) {
+                let style = ListingStyle::new(ListFormat::Long, self.mlst_facts, now);
+                match replies::render_listing(&entries, style, self.config.limits.max_listing_bytes)
+                {
                     Some(bytes) => {
                         self.scratch.clear();
                         self.scratch.extend_from_slice(b"Status of ");
@@ -2284,9 +2285,11 @@ fn answer_fits(kind: &RequestKind, answer: &Answer) -> bool {
             matches!(answer, Answer::Ready { .. } | Answer::Error(_))
         }
         K::StoreUnique { .. } => matches!(answer, Answer::Unique(_) | Answer::Error(_)),
-        K::List { .. } | K::Stat { .. } => {
-            matches!(answer, Answer::Listing { .. } | Answer::Error(_))
-        }
+        K::List { .. } => matches!(
+            answer,
+            Answer::Listing { .. } | Answer::DirectoryListing { .. } | Answer::Error(_)
+        ),
+        K::Stat { .. } => matches!(answer, Answer::Listing { .. } | Answer::Error(_)),
         K::MachineListOne { .. } => matches!(answer, Answer::Entry(_) | Answer::Error(_)),
     }
 }

@@ -3,12 +3,13 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use bytes::BytesMut;
 use core::time::Duration;
 use std::format;
 
 use super::*;
 use crate::Session;
-use crate::data::DataId;
+use crate::data::{DataId, Representation};
 use crate::listing::{FileInfo, FileKind};
 use crate::path::VirtualPath;
 use crate::time::Instant;
@@ -515,7 +516,7 @@ fn pasv_retr_with_rest() {
         &RequestKind::Retrieve {
             path: VirtualPath::new(b"/f").unwrap(),
             offset: 100,
-            representation: crate::data::Representation::Binary
+            representation: Representation::Binary
         }
     );
     h.s.answer(h.now, r, Answer::Ready { size: Some(1000) })
@@ -678,6 +679,128 @@ fn listing_is_rendered_by_the_engine() {
         TransferKind::Listing(b) => assert_eq!(&b[..], b"a.txt\r\nsub\r\n"),
         k => panic!("{k:?}"),
     }
+}
+
+#[test]
+fn a_directory_listing_is_streamed_by_the_adapter_in_the_sessions_style() {
+    let mut h = H::new();
+    h.login();
+    let id = h.pasv();
+    // TYPE A does not apply to listings; OPTS MLST chooses the facts.
+    assert_eq!(code(&h.send("TYPE A")), "200");
+    assert_eq!(code(&h.send("OPTS MLST size;type;")), "200");
+    assert_eq!(h.send("MLSD /pub"), "");
+    let wall_clock = Timestamp::from_unix(1_700_000_000, 0);
+    let out = h.answer(Answer::DirectoryListing { wall_clock });
+    assert_eq!(code(&out), "150");
+    let t = h.take_transfer();
+    assert_eq!(t.id, id);
+    assert_eq!(t.representation, Representation::Binary);
+    let TransferKind::DirectoryListing { path, style } = t.kind else {
+        panic!("{:?}", t.kind);
+    };
+    assert_eq!(path.as_bytes(), b"/pub");
+    assert_eq!(
+        style,
+        ListingStyle::new(
+            ListFormat::Machine,
+            crate::listing::Facts::SIZE.union(crate::listing::Facts::TYPE),
+            wall_clock
+        )
+    );
+    // The adapter renders with the engine's helper, as the engine would.
+    let mut line = BytesMut::new();
+    let entry = FileInfo::new(&b"f"[..], FileKind::File).with_size(3);
+    style.write_line(&entry, &mut line).unwrap();
+    assert_eq!(&line[..], b"type=file;size=3; f\r\n");
+    let evil = FileInfo::new(&b"evil\r\n226 x"[..], FileKind::File);
+    assert!(style.write_line(&evil, &mut line).is_err());
+    assert_eq!(&line[..], b"type=file;size=3; f\r\n");
+    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 20 }, h.now)
+        .unwrap();
+    assert_eq!(code(&h.drain()), "226");
+}
+
+#[test]
+fn a_directory_listing_that_fails_midway_is_451_never_226() {
+    for (format, command) in [
+        (ListFormat::Long, "LIST"),
+        (ListFormat::Names, "NLST"),
+        (ListFormat::Machine, "MLSD"),
+    ] {
+        let mut h = H::new();
+        h.login();
+        let id = h.pasv();
+        h.send(command);
+        let out = h.answer(Answer::DirectoryListing {
+            wall_clock: Timestamp::from_unix(0, 0),
+        });
+        assert_eq!(code(&out), "150", "{command}");
+        match h.take_transfer().kind {
+            TransferKind::DirectoryListing { path, style } => {
+                assert_eq!(path.as_bytes(), b"/");
+                assert_eq!(style.format, format);
+            }
+            k => panic!("{k:?}"),
+        }
+        h.s.transfer_done(id, TransferOutcome::LocalError, h.now)
+            .unwrap();
+        assert_eq!(code(&h.drain()), "451", "{command}");
+    }
+}
+
+#[test]
+fn a_directory_listing_answers_only_data_listings() {
+    let mut h = H::new();
+    h.login();
+    // STAT path stays on the control connection, bounded: entries only.
+    h.send("STAT /");
+    let r = h.request();
+    let refused = h.s.answer(
+        r,
+        Answer::DirectoryListing {
+            wall_clock: Timestamp::from_unix(0, 0),
+        },
+        h.now,
+    );
+    let Err(e) = refused else {
+        panic!("STAT accepted a streamed listing");
+    };
+    assert_eq!(e.kind, crate::error::UsageErrorKind::MismatchedAnswer);
+    let (r, _) = e.value;
+    h.s.answer(
+        r,
+        Answer::Listing {
+            entries: alloc::vec![FileInfo::new(&b"f"[..], FileKind::File)],
+            now: Timestamp::from_unix(0, 0),
+        },
+        h.now,
+    )
+    .unwrap();
+    assert!(h.drain().starts_with("213-Status of /:\r\n"));
+}
+
+#[test]
+fn a_listing_over_the_byte_limit_is_refused_before_the_150() {
+    let mut c = config();
+    c.limits.max_listing_bytes = 10;
+    let mut h = H::with(c);
+    h.login();
+    h.pasv();
+    h.send("NLST");
+    let out = h.answer(Answer::Listing {
+        entries: alloc::vec![
+            FileInfo::new(&b"first"[..], FileKind::File),
+            FileInfo::new(&b"second"[..], FileKind::File),
+        ],
+        now: Timestamp::from_unix(0, 0),
+    });
+    assert_eq!(out, "450 Listing too large.\r\n");
+    assert!(
+        !h.events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Transfer(_)))
+    );
 }
 
 #[test]
