@@ -716,7 +716,7 @@ fn a_directory_listing_is_streamed_by_the_adapter_in_the_sessions_style() {
     let evil = FileInfo::new(&b"evil\r\n226 x"[..], FileKind::File);
     assert!(style.write_line(&evil, &mut line).is_err());
     assert_eq!(&line[..], b"type=file;size=3; f\r\n");
-    h.s.transfer_done(id, TransferOutcome::Complete { bytes: 20 }, h.now)
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 20 })
         .unwrap();
     assert_eq!(code(&h.drain()), "226");
 }
@@ -743,7 +743,7 @@ fn a_directory_listing_that_fails_midway_is_451_never_226() {
             }
             k => panic!("{k:?}"),
         }
-        h.s.transfer_done(id, TransferOutcome::LocalError, h.now)
+        h.s.transfer_done(h.now, id, TransferOutcome::LocalError)
             .unwrap();
         assert_eq!(code(&h.drain()), "451", "{command}");
     }
@@ -757,11 +757,11 @@ fn a_directory_listing_answers_only_data_listings() {
     h.send("STAT /");
     let r = h.request();
     let refused = h.s.answer(
+        h.now,
         r,
         Answer::DirectoryListing {
             wall_clock: Timestamp::from_unix(0, 0),
         },
-        h.now,
     );
     let Err(e) = refused else {
         panic!("STAT accepted a streamed listing");
@@ -769,12 +769,12 @@ fn a_directory_listing_answers_only_data_listings() {
     assert_eq!(e.kind, crate::error::UsageErrorKind::MismatchedAnswer);
     let (r, _) = e.value;
     h.s.answer(
+        h.now,
         r,
         Answer::Listing {
             entries: alloc::vec![FileInfo::new(&b"f"[..], FileKind::File)],
             now: Timestamp::from_unix(0, 0),
         },
-        h.now,
     )
     .unwrap();
     assert!(h.drain().starts_with("213-Status of /:\r\n"));
