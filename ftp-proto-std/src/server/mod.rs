@@ -70,6 +70,8 @@ pub(crate) struct Shared<A, F> {
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
+    /// The data connections' stall limit.
+    pub(crate) data_stall_timeout: Duration,
     pub(crate) data_connect_timeout: Duration,
 }
 
@@ -146,6 +148,7 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
             limits,
             handshake_timeout,
             write_timeout,
+            data_stall_timeout,
             ..
         } = settings.resolve()?;
         let data_connect_timeout = engine
@@ -166,6 +169,7 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
                 passive_ports,
                 handshake_timeout,
                 write_timeout,
+                data_stall_timeout,
                 data_connect_timeout,
             }),
             implicit_tls,

@@ -542,7 +542,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         let (counter, stop, tx) = (Arc::clone(&progress), Arc::clone(&stopper), self.tx.clone());
         let limits = transfer::Limits {
             handshake: self.shared.handshake_timeout,
-            stall: self.shared.write_timeout,
+            stall: self.shared.data_stall_timeout,
         };
         let span = label.span(id);
         let spawned = std::thread::Builder::new()

@@ -39,6 +39,7 @@ pub struct ServerSettings {
     passive_ports: Option<RangeInclusive<u16>>,
     limits: ConnectionLimits,
     grace: Duration,
+    data_stall: Duration,
 }
 
 impl Default for ServerSettings {
@@ -55,6 +56,7 @@ impl Default for ServerSettings {
                 max_per_ip: None,
             },
             grace: Duration::from_secs(30),
+            data_stall: Duration::from_secs(120),
         }
     }
 }
@@ -167,6 +169,16 @@ impl ServerSettings {
         self
     }
 
+    /// The data connection's stall limit (default 120 s): a transfer that
+    /// moves less than 64 KiB
+    /// ([`STALL_MIN_PROGRESS`](crate::transfer::STALL_MIN_PROGRESS)) within
+    /// this long ends with `426`, however the peer doles out its bytes
+    /// (see [`StallWatch`](crate::transfer::StallWatch)).
+    pub fn data_stall_timeout(mut self, stall: Duration) -> Self {
+        self.data_stall = stall;
+        self
+    }
+
     /// Any other engine setting (features, limits, security policy, texts).
     /// The settings' own options are applied over it at
     /// [`resolve`](Self::resolve).
@@ -192,6 +204,7 @@ impl ServerSettings {
             passive_ports,
             limits,
             grace,
+            data_stall,
         } = self;
         if implicit_tls && tls.is_none() {
             return Err(io::Error::new(
@@ -223,6 +236,7 @@ impl ServerSettings {
             limits,
             handshake_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(120),
+            data_stall_timeout: data_stall,
         })
     }
 }
@@ -246,8 +260,11 @@ pub struct ResolvedSettings {
     pub limits: ConnectionLimits,
     /// Longest wait for a TLS handshake (control or data connection).
     pub handshake_timeout: Duration,
-    /// Longest a write to a peer may stall.
+    /// Longest a write to a peer may stall (the control connection).
     pub write_timeout: Duration,
+    /// The data connections' stall limit
+    /// ([`transfer::Limits::stall`](crate::transfer::Limits::stall)).
+    pub data_stall_timeout: Duration,
 }
 
 #[cfg(test)]
@@ -268,6 +285,7 @@ mod tests {
         );
         assert_eq!(r.limits.max_connections, 1024);
         assert_eq!(r.limits.max_per_ip, None);
+        assert_eq!(r.data_stall_timeout, Duration::from_secs(120));
     }
 
     #[test]

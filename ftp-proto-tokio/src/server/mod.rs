@@ -82,6 +82,8 @@ pub(crate) struct Shared<A, F> {
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
+    /// The data connections' stall limit.
+    pub(crate) data_stall_timeout: Duration,
     /// Permits for transfers on threads of their own.
     pub(crate) transfer_threads: Arc<Semaphore>,
 }
@@ -141,6 +143,7 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
             limits,
             handshake_timeout,
             write_timeout,
+            data_stall_timeout,
             ..
         } = settings.resolve()?;
         let tls = server_tls(tls)?;
@@ -159,6 +162,7 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
                 passive_ports,
                 handshake_timeout,
                 write_timeout,
+                data_stall_timeout,
                 transfer_threads: Arc::new(Semaphore::new(
                     max_transfer_threads.min(Semaphore::MAX_PERMITS),
                 )),

@@ -535,7 +535,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         let span = label.span(id);
         let limits = ftp_proto_std::transfer::Limits {
             handshake: self.shared.handshake_timeout,
-            stall: self.shared.write_timeout,
+            stall: self.shared.data_stall_timeout,
         };
         let handle = match transfer::blocking_job::<F::Storage>(job, &self.shared.transfer_threads)
         {
