@@ -25,6 +25,7 @@ use ftp_proto::data::Representation;
 use ftp_proto::server::TransferOutcome;
 use rustls::{HandshakeKind, ServerConnection, StreamOwned};
 
+use crate::storage::{StorageError, Upload};
 use crate::tls::TlsConfig;
 
 /// Size of the buffer a blocking transfer moves bytes through (allocated
@@ -45,7 +46,8 @@ pub enum Job<R, W> {
     },
     /// Socket → file.
     Receive {
-        /// The file, positioned where the data goes.
+        /// The file, positioned where the data goes; committed once every
+        /// byte is in ([`Upload::commit`]), before the final reply.
         writer: W,
         /// `TYPE A`: CRLF converted to local line ends on the way in.
         representation: Representation,
@@ -186,6 +188,15 @@ impl Stopper {
         true
     }
 
+    /// Whether [`stop`](Self::stop) was called.
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stopped
+    }
+
     /// Stops the transfer: shuts its data connection down (if registered)
     /// and makes every later [`arm`](Self::arm) fail. Does not wait.
     pub fn stop(&self) {
@@ -200,7 +211,10 @@ impl Stopper {
 /// Runs one transfer on an established data connection, blocking the
 /// calling thread: TLS first when `tls` is given, then the bytes, then the
 /// close (TLS `close_notify` included) so the final reply follows the
-/// close. A binary download of a [`File`] over a plain connection goes
+/// close. An upload is committed ([`Upload::commit`]: a file written beside
+/// its final name is renamed into place) after its last byte and before
+/// the close, unless `stopper` stopped it (a stop reads as the end of the
+/// data; the upload is then dropped, abandoned). A binary download of a [`File`] over a plain connection goes
 /// through `sendfile(2)` on Linux (no copy through user space). `progress` holds the bytes moved so far;
 /// `stopper` can end the
 /// transfer from another thread ([`TransferOutcome::Aborted`] when it did
@@ -220,7 +234,7 @@ pub fn run<R, W, C>(
 ) -> TransferOutcome
 where
     R: Read + 'static,
-    W: Write,
+    W: Upload,
     C: FnOnce(bool) -> bool,
 {
     if !stopper.arm(&stream) {
@@ -235,7 +249,7 @@ where
     let wake = StallWatch::new(Instant::now(), limits.stall).wake();
     let Some((tls, check)) = tls else {
         timeouts(&stream, wake);
-        return pump(Plain(stream), job, progress, limits.stall);
+        return pump(Plain(stream), job, progress, limits.stall, stopper);
     };
     timeouts(&stream, limits.handshake);
     let config = if matches!(job, Job::Receive { .. }) {
@@ -261,7 +275,7 @@ where
         return TransferOutcome::TlsFailed;
     }
     timeouts(&secured.sock, wake);
-    pump(Secured(secured), job, progress, limits.stall)
+    pump(Secured(secured), job, progress, limits.stall, stopper)
 }
 
 /// A data connection, plain or TLS, with the close the protocol needs.
@@ -433,11 +447,12 @@ fn flush<T: DataStream>(stream: &mut T, moved: &mut Moved<'_>) -> Result<(), Tra
     }
 }
 
-fn pump<T: DataStream, R: Read + 'static, W: Write>(
+fn pump<T: DataStream, R: Read + 'static, W: Upload>(
     mut stream: T,
     job: Job<R, W>,
     progress: &AtomicU64,
     stall: Duration,
+    stopper: &Stopper,
 ) -> TransferOutcome {
     let upload = matches!(job, Job::Receive { .. });
     let mut moved = Moved {
@@ -454,7 +469,15 @@ fn pump<T: DataStream, R: Read + 'static, W: Write>(
         Job::Receive {
             writer,
             representation,
-        } => receive(&mut stream, writer, representation, &mut moved),
+        } => receive(&mut stream, writer, representation, &mut moved).and_then(|writer| {
+            // A stop (ABOR, the session's end) shuts the connection down,
+            // which reads as the end of the data: such an upload is not
+            // complete and must not replace anything.
+            if stopper.is_stopped() {
+                return Err(TransferOutcome::Aborted);
+            }
+            writer.commit().map_err(|e| commit_error(&e))
+        }),
     };
     match result {
         Ok(()) => {
@@ -600,12 +623,26 @@ pub fn write_error(e: &io::Error) -> TransferOutcome {
     }
 }
 
+/// The outcome of a transfer whose upload could not be committed (logged):
+/// as for a write error ([`write_error`]).
+pub fn commit_error(e: &StorageError) -> TransferOutcome {
+    match e {
+        StorageError::Io(io) => write_error(io),
+        StorageError::NoSpace => TransferOutcome::StorageFull,
+        other => {
+            tracing::warn!(error = %other, "committing the upload failed");
+            TransferOutcome::LocalError
+        }
+    }
+}
+
+/// The file's bytes from the data connection; the writer back, flushed.
 fn receive<T: DataStream, W: Write>(
     stream: &mut T,
     mut writer: W,
     representation: Representation,
     moved: &mut Moved<'_>,
-) -> Result<(), TransferOutcome> {
+) -> Result<W, TransferOutcome> {
     let mut buf = vec![0u8; TRANSFER_BUFFER];
     let mut inbound = Inbound::new(representation, TRANSFER_BUFFER);
     loop {
@@ -633,7 +670,7 @@ fn receive<T: DataStream, W: Write>(
     // Handed to the operating system before `226` (flushed, not fsynced:
     // the durability every common FTP server gives).
     writer.flush().map_err(|e| write_error(&e))?;
-    Ok(())
+    Ok(writer)
 }
 
 #[cfg(test)]
@@ -830,7 +867,7 @@ mod tests {
 
     /// Runs `job` on `stream` with the short limits: the outcome and how
     /// long it took.
-    fn timed_run<R: Read + 'static, W: Write>(
+    fn timed_run<R: Read + 'static, W: Upload>(
         stream: TcpStream,
         job: Job<R, W>,
     ) -> (TransferOutcome, Duration) {
@@ -968,15 +1005,88 @@ mod tests {
         }
         stopper.stop();
         let (outcome, out) = transfer.join().unwrap();
-        // A shut-down socket reads as an end of data: what came is kept
-        // (the engine reports the transfer as aborted, not complete).
-        // Without the stop the transfer would have ended by the 60 s stall
-        // limit instead, as ConnectionLost.
-        assert!(
-            matches!(outcome, TransferOutcome::Complete { bytes } if bytes == out.len() as u64),
-            "{outcome:?}"
-        );
+        // A shut-down socket reads as an end of data, but a stopped upload
+        // is not complete: it is not committed. Without the stop the
+        // transfer would have ended by the 60 s stall limit instead, as
+        // ConnectionLost.
+        assert_eq!(outcome, TransferOutcome::Aborted);
         assert!(out.is_empty() || out == b"partial");
         drop(peer);
+    }
+
+    /// An upload that records whether it was committed, and can refuse.
+    struct Recorded {
+        committed: Arc<std::sync::atomic::AtomicBool>,
+        refuse: bool,
+    }
+
+    impl Write for Recorded {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Upload for Recorded {
+        fn commit(self) -> Result<(), StorageError> {
+            if self.refuse {
+                return Err(StorageError::Io(io::Error::other("rename failed")));
+            }
+            self.committed.store(true, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn upload_recorded(peer_sends: &'static [u8], refuse: bool) -> (TransferOutcome, bool) {
+        let (ours, mut peer) = pair();
+        peer.write_all(peer_sends).unwrap();
+        drop(peer);
+        let committed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let job: Job<io::Empty, _> = Job::Receive {
+            writer: Recorded {
+                committed: Arc::clone(&committed),
+                refuse,
+            },
+            representation: Representation::Binary,
+        };
+        let (outcome, _) = timed_run(ours, job);
+        (outcome, committed.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn a_complete_upload_is_committed_before_the_outcome() {
+        assert_eq!(
+            upload_recorded(b"all of it", false),
+            (TransferOutcome::Complete { bytes: 9 }, true)
+        );
+    }
+
+    #[test]
+    fn an_upload_that_cannot_take_its_place_is_a_local_error() {
+        assert_eq!(
+            upload_recorded(b"all of it", true),
+            (TransferOutcome::LocalError, false)
+        );
+    }
+
+    // The tests' writers: nothing to commit.
+    impl Upload for &mut Vec<u8> {
+        fn commit(self) -> Result<(), StorageError> {
+            Ok(())
+        }
+    }
+
+    impl Upload for Vec<u8> {
+        fn commit(self) -> Result<(), StorageError> {
+            Ok(())
+        }
+    }
+
+    impl Upload for io::Sink {
+        fn commit(self) -> Result<(), StorageError> {
+            Ok(())
+        }
     }
 }

@@ -65,3 +65,199 @@ fn tokio_download_nobody_reads_ends_by_the_stall_limit_buffered() {
 fn tokio_download_nobody_reads_ends_by_the_stall_limit_on_tasks() {
     download_nobody_reads(Flavor::Tokio, Some(0), "TYPE I");
 }
+
+/// The old contents of `big.bin`-style targets in the upload tests.
+const OLD: &[u8] = b"the contents the user had\n";
+
+/// Every server variant the upload tests run on: (flavor, transfer threads).
+const VARIANTS: [(Flavor, Option<usize>); 3] = [
+    (Flavor::Std, None),
+    (Flavor::Tokio, None),
+    (Flavor::Tokio, Some(0)),
+];
+
+fn start(flavor: Flavor, transfer_threads: Option<usize>, in_place_uploads: bool) -> TestServer {
+    let server = TestServer::start(
+        flavor,
+        &Setup {
+            data_stall: Some(STALL),
+            transfer_threads,
+            in_place_uploads,
+            ..Setup::default()
+        },
+    )
+    .unwrap();
+    std::fs::write(server.root().join("f.txt"), OLD).unwrap();
+    server
+}
+
+/// The names in the server's root that are not the fixture's.
+fn extra_names(server: &TestServer) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(server.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !["hello.txt", "data.bin", "sub dir", "f.txt"].contains(&n.as_str()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Waits (bounded) until [`extra_names`] is empty: a stopped transfer
+/// cleans up on its own thread or task, which the reply does not wait for.
+fn wait_for_no_extra_names(server: &TestServer) {
+    let until = Instant::now() + STALL * 5;
+    while !extra_names(server).is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(extra_names(server).is_empty(), "{:?}", extra_names(server));
+}
+
+/// Closes `stream` with a reset (`SO_LINGER` 0): a connection that breaks.
+fn reset(stream: TcpStream) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        stream.set_nonblocking(true).unwrap();
+        let stream = tokio::net::TcpStream::from_std(stream).unwrap();
+        stream.set_zero_linger().unwrap();
+    });
+}
+
+/// Starts `command` (a STOR or APPE) on a fresh data connection and sends
+/// `bytes` into it without closing it.
+fn start_upload(
+    control: &mut ftp_proto_tests::peers::RawControl,
+    command: &str,
+    bytes: &[u8],
+) -> TcpStream {
+    use std::io::Write;
+    let (_, data) = control.epsv().unwrap();
+    let mut data = TcpStream::connect(data.unwrap()).unwrap();
+    let first = control.command(command).unwrap();
+    assert_eq!(first.class(), 1, "{first:?}");
+    data.write_all(bytes).unwrap();
+    data
+}
+
+/// A whole upload with `command`: the final reply's code.
+fn upload(control: &mut ftp_proto_tests::peers::RawControl, command: &str, bytes: &[u8]) -> u16 {
+    let (_, data) = control.epsv().unwrap();
+    let (first, last) = control.transfer_out(data.unwrap(), command, bytes).unwrap();
+    assert_eq!(first.class(), 1, "{first:?}");
+    last.unwrap().code
+}
+
+#[test]
+fn a_stor_whose_data_connection_breaks_keeps_the_old_file() {
+    for (flavor, threads) in VARIANTS {
+        let server = start(flavor, threads, false);
+        let mut control = server.raw_login();
+        assert_eq!(control.command("TYPE I").unwrap().code, 200);
+        // Reset mid-way.
+        let data = start_upload(&mut control, "STOR f.txt", &vec![b'n'; 300_000]);
+        reset(data);
+        assert_eq!(control.read_reply().unwrap().code, 426, "{flavor:?}");
+        assert_eq!(std::fs::read(server.root().join("f.txt")).unwrap(), OLD);
+        // Stalled mid-way (the stall limit ends it).
+        let data = start_upload(&mut control, "STOR f.txt", &vec![b'n'; 300_000]);
+        assert_eq!(control.read_reply().unwrap().code, 426, "{flavor:?}");
+        drop(data);
+        assert_eq!(std::fs::read(server.root().join("f.txt")).unwrap(), OLD);
+        // ABOR mid-way.
+        let data = start_upload(&mut control, "STOR f.txt", &vec![b'n'; 300_000]);
+        let abor = control.command("ABOR").unwrap();
+        assert!([426, 226].contains(&abor.code), "{abor:?}");
+        if abor.code == 426 {
+            assert_eq!(control.read_reply().unwrap().code, 226);
+        }
+        drop(data);
+        assert_eq!(std::fs::read(server.root().join("f.txt")).unwrap(), OLD);
+        wait_for_no_extra_names(&server);
+        // The session's end mid-way.
+        let data = start_upload(&mut control, "STOR f.txt", &vec![b'n'; 300_000]);
+        drop(control);
+        wait_for_no_extra_names(&server);
+        drop(data);
+        assert_eq!(std::fs::read(server.root().join("f.txt")).unwrap(), OLD);
+        server.assert_healthy();
+    }
+}
+
+#[test]
+fn a_complete_stor_replaces_the_file() {
+    for (flavor, threads) in VARIANTS {
+        let server = start(flavor, threads, false);
+        let mut control = server.raw_login();
+        assert_eq!(control.command("TYPE I").unwrap().code, 200);
+        let new = vec![b'n'; 2_000_000];
+        assert_eq!(upload(&mut control, "STOR f.txt", &new), 226, "{flavor:?}");
+        assert!(std::fs::read(server.root().join("f.txt")).unwrap() == new);
+        // A new name too.
+        assert_eq!(upload(&mut control, "STOR new.txt", b"fresh"), 226);
+        assert_eq!(
+            std::fs::read(server.root().join("new.txt")).unwrap(),
+            b"fresh"
+        );
+        assert_eq!(extra_names(&server), ["new.txt"]);
+    }
+}
+
+#[test]
+fn rest_stor_and_appe_write_in_place() {
+    for (flavor, threads) in VARIANTS {
+        let server = start(flavor, threads, false);
+        let mut control = server.raw_login();
+        assert_eq!(control.command("TYPE I").unwrap().code, 200);
+        assert_eq!(control.command("REST 3").unwrap().code, 350);
+        assert_eq!(upload(&mut control, "STOR f.txt", b"XYZ"), 226);
+        assert_eq!(
+            std::fs::read(server.root().join("f.txt")).unwrap(),
+            b"theXYZ"
+        );
+        assert_eq!(upload(&mut control, "APPE f.txt", b"!"), 226);
+        assert_eq!(
+            std::fs::read(server.root().join("f.txt")).unwrap(),
+            b"theXYZ!"
+        );
+        // A broken APPE keeps what came (in place), nothing beside it.
+        let data = start_upload(&mut control, "APPE f.txt", b"more");
+        std::thread::sleep(Duration::from_millis(100));
+        reset(data);
+        assert_eq!(control.read_reply().unwrap().code, 426, "{flavor:?}");
+        let now = std::fs::read(server.root().join("f.txt")).unwrap();
+        assert!(now == b"theXYZ!" || now == b"theXYZ!more", "{now:?}");
+        assert!(
+            extra_names(&server).is_empty(),
+            "{:?}",
+            extra_names(&server)
+        );
+    }
+}
+
+#[test]
+fn in_place_uploads_keep_the_old_behaviour() {
+    for (flavor, threads) in VARIANTS {
+        let server = start(flavor, threads, true);
+        let mut control = server.raw_login();
+        assert_eq!(control.command("TYPE I").unwrap().code, 200);
+        let data = start_upload(&mut control, "STOR f.txt", b"partial");
+        std::thread::sleep(Duration::from_millis(100));
+        reset(data);
+        assert_eq!(control.read_reply().unwrap().code, 426, "{flavor:?}");
+        // The old contents are gone: emptied, then what came.
+        let now = std::fs::read(server.root().join("f.txt")).unwrap();
+        assert!(now.is_empty() || now == b"partial", "{now:?}");
+        assert_eq!(upload(&mut control, "STOR f.txt", b"whole"), 226);
+        assert_eq!(
+            std::fs::read(server.root().join("f.txt")).unwrap(),
+            b"whole"
+        );
+        assert!(
+            extra_names(&server).is_empty(),
+            "{:?}",
+            extra_names(&server)
+        );
+    }
+}

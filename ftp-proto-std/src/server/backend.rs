@@ -14,6 +14,7 @@ use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
 use crate::auth::Identity;
 use crate::net::wall_clock;
 pub(crate) use crate::serving::Opened;
+use crate::serving::store_mode;
 use crate::storage::{Filesystem, Storage, StorageError, WriteMode};
 
 /// Gives each logged-in user a storage (their own root, their permissions).
@@ -99,7 +100,7 @@ macro_rules! tri {
 
 /// Answers a file-system request with `storage` (every request but
 /// `Login`/`Account`, which the session handles).
-pub(crate) fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S> {
+pub(crate) fn answer<S: Storage>(storage: &S, kind: &RequestKind, in_place: bool) -> Answered<S> {
     let done = |r: Result<(), StorageError>| match r {
         Ok(()) => Answered::plain(Answer::Done),
         Err(e) => err(&e),
@@ -157,11 +158,7 @@ pub(crate) fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S>
             Answered::opened(Answer::Ready { size }, Opened::Reader(reader))
         }
         RequestKind::Store { path, offset, .. } => {
-            let mode = if *offset == 0 {
-                WriteMode::Truncate
-            } else {
-                WriteMode::Resume(*offset)
-            };
+            let mode = store_mode(*offset, in_place);
             let writer = tri!(storage.open_write(path.as_bytes(), mode));
             Answered::opened(Answer::Ready { size: None }, Opened::Writer(writer))
         }

@@ -72,6 +72,8 @@ pub(crate) struct Shared<A, F> {
     pub(crate) write_timeout: Duration,
     /// The data connections' stall limit.
     pub(crate) data_stall_timeout: Duration,
+    /// `STOR` writes in place rather than beside the file.
+    pub(crate) in_place_uploads: bool,
     pub(crate) data_connect_timeout: Duration,
 }
 
@@ -149,6 +151,7 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
             handshake_timeout,
             write_timeout,
             data_stall_timeout,
+            in_place_uploads,
             ..
         } = settings.resolve()?;
         let data_connect_timeout = engine
@@ -170,6 +173,7 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
                 handshake_timeout,
                 write_timeout,
                 data_stall_timeout,
+                in_place_uploads,
                 data_connect_timeout,
             }),
             implicit_tls,

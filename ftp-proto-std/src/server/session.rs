@@ -416,7 +416,8 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         } else if let Some(answer) = serving::policy_answer(request.kind()) {
             answer
         } else if let Some(storage) = &self.storage {
-            let answered = backend::answer(&**storage, request.kind());
+            let answered =
+                backend::answer(&**storage, request.kind(), self.shared.in_place_uploads);
             self.opened = answered.opened;
             answered.answer
         } else {

@@ -40,6 +40,7 @@ pub struct ServerSettings {
     limits: ConnectionLimits,
     grace: Duration,
     data_stall: Duration,
+    in_place_uploads: bool,
 }
 
 impl Default for ServerSettings {
@@ -57,6 +58,7 @@ impl Default for ServerSettings {
             },
             grace: Duration::from_secs(30),
             data_stall: Duration::from_secs(120),
+            in_place_uploads: false,
         }
     }
 }
@@ -179,6 +181,24 @@ impl ServerSettings {
         self
     }
 
+    /// Write uploads in place (`true`) instead of beside the file (`false`,
+    /// the default).
+    ///
+    /// By default a `STOR` that creates or replaces a file writes a
+    /// temporary file beside it and renames it into place only once every
+    /// byte is in, before the `226`: a failed or aborted upload leaves the
+    /// old file as it was (see
+    /// [`WriteMode::Replace`](crate::storage::WriteMode::Replace)). In
+    /// place
+    /// ([`WriteMode::Truncate`](crate::storage::WriteMode::Truncate)), `STOR` empties the existing file first and writes into it, so
+    /// a failed upload leaves a partial file (what many servers do; a
+    /// client can resume it with `REST`). `REST`+`STOR`, `APPE` and `STOU`
+    /// write in place either way.
+    pub fn in_place_uploads(mut self, in_place: bool) -> Self {
+        self.in_place_uploads = in_place;
+        self
+    }
+
     /// Any other engine setting (features, limits, security policy, texts).
     /// The settings' own options are applied over it at
     /// [`resolve`](Self::resolve).
@@ -205,6 +225,7 @@ impl ServerSettings {
             limits,
             grace,
             data_stall,
+            in_place_uploads,
         } = self;
         if implicit_tls && tls.is_none() {
             return Err(io::Error::new(
@@ -237,6 +258,7 @@ impl ServerSettings {
             handshake_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(120),
             data_stall_timeout: data_stall,
+            in_place_uploads,
         })
     }
 }
@@ -265,6 +287,9 @@ pub struct ResolvedSettings {
     /// The data connections' stall limit
     /// ([`transfer::Limits::stall`](crate::transfer::Limits::stall)).
     pub data_stall_timeout: Duration,
+    /// `STOR` writes into the file itself rather than beside it
+    /// ([`ServerSettings::in_place_uploads`]).
+    pub in_place_uploads: bool,
 }
 
 #[cfg(test)]
@@ -286,6 +311,7 @@ mod tests {
         assert_eq!(r.limits.max_connections, 1024);
         assert_eq!(r.limits.max_per_ip, None);
         assert_eq!(r.data_stall_timeout, Duration::from_secs(120));
+        assert!(!r.in_place_uploads);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub(crate) use ftp_proto_std::serving::Opened;
 
 use crate::auth::Identity;
 use crate::storage::{EntryInfo, Filesystem, Lookups, Storage, StorageError, WriteMode};
+use ftp_proto_std::serving::store_mode;
 
 /// Gives each logged-in user a storage (their own root, their permissions).
 pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
@@ -188,7 +189,11 @@ macro_rules! tri {
 
 /// Answers a file-system request with `storage` (every request but
 /// `Login`/`Account`/`Host`, which the session handles).
-pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answered<S> {
+pub(crate) async fn answer<S: Storage>(
+    storage: &S,
+    kind: &RequestKind,
+    in_place: bool,
+) -> Answered<S> {
     match kind {
         RequestKind::ChangeDir { path } => {
             tri!(storage.check_dir(path.as_bytes()).await);
@@ -261,11 +266,7 @@ pub(crate) async fn answer<S: Storage>(storage: &S, kind: &RequestKind) -> Answe
             }
         }
         RequestKind::Store { path, offset, .. } => {
-            let mode = if *offset == 0 {
-                WriteMode::Truncate
-            } else {
-                WriteMode::Resume(*offset)
-            };
+            let mode = store_mode(*offset, in_place);
             let writer = tri!(storage.open_write(path.as_bytes(), mode).await);
             Answered {
                 answer: Answer::Ready { size: None },

@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use tokio_rustls::rustls::HandshakeKind;
 
 use super::ServerTls;
+use crate::storage::Upload;
 
 /// Size of the buffers an async transfer moves bytes through (two for a
 /// download: one is read while the other is sent), allocated once per
@@ -92,7 +93,7 @@ pub(crate) async fn run<R, W>(
 ) -> TransferOutcome
 where
     R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    W: Upload,
 {
     let Some((tls, check)) = tls else {
         return pump(stream, job, progress, false, limits.stall).await;
@@ -214,7 +215,7 @@ async fn pump<T, R, W>(
 where
     T: AsyncRead + AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    W: Upload,
 {
     let upload = matches!(job, Job::Receive { .. });
     let mut moved = Moved::new(stall, progress);
@@ -285,7 +286,7 @@ async fn receive<T, W>(
 ) -> Result<(), TransferOutcome>
 where
     T: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    W: Upload,
 {
     let mut buf = vec![0u8; TRANSFER_BUFFER];
     let mut inbound = Inbound::new(representation, TRANSFER_BUFFER);
@@ -334,5 +335,11 @@ where
     // fsynced: the durability every common FTP server gives).
     writer.flush().await.map_err(write_error)?;
     writer.shutdown().await.map_err(write_error)?;
-    Ok(())
+    // Every byte is in: the upload takes its place before the reply (a
+    // stopped transfer never gets here, its task is dropped, and with it
+    // the upload, abandoned).
+    writer
+        .commit()
+        .await
+        .map_err(|e| transfer::commit_error(&e))
 }

@@ -84,6 +84,8 @@ pub(crate) struct Shared<A, F> {
     pub(crate) write_timeout: Duration,
     /// The data connections' stall limit.
     pub(crate) data_stall_timeout: Duration,
+    /// `STOR` writes in place rather than beside the file.
+    pub(crate) in_place_uploads: bool,
     /// Permits for transfers on threads of their own.
     pub(crate) transfer_threads: Arc<Semaphore>,
 }
@@ -144,6 +146,7 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
             handshake_timeout,
             write_timeout,
             data_stall_timeout,
+            in_place_uploads,
             ..
         } = settings.resolve()?;
         let tls = server_tls(tls)?;
@@ -163,6 +166,7 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
                 handshake_timeout,
                 write_timeout,
                 data_stall_timeout,
+                in_place_uploads,
                 transfer_threads: Arc::new(Semaphore::new(
                     max_transfer_threads.min(Semaphore::MAX_PERMITS),
                 )),

@@ -459,8 +459,9 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             self.pending = Some(Box::pin(std::future::ready(Reply::Fs(request, answered))));
             return;
         };
+        let in_place = self.shared.in_place_uploads;
         self.pending = Some(Box::pin(async move {
-            let answered = backend::answer(&*storage, request.kind()).await;
+            let answered = backend::answer(&*storage, request.kind(), in_place).await;
             Reply::Fs(request, answered)
         }));
     }

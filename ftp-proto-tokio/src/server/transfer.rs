@@ -27,7 +27,7 @@ use super::data::{Job, TlsCheck};
 use crate::storage::Storage;
 
 /// A transfer's job in its blocking form.
-pub(crate) type BlockingJob = Job<std::fs::File, std::fs::File>;
+pub(crate) type BlockingJob = Job<std::fs::File, ftp_proto_std::storage::FileUpload>;
 
 /// Where a running transfer runs, and how to stop it.
 pub(crate) enum TransferHandle {
