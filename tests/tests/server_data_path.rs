@@ -261,3 +261,154 @@ fn in_place_uploads_keep_the_old_behaviour() {
         );
     }
 }
+
+/// A [`Filesystem`](ftp_proto_std::storage::Filesystem) whose disk fills up
+/// after [`FULL_AFTER`] bytes of an upload.
+mod full_disk {
+    use std::io::{self, Write};
+    use std::path::PathBuf;
+
+    use ftp_proto::timestamp::Timestamp;
+    use ftp_proto_std::auth::Identity;
+    use ftp_proto_std::server::StorageFactory;
+    use ftp_proto_std::storage::{
+        EntryInfo, FileUpload, Filesystem, Listing, Storage, StorageError, UniqueFile, Upload,
+        WriteMode,
+    };
+
+    /// Bytes an upload may write before the disk is full.
+    pub(crate) const FULL_AFTER: usize = 100_000;
+
+    #[derive(Debug)]
+    pub(crate) struct Roots(pub(crate) PathBuf);
+
+    impl StorageFactory for Roots {
+        type Storage = FullDisk;
+        fn storage_for(&self, _identity: &Identity) -> Result<FullDisk, StorageError> {
+            Ok(FullDisk(Filesystem::open(&self.0)?))
+        }
+    }
+
+    #[derive(Debug)]
+    pub(crate) struct FullDisk(Filesystem);
+
+    pub(crate) struct FillingUp {
+        upload: FileUpload,
+        left: usize,
+    }
+
+    impl Write for FillingUp {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if buf.len() > self.left {
+                return Err(io::ErrorKind::StorageFull.into());
+            }
+            self.left -= buf.len();
+            self.upload.write(buf)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.upload.flush()
+        }
+    }
+
+    impl Upload for FillingUp {
+        fn commit(self) -> Result<(), StorageError> {
+            self.upload.commit()
+        }
+    }
+
+    fn filling(upload: FileUpload) -> FillingUp {
+        FillingUp {
+            upload,
+            left: FULL_AFTER,
+        }
+    }
+
+    impl Storage for FullDisk {
+        type Reader = std::fs::File;
+        type Writer = FillingUp;
+        fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError> {
+            self.0.metadata(path)
+        }
+        fn list(&self, path: &[u8]) -> Result<Listing, StorageError> {
+            self.0.list(path)
+        }
+        fn open_read(&self, path: &[u8], offset: u64) -> Result<std::fs::File, StorageError> {
+            self.0.open_read(path, offset)
+        }
+        fn open_write(&self, path: &[u8], mode: WriteMode) -> Result<FillingUp, StorageError> {
+            self.0.open_write(path, mode).map(filling)
+        }
+        fn create_unique(
+            &self,
+            dir: &[u8],
+            hint: Option<&[u8]>,
+        ) -> Result<UniqueFile<FillingUp>, StorageError> {
+            let created = self.0.create_unique(dir, hint)?;
+            Ok(UniqueFile {
+                name: created.name,
+                path: created.path,
+                writer: filling(created.writer),
+            })
+        }
+        fn remove_file(&self, path: &[u8]) -> Result<(), StorageError> {
+            self.0.remove_file(path)
+        }
+        fn make_dir(&self, path: &[u8]) -> Result<(), StorageError> {
+            self.0.make_dir(path)
+        }
+        fn remove_dir(&self, path: &[u8]) -> Result<(), StorageError> {
+            self.0.remove_dir(path)
+        }
+        fn rename(&self, from: &[u8], to: &[u8]) -> Result<(), StorageError> {
+            self.0.rename(from, to)
+        }
+        fn set_modified(&self, path: &[u8], time: Timestamp) -> Result<(), StorageError> {
+            self.0.set_modified(path, time)
+        }
+        fn check_dir(&self, path: &[u8]) -> Result<(), StorageError> {
+            self.0.check_dir(path)
+        }
+        fn is_read_only(&self) -> bool {
+            self.0.is_read_only()
+        }
+    }
+}
+
+#[test]
+fn a_stor_that_fills_the_disk_keeps_the_old_file() {
+    use ftp_proto_std::auth::UserList;
+    use ftp_proto_std::server::{Server, ServerSettings};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.txt"), OLD).unwrap();
+    let server = Server::builder(
+        UserList::new().with_user("u", "p"),
+        full_disk::Roots(dir.path().to_path_buf()),
+    )
+    .settings(
+        ServerSettings::new()
+            .listen(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .shutdown_grace(Duration::from_secs(1)),
+    )
+    .bind()
+    .unwrap();
+    let addr = server.local_addrs()[0];
+    let handle = server.handle();
+    let serving = std::thread::spawn(move || server.serve());
+    let mut control = ftp_proto_tests::peers::RawControl::connect(addr).unwrap();
+    assert_eq!(control.read_reply().unwrap().code, 220);
+    assert_eq!(control.login("u", "p").unwrap().code, 230);
+    assert_eq!(control.command("TYPE I").unwrap().code, 200);
+    let too_much = vec![b'n'; full_disk::FULL_AFTER * 20];
+    let code = upload(&mut control, "STOR f.txt", &too_much);
+    assert!([452, 552].contains(&code), "{code}");
+    assert_eq!(std::fs::read(dir.path().join("f.txt")).unwrap(), OLD);
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    // What fits still replaces it.
+    assert_eq!(upload(&mut control, "STOR f.txt", b"small"), 226);
+    assert_eq!(std::fs::read(dir.path().join("f.txt")).unwrap(), b"small");
+    drop(control);
+    handle.shutdown();
+    serving.join().unwrap().unwrap();
+}
