@@ -412,3 +412,73 @@ fn a_stor_that_fills_the_disk_keeps_the_old_file() {
     handle.shutdown();
     serving.join().unwrap().unwrap();
 }
+
+/// The server's shutdown in the middle of a `STOR` over `f.txt` (its grace
+/// ends the upload): once the server has stopped, the old file is intact
+/// and no temporary file remains. `serve` runs the server until its end.
+fn shutdown_mid_upload(root: &std::path::Path, addr: std::net::SocketAddr, stop: impl FnOnce()) {
+    let mut control = ftp_proto_tests::peers::RawControl::connect(addr).unwrap();
+    assert_eq!(control.read_reply().unwrap().code, 220);
+    assert_eq!(control.login("u", "p").unwrap().code, 230);
+    assert_eq!(control.command("TYPE I").unwrap().code, 200);
+    let data = start_upload(&mut control, "STOR f.txt", &vec![b'n'; 300_000]);
+    stop();
+    drop((data, control));
+    assert_eq!(std::fs::read(root.join("f.txt")).unwrap(), OLD);
+    let names: Vec<_> = std::fs::read_dir(root).unwrap().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+fn shutdown_settings() -> ftp_proto_std::server::ServerSettings {
+    ftp_proto_std::server::ServerSettings::new()
+        .listen(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .shutdown_grace(Duration::from_millis(300))
+}
+
+#[test]
+fn std_shutdown_mid_upload_keeps_the_old_file() {
+    use ftp_proto_std::server::{FilesystemRoots, Server};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.txt"), OLD).unwrap();
+    let users = ftp_proto_std::auth::UserList::new().with_user("u", "p");
+    let server = Server::builder(users, FilesystemRoots::new(dir.path()))
+        .settings(shutdown_settings())
+        .bind()
+        .unwrap();
+    let addr = server.local_addrs()[0];
+    let handle = server.handle();
+    let serving = std::thread::spawn(move || server.serve());
+    shutdown_mid_upload(dir.path(), addr, || {
+        handle.shutdown();
+        serving.join().unwrap().unwrap();
+    });
+}
+
+#[test]
+fn tokio_shutdown_mid_upload_keeps_the_old_file() {
+    for threads in [256, 0] {
+        use ftp_proto_tokio::server::{FilesystemRoots, Server};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f.txt"), OLD).unwrap();
+        let users = ftp_proto_std::auth::UserList::new().with_user("u", "p");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let builder = Server::builder(
+            ftp_proto_tokio::auth::Blocking::new(users),
+            FilesystemRoots::new(dir.path()),
+        )
+        .settings(shutdown_settings())
+        .max_transfer_threads(threads);
+        let server = runtime.block_on(builder.bind()).unwrap();
+        let addr = server.local_addrs()[0];
+        let handle = server.handle();
+        let serving = runtime.spawn(server.serve());
+        shutdown_mid_upload(dir.path(), addr, || {
+            handle.shutdown();
+            runtime.block_on(serving).unwrap().unwrap();
+        });
+    }
+}

@@ -11,7 +11,9 @@
 //! - at most one **transfer thread** for the running transfer, and at most
 //!   one short-lived **data helper** (a passive accept or an active
 //!   connect). An aborted transfer thread is not waited for: its socket is
-//!   shut down so it ends at once, unless it is blocked in the storage.
+//!   shut down so it ends at once, unless it is blocked in the storage (at
+//!   the session's end it is waited for up to 2 s, so that its abandoned
+//!   upload is removed before the server reports that every session ended).
 //!
 //! So a session runs 2 threads idle and 3 or 4 during a transfer. The
 //! session thread blocks on one channel with `recv_timeout` up to the
@@ -40,6 +42,9 @@ use super::data;
 use crate::auth::Authenticator;
 use crate::serving::{self, PlannedTransfer, TransferLabel};
 use crate::transfer::{self, Stopper};
+
+/// How long a session's end waits for its stopped transfer thread.
+const TRANSFER_END_WAIT: Duration = Duration::from_secs(2);
 
 /// What wakes the session thread.
 #[derive(Debug)]
@@ -589,6 +594,15 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         let _ = self.flush();
         if let Some(mut r) = self.running.take() {
             r.stop();
+            // A stopped transfer ends at once (its socket is shut down) and
+            // drops its upload, which removes an uncommitted temporary
+            // file: waited for, briefly, so that a server whose sessions
+            // have all ended leaves none behind. One blocked in the storage
+            // is left to end on its own.
+            let until = std::time::Instant::now() + TRANSFER_END_WAIT;
+            while !r.handle.is_finished() && std::time::Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(5));
+            }
         }
         if let Some(l) = self.listener.take() {
             l.cancel();
