@@ -194,6 +194,12 @@ impl ServerSettings {
     /// a failed upload leaves a partial file (what many servers do; a
     /// client can resume it with `REST`). `REST`+`STOR`, `APPE` and `STOU`
     /// write in place either way.
+    ///
+    /// Resuming needs this option: by default a failed `STOR` over an
+    /// existing file leaves the *old* file, and a client that resumes from
+    /// its size (`SIZE`, then `REST`+`STOR`) would append the rest of the
+    /// new upload to the old contents. Over a name that did not exist a
+    /// failed upload leaves nothing, so a resume starts from 0.
     pub fn in_place_uploads(mut self, in_place: bool) -> Self {
         self.in_place_uploads = in_place;
         self

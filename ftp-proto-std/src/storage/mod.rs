@@ -34,7 +34,9 @@
 //! REST+STOR ([`WriteMode::Resume`]), APPE ([`WriteMode::Append`]), STOU
 //! and the servers' in-place option ([`WriteMode::Truncate`]) write into the
 //! file itself: a failed one leaves what was written, as vsftpd and
-//! pure-ftpd do, so that the client can resume it with REST+STOR.
+//! pure-ftpd do, so that the client can resume it with REST+STOR. (Resuming
+//! a failed [`WriteMode::Replace`] upload is not possible: what is left is
+//! the old file, not a prefix of the new one.)
 
 mod error;
 mod filesystem;
