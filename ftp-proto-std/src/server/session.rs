@@ -10,10 +10,9 @@
 //!   socket, one chunk at a time, into the session's channel;
 //! - at most one **transfer thread** for the running transfer, and at most
 //!   one short-lived **data helper** (a passive accept or an active
-//!   connect). An aborted transfer thread is not waited for: its socket is
-//!   shut down so it ends at once, unless it is blocked in the storage (at
-//!   the session's end it is waited for up to 2 s, so that its abandoned
-//!   upload is removed before the server reports that every session ended).
+//!   connect). An aborted transfer thread is waited for up to 2 s: its
+//!   socket is shut down so it ends at once (and its abandoned upload is
+//!   removed before the reply), unless it is blocked in the storage.
 //!
 //! So a session runs 2 threads idle and 3 or 4 during a transfer. The
 //! session thread blocks on one channel with `recv_timeout` up to the
@@ -43,7 +42,7 @@ use crate::auth::Authenticator;
 use crate::serving::{self, PlannedTransfer, TransferLabel};
 use crate::transfer::{self, Stopper};
 
-/// How long a session's end waits for its stopped transfer thread.
+/// Longest wait for a stopped transfer thread to end.
 const TRANSFER_END_WAIT: Duration = Duration::from_secs(2);
 
 /// What wakes the session thread.
@@ -78,10 +77,17 @@ struct Running {
 }
 
 impl Running {
-    /// Stops the transfer thread without waiting for it.
+    /// Stops the transfer thread and waits, up to [`TRANSFER_END_WAIT`],
+    /// for it to end: a stopped transfer ends at once (its socket is shut
+    /// down) and drops its upload, which removes an uncommitted temporary
+    /// file. One blocked in the storage is left to end on its own.
     fn stop(&mut self) {
         self.stream_tx = None;
         self.stopper.stop();
+        let until = std::time::Instant::now() + TRANSFER_END_WAIT;
+        while !self.handle.is_finished() && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 }
 
@@ -594,15 +600,6 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         let _ = self.flush();
         if let Some(mut r) = self.running.take() {
             r.stop();
-            // A stopped transfer ends at once (its socket is shut down) and
-            // drops its upload, which removes an uncommitted temporary
-            // file: waited for, briefly, so that a server whose sessions
-            // have all ended leaves none behind. One blocked in the storage
-            // is left to end on its own.
-            let until = std::time::Instant::now() + TRANSFER_END_WAIT;
-            while !r.handle.is_finished() && std::time::Instant::now() < until {
-                std::thread::sleep(Duration::from_millis(5));
-            }
         }
         if let Some(l) = self.listener.take() {
             l.cancel();

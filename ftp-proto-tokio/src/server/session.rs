@@ -47,9 +47,6 @@ enum Reply<S: Storage> {
     Login(Request, Answer, Option<Arc<S>>),
 }
 
-/// How long a session's end waits for its stopped transfer.
-const TRANSFER_END_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// The running transfer of the session (at most one).
 struct Running {
     id: DataId,
@@ -599,7 +596,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             // The stopped transfer drops its upload, which removes an
             // uncommitted temporary file: waited for, briefly, so that a
             // server whose sessions have all ended leaves none behind.
-            let _ = tokio::time::timeout(TRANSFER_END_WAIT, &mut r.handle).await;
+            let _ = tokio::time::timeout(transfer::END_WAIT, &mut r.handle).await;
         }
         let close = tokio::time::timeout(self.shared.handshake_timeout, self.driver.shutdown());
         let _ = close.await;
