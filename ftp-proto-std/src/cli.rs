@@ -51,6 +51,9 @@ Options:
   --max-connections N      most simultaneous connections (default 1024)
   --offload-lookups        tokio server: SIZE/MDTM/CWD lookups on the blocking pool
                            from the start (for a root on a network file system)
+  --in-place-uploads       STOR writes into the file itself (a failed upload leaves
+                           a partial file) instead of beside it, renamed into place
+                           when complete (the default: a failed upload changes nothing)
   -h, --help               show this help
 "
     )
@@ -88,6 +91,9 @@ pub struct ServerOptions {
     /// blocking pool from the start instead of inline on the session's task
     /// until one is slow (the blocking server always runs them inline).
     pub offload_lookups: bool,
+    /// `--in-place-uploads`: `STOR` empties the file and writes into it
+    /// instead of writing beside it and renaming it into place when complete.
+    pub in_place_uploads: bool,
 }
 
 /// What a server command line asks for.
@@ -119,6 +125,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         idle_timeout: 300,
         max_connections: 1024,
         offload_lookups: false,
+        in_place_uploads: false,
     };
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -151,6 +158,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
             }
             "--anonymous" => o.anonymous = true,
             "--offload-lookups" => o.offload_lookups = true,
+            "--in-place-uploads" => o.in_place_uploads = true,
             "--passive-ports" => {
                 let v = value()?;
                 let range = v
@@ -195,7 +203,11 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         if inline.is_some()
             && matches!(
                 name.as_str(),
-                "--anonymous" | "--implicit-tls" | "--require-tls" | "--offload-lookups"
+                "--anonymous"
+                    | "--implicit-tls"
+                    | "--require-tls"
+                    | "--offload-lookups"
+                    | "--in-place-uploads"
             )
         {
             return Err(format!("{name} takes no value"));
@@ -281,7 +293,8 @@ impl ServerOptions {
             .max_connections(self.max_connections)
             .idle_timeout((self.idle_timeout > 0).then(|| Duration::from_secs(self.idle_timeout)))
             .implicit_tls(self.implicit_tls)
-            .require_tls(self.require_tls);
+            .require_tls(self.require_tls)
+            .in_place_uploads(self.in_place_uploads);
         for addr in &self.listen {
             settings = settings.listen(*addr);
         }
@@ -886,6 +899,16 @@ mod tests {
         ] {
             assert!(server(bad).is_err(), "{bad:?}");
         }
+        let Ok(ServerCommand::Run(o)) = server(&[]) else {
+            panic!("no options");
+        };
+        assert!(!o.in_place_uploads);
+        let Ok(ServerCommand::Run(o)) = server(&["--in-place-uploads"]) else {
+            panic!("--in-place-uploads");
+        };
+        assert!(o.in_place_uploads);
+        assert!(o.settings().is_ok());
+        assert!(server(&["--in-place-uploads=yes"]).is_err());
     }
 
     #[test]

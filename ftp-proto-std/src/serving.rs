@@ -16,6 +16,7 @@ use ftp_proto::server::{
 };
 
 use crate::auth::{AuthError, Identity};
+use crate::storage::WriteMode;
 use crate::transfer::Job;
 
 /// A file the storage opened for a `RETR`/`STOR`/`APPE`/`STOU` request,
@@ -38,6 +39,19 @@ impl<R, W, D> fmt::Debug for Opened<R, W, D> {
             Self::Writer(_) => "Opened::Writer",
             Self::Directory(_) => "Opened::Directory",
         })
+    }
+}
+
+/// How a `STOR` opens its file: from `offset` (`REST`) in place, else as a
+/// replacement committed when complete ([`WriteMode::Replace`]) or, with
+/// the servers' in-place option, emptied and written in place
+/// ([`WriteMode::Truncate`]).
+#[must_use]
+pub fn store_mode(offset: u64, in_place: bool) -> WriteMode {
+    match (offset, in_place) {
+        (0, false) => WriteMode::Replace,
+        (0, true) => WriteMode::Truncate,
+        (offset, _) => WriteMode::Resume(offset),
     }
 }
 

@@ -26,7 +26,7 @@ use ftp_proto::server::{ListingStyle, TransferOutcome};
 use rustls::{HandshakeKind, ServerConnection, StreamOwned};
 
 use crate::listing::ListingWriter;
-use crate::storage::EntryResult;
+use crate::storage::{EntryResult, StorageError, Upload};
 use crate::tls::TlsConfig;
 
 /// Size of the buffer a blocking transfer moves bytes through (allocated
@@ -48,7 +48,8 @@ pub enum Job<R, W, D = std::iter::Empty<EntryResult>> {
     },
     /// Socket → file.
     Receive {
-        /// The file, positioned where the data goes.
+        /// The file, positioned where the data goes; committed once every
+        /// byte is in ([`Upload::commit`]), before the final reply.
         writer: W,
         /// `TYPE A`: CRLF converted to local line ends on the way in.
         representation: Representation,
@@ -72,8 +73,89 @@ pub enum Job<R, W, D = std::iter::Empty<EntryResult>> {
 pub struct Limits {
     /// For the TLS handshake and the polite close.
     pub handshake: Duration,
-    /// Longest wait for the peer to take or give bytes.
+    /// The stall limit: a transfer that moves less than
+    /// [`STALL_MIN_PROGRESS`] bytes within this long has stalled and ends
+    /// as [`TransferOutcome::ConnectionLost`] (see [`StallWatch`]).
     pub stall: Duration,
+}
+
+/// The least a transfer must move within one stall period to count as
+/// progressing: 64 KiB (with the default 120 s limit, about 550 bytes a
+/// second). A peer that takes or gives a byte now and then does not keep a
+/// transfer (and its connection slot, thread and descriptors) alive.
+pub const STALL_MIN_PROGRESS: u64 = 64 * 1024;
+
+/// The stall rule of a transfer, measured across calls, not per call.
+///
+/// A transfer has stalled when, for a whole stall limit, it moved less than
+/// [`STALL_MIN_PROGRESS`] bytes: each time it has moved that much since the
+/// current period began, a new period begins. Progress is what the
+/// operating system took or gave (bytes written into or read from the
+/// socket). A single read or write is never waited for longer than the
+/// rest of the current period, so however a peer doles out its bytes, a
+/// transfer that falls below that rate ends within one stall limit of the
+/// last period's start (plus one [`wake`](Self::wake) interval for the
+/// blocking pump). Generic over the clock (`std` or tokio instants, so
+/// tests can pause time).
+#[derive(Debug, Clone, Copy)]
+pub struct StallWatch<I = Instant> {
+    stall: Duration,
+    since: I,
+    moved_at_since: u64,
+}
+
+/// A transfer moved too little for a whole stall limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the data connection stalled")]
+pub struct Stalled;
+
+impl<I> StallWatch<I>
+where
+    I: Copy + Ord + std::ops::Add<Duration, Output = I>,
+{
+    /// A watch whose first period begins `now`, with the stall limit `stall`.
+    #[must_use]
+    pub fn new(now: I, stall: Duration) -> Self {
+        Self {
+            stall,
+            since: now,
+            moved_at_since: 0,
+        }
+    }
+
+    /// Notes that the transfer has moved `total` bytes by `now` (`total`
+    /// never decreases). [`Stalled`] once the period has lasted the stall
+    /// limit without [`STALL_MIN_PROGRESS`] bytes moved in it.
+    ///
+    /// # Errors
+    /// [`Stalled`] as said.
+    pub fn check(&mut self, now: I, total: u64) -> Result<(), Stalled> {
+        if total.saturating_sub(self.moved_at_since) >= STALL_MIN_PROGRESS {
+            self.since = now;
+            self.moved_at_since = total;
+            return Ok(());
+        }
+        if now >= self.deadline() {
+            return Err(Stalled);
+        }
+        Ok(())
+    }
+
+    /// When the transfer counts as stalled unless it moves
+    /// [`STALL_MIN_PROGRESS`] bytes before then: no wait on the peer goes
+    /// past this.
+    #[must_use]
+    pub fn deadline(&self) -> I {
+        self.since + self.stall
+    }
+
+    /// How often a blocking pump wakes up to check the watch when the peer
+    /// takes or gives nothing (its socket timeout): a quarter of the stall
+    /// limit, between 10 ms and 5 s.
+    #[must_use]
+    pub fn wake(&self) -> Duration {
+        (self.stall / 4).clamp(Duration::from_millis(10), Duration::from_secs(5))
+    }
 }
 
 /// Stops a transfer that runs on another thread.
@@ -118,6 +200,15 @@ impl Stopper {
         true
     }
 
+    /// Whether [`stop`](Self::stop) was called.
+    #[must_use]
+    pub fn is_stopped(&self) -> bool {
+        self.slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stopped
+    }
+
     /// Stops the transfer: shuts its data connection down (if registered)
     /// and makes every later [`arm`](Self::arm) fail. Does not wait.
     pub fn stop(&self) {
@@ -132,7 +223,10 @@ impl Stopper {
 /// Runs one transfer on an established data connection, blocking the
 /// calling thread: TLS first when `tls` is given, then the bytes, then the
 /// close (TLS `close_notify` included) so the final reply follows the
-/// close. A binary download of a [`File`] over a plain connection goes
+/// close. An upload is committed ([`Upload::commit`]: a file written beside
+/// its final name is renamed into place) after its last byte and before
+/// the close, unless `stopper` stopped it (a stop reads as the end of the
+/// data; the upload is then dropped, abandoned). A binary download of a [`File`] over a plain connection goes
 /// through `sendfile(2)` on Linux (no copy through user space). `progress` holds the bytes moved so far;
 /// `stopper` can end the
 /// transfer from another thread ([`TransferOutcome::Aborted`] when it did
@@ -152,7 +246,7 @@ pub fn run<R, W, D, C>(
 ) -> TransferOutcome
 where
     R: Read + 'static,
-    W: Write,
+    W: Upload,
     D: Iterator<Item = EntryResult>,
     C: FnOnce(bool) -> bool,
 {
@@ -163,9 +257,12 @@ where
         let _ = stream.set_read_timeout(Some(d));
         let _ = stream.set_write_timeout(Some(d));
     };
+    // The socket timeouts only wake the pump up to check the stall rule,
+    // which is measured across calls (see `StallWatch`).
+    let wake = StallWatch::new(Instant::now(), limits.stall).wake();
     let Some((tls, check)) = tls else {
-        timeouts(&stream, limits.stall);
-        return pump(Plain(stream), job, progress);
+        timeouts(&stream, wake);
+        return pump(Plain(stream), job, progress, limits.stall, stopper);
     };
     timeouts(&stream, limits.handshake);
     let config = if matches!(job, Job::Receive { .. }) {
@@ -190,8 +287,8 @@ where
         close_politely(secured, limits.handshake);
         return TransferOutcome::TlsFailed;
     }
-    timeouts(&secured.sock, limits.stall);
-    pump(Secured(secured), job, progress)
+    timeouts(&secured.sock, wake);
+    pump(Secured(secured), job, progress, limits.stall, stopper)
 }
 
 /// A data connection, plain or TLS, with the close the protocol needs.
@@ -202,6 +299,8 @@ trait DataStream: Read + Write {
     fn lenient_eof(&self) -> bool;
     /// The socket itself when the bytes go to it unchanged (no TLS).
     fn plain_socket(&mut self) -> Option<&mut TcpStream>;
+    /// The socket under the stream (for its timeouts).
+    fn socket(&self) -> &TcpStream;
 }
 
 struct Plain(TcpStream);
@@ -230,6 +329,9 @@ impl DataStream for Plain {
     }
     fn plain_socket(&mut self) -> Option<&mut TcpStream> {
         Some(&mut self.0)
+    }
+    fn socket(&self) -> &TcpStream {
+        &self.0
     }
 }
 
@@ -264,6 +366,9 @@ impl DataStream for Secured {
     fn plain_socket(&mut self) -> Option<&mut TcpStream> {
         None
     }
+    fn socket(&self) -> &TcpStream {
+        &self.0.sock
+    }
 }
 
 /// Closes a TLS data connection that carries no data: `close_notify`, then
@@ -277,35 +382,131 @@ fn close_politely(stream: StreamOwned<ServerConnection, TcpStream>, limit: Durat
     while Instant::now() < until && matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
 }
 
-fn pump<T: DataStream, R: Read + 'static, W: Write, D: Iterator<Item = EntryResult>>(
+/// What a transfer has moved, checked against the stall rule after every
+/// call on the data connection.
+struct Moved<'a> {
+    total: u64,
+    watch: StallWatch,
+    progress: &'a AtomicU64,
+}
+
+impl Moved<'_> {
+    /// `n` more bytes moved.
+    fn add(&mut self, n: usize) -> Result<(), TransferOutcome> {
+        self.total = self.total.saturating_add(n as u64);
+        self.progress.store(self.total, Ordering::Relaxed);
+        self.waited()
+    }
+
+    /// A call on the data connection returned (maybe by its timeout):
+    /// [`TransferOutcome::ConnectionLost`] once the transfer has stalled.
+    fn waited(&mut self) -> Result<(), TransferOutcome> {
+        self.watch
+            .check(Instant::now(), self.total)
+            .map_err(|Stalled| {
+                tracing::info!(bytes = self.total, "data connection stalled");
+                TransferOutcome::ConnectionLost
+            })
+    }
+
+    /// The rest of the current stall period (at least 1 ms).
+    fn remaining(&self) -> Duration {
+        self.watch
+            .deadline()
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1))
+    }
+}
+
+/// Whether a call on the data connection returned by its socket timeout.
+fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// `write_all` under the stall rule: a write that times out is retried
+/// until the transfer has stalled.
+fn write_all<T: DataStream>(
+    stream: &mut T,
+    mut buf: &[u8],
+    moved: &mut Moved<'_>,
+) -> Result<(), TransferOutcome> {
+    while !buf.is_empty() {
+        match stream.write(buf) {
+            Ok(0) => return Err(TransferOutcome::ConnectionLost),
+            Ok(n) => {
+                buf = buf.get(n..).unwrap_or_default();
+                moved.add(n)?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if timed_out(&e) => moved.waited()?,
+            Err(_) => return Err(TransferOutcome::ConnectionLost),
+        }
+    }
+    Ok(())
+}
+
+/// `flush` under the stall rule (TLS records still to go out).
+fn flush<T: DataStream>(stream: &mut T, moved: &mut Moved<'_>) -> Result<(), TransferOutcome> {
+    loop {
+        match stream.flush() {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if timed_out(&e) => moved.waited()?,
+            Err(_) => return Err(TransferOutcome::ConnectionLost),
+        }
+    }
+}
+
+fn pump<T: DataStream, R: Read + 'static, W: Upload, D: Iterator<Item = EntryResult>>(
     mut stream: T,
     job: Job<R, W, D>,
     progress: &AtomicU64,
+    stall: Duration,
+    stopper: &Stopper,
 ) -> TransferOutcome {
     let upload = matches!(job, Job::Receive { .. });
-    let moved = match job {
-        Job::Listing(bytes) => match stream.write_all(&bytes) {
-            Ok(()) => Ok(bytes.len() as u64),
-            Err(_) => Err(TransferOutcome::ConnectionLost),
-        },
-        Job::Directory { entries, style } => send_directory(&mut stream, entries, style, progress),
+    let mut moved = Moved {
+        total: 0,
+        watch: StallWatch::new(Instant::now(), stall),
+        progress,
+    };
+    let result = match job {
+        Job::Listing(bytes) => write_all(&mut stream, &bytes, &mut moved),
+        Job::Directory { entries, style } => {
+            send_directory(&mut stream, entries, style, &mut moved)
+        }
         Job::Send {
             reader,
             representation,
-        } => send(&mut stream, reader, representation, progress),
+        } => send(&mut stream, reader, representation, &mut moved),
         Job::Receive {
             writer,
             representation,
-        } => receive(&mut stream, writer, representation, progress),
+        } => receive(&mut stream, writer, representation, &mut moved).and_then(|writer| {
+            // A stop (ABOR, the session's end) shuts the connection down,
+            // which reads as the end of the data: such an upload is not
+            // complete and must not replace anything.
+            if stopper.is_stopped() {
+                return Err(TransferOutcome::Aborted);
+            }
+            writer.commit().map_err(|e| commit_error(&e))
+        }),
     };
-    match moved {
-        Ok(bytes) => {
-            progress.store(bytes, Ordering::Relaxed);
+    match result {
+        Ok(()) => {
+            let bytes = moved.total;
             // The close comes before the reply (a client may take the 226 as
             // the end of the data). After an
             // upload every byte is in, whatever the close meets: a client
             // that closed with unread TLS session tickets resets the
-            // connection, and our close_notify then fails.
+            // connection, and our close_notify then fails. The close too
+            // waits no longer than the stall period's rest.
+            let rest = Some(moved.remaining());
+            let _ = stream.socket().set_read_timeout(rest);
+            let _ = stream.socket().set_write_timeout(rest);
             if stream.close().is_err() && !upload {
                 return TransferOutcome::ConnectionLost;
             }
@@ -317,53 +518,40 @@ fn pump<T: DataStream, R: Read + 'static, W: Write, D: Iterator<Item = EntryResu
 
 /// A directory's entries to the data connection, rendered into one bounded
 /// buffer that is written out whenever it fills.
-fn send_directory<T: Write, D: Iterator<Item = EntryResult>>(
+fn send_directory<T: DataStream, D: Iterator<Item = EntryResult>>(
     stream: &mut T,
     entries: D,
     style: ListingStyle,
-    progress: &AtomicU64,
-) -> Result<u64, TransferOutcome> {
+    moved: &mut Moved<'_>,
+) -> Result<(), TransferOutcome> {
     let mut lines = ListingWriter::new(style);
-    let mut total = 0u64;
-    let mut write_out = |lines: &mut ListingWriter, stream: &mut T| {
-        stream
-            .write_all(lines.pending())
-            .map_err(|_| TransferOutcome::ConnectionLost)?;
-        total = total.saturating_add(lines.pending().len() as u64);
-        progress.store(total, Ordering::Relaxed);
-        lines.clear();
-        Ok(total)
-    };
     for entry in entries {
         let entry = entry.map_err(|e| crate::listing::read_error(&e))?;
         if lines.push(entry) {
-            write_out(&mut lines, stream)?;
+            write_all(stream, lines.pending(), moved)?;
+            lines.clear();
         }
     }
-    let total = write_out(&mut lines, stream)?;
-    stream
-        .flush()
-        .map_err(|_| TransferOutcome::ConnectionLost)?;
-    Ok(total)
+    write_all(stream, lines.pending(), moved)?;
+    flush(stream, moved)
 }
 
 fn send<T: DataStream, R: Read + 'static>(
     stream: &mut T,
     mut reader: R,
     representation: Representation,
-    progress: &AtomicU64,
-) -> Result<u64, TransferOutcome> {
+    moved: &mut Moved<'_>,
+) -> Result<(), TransferOutcome> {
     if representation == Representation::Binary {
         let file = (&mut reader as &mut dyn Any).downcast_mut::<File>();
         if let (Some(socket), Some(file)) = (stream.plain_socket(), file)
-            && let Some(sent) = send_file(socket, file, progress)
+            && let Some(sent) = send_file(socket, file, moved)
         {
             return sent;
         }
     }
     let mut buf = vec![0u8; TRANSFER_BUFFER];
     let mut outbound = Outbound::new(representation, TRANSFER_BUFFER);
-    let mut total = 0u64;
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => break,
@@ -375,16 +563,9 @@ fn send<T: DataStream, R: Read + 'static>(
             }
         };
         let out = outbound.convert(buf.get(..n).unwrap_or_default());
-        if stream.write_all(out).is_err() {
-            return Err(TransferOutcome::ConnectionLost);
-        }
-        total = total.saturating_add(out.len() as u64);
-        progress.store(total, Ordering::Relaxed);
+        write_all(stream, out, moved)?;
     }
-    stream
-        .flush()
-        .map_err(|_| TransferOutcome::ConnectionLost)?;
-    Ok(total)
+    flush(stream, moved)
 }
 
 /// How much of a file one `sendfile(2)` call is asked for (the progress is
@@ -401,18 +582,27 @@ const SEND_FILE_CHUNK: usize = TRANSFER_BUFFER;
 fn send_file(
     socket: &mut TcpStream,
     file: &mut File,
-    progress: &AtomicU64,
-) -> Option<Result<u64, TransferOutcome>> {
-    let mut total = 0u64;
+    moved: &mut Moved<'_>,
+) -> Option<Result<(), TransferOutcome>> {
+    let mut sent = 0u64;
     loop {
+        // The socket timeout (the watch's wake interval) ends a call that
+        // waits on the peer: with what it sent so far, or with EAGAIN.
         match rustix::fs::sendfile(&*socket, &*file, None, SEND_FILE_CHUNK) {
-            Ok(0) => return Some(Ok(total)),
+            Ok(0) => return Some(Ok(())),
             Ok(n) => {
-                total = total.saturating_add(n as u64);
-                progress.store(total, Ordering::Relaxed);
+                sent = sent.saturating_add(n as u64);
+                if let Err(stalled) = moved.add(n) {
+                    return Some(Err(stalled));
+                }
             }
             Err(rustix::io::Errno::INTR) => {}
-            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) if total == 0 => return None,
+            Err(rustix::io::Errno::AGAIN) => {
+                if let Err(stalled) = moved.waited() {
+                    return Some(Err(stalled));
+                }
+            }
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) if sent == 0 => return None,
             // One call moves both ways: the error says which side failed.
             Err(errno) => {
                 let e = io::Error::from(errno);
@@ -431,8 +621,8 @@ fn send_file(
 fn send_file(
     _socket: &mut TcpStream,
     _file: &mut File,
-    _progress: &AtomicU64,
-) -> Option<Result<u64, TransferOutcome>> {
+    _moved: &mut Moved<'_>,
+) -> Option<Result<(), TransferOutcome>> {
     None
 }
 
@@ -470,28 +660,44 @@ pub fn write_error(e: &io::Error) -> TransferOutcome {
     }
 }
 
+/// The outcome of a transfer whose upload could not be committed (logged):
+/// as for a write error ([`write_error`]).
+pub fn commit_error(e: &StorageError) -> TransferOutcome {
+    match e {
+        StorageError::Io(io) => write_error(io),
+        StorageError::NoSpace => TransferOutcome::StorageFull,
+        other => {
+            tracing::warn!(error = %other, "committing the upload failed");
+            TransferOutcome::LocalError
+        }
+    }
+}
+
+/// The file's bytes from the data connection; the writer back, flushed.
 fn receive<T: DataStream, W: Write>(
     stream: &mut T,
     mut writer: W,
     representation: Representation,
-    progress: &AtomicU64,
-) -> Result<u64, TransferOutcome> {
+    moved: &mut Moved<'_>,
+) -> Result<W, TransferOutcome> {
     let mut buf = vec![0u8; TRANSFER_BUFFER];
     let mut inbound = Inbound::new(representation, TRANSFER_BUFFER);
-    let mut total = 0u64;
     loop {
         let n = match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if timed_out(&e) => {
+                moved.waited()?;
+                continue;
+            }
             Err(e) if stream.lenient_eof() && e.kind() == io::ErrorKind::UnexpectedEof => {
                 tracing::debug!("data connection closed without TLS close_notify");
                 break;
             }
             Err(_) => return Err(TransferOutcome::ConnectionLost),
         };
-        total = total.saturating_add(n as u64);
-        progress.store(total, Ordering::Relaxed);
+        moved.add(n)?;
         let out = inbound.convert(buf.get(..n).unwrap_or_default());
         writer.write_all(out).map_err(|e| write_error(&e))?;
     }
@@ -501,7 +707,7 @@ fn receive<T: DataStream, W: Write>(
     // Handed to the operating system before `226` (flushed, not fsynced:
     // the durability every common FTP server gives).
     writer.flush().map_err(|e| write_error(&e))?;
-    Ok(total)
+    Ok(writer)
 }
 
 #[cfg(test)]
@@ -724,14 +930,143 @@ mod tests {
     fn a_directory_read_error_midway_is_a_local_error_never_complete() {
         let failing = (0..10_000)
             .map(|i| entry(format!("entry-{i:06}")))
-            .chain(std::iter::once(Err(crate::storage::StorageError::Io(
-                io::Error::other("disk went away"),
-            ))));
+            .chain(std::iter::once(Err(StorageError::Io(io::Error::other(
+                "disk went away",
+            )))));
         let (outcome, got) = send_directory_and_collect(failing);
         assert_eq!(outcome, TransferOutcome::LocalError);
         // What was rendered before the error may have gone out; the
         // outcome (451) says the listing is not whole.
         assert!(got.len() < 10_000 * 14);
+    }
+
+    /// The stall limit of the stall tests (short; the assertions allow
+    /// three times it).
+    const SHORT: Limits = Limits {
+        handshake: Duration::from_secs(5),
+        stall: Duration::from_secs(1),
+    };
+
+    /// Runs a download of `reader` to a peer that connects and never reads:
+    /// the outcome and how long it took.
+    fn download_to_a_peer_that_never_reads<R: Read + 'static>(
+        reader: R,
+        representation: Representation,
+    ) -> (TransferOutcome, Duration) {
+        let (ours, peer) = pair();
+        let job: Job<R, io::Sink> = Job::Send {
+            reader,
+            representation,
+        };
+        let timed = timed_run(ours, job);
+        drop(peer);
+        timed
+    }
+
+    /// Runs `job` on `stream` with the short limits: the outcome and how
+    /// long it took.
+    fn timed_run<R: Read + 'static, W: Upload>(
+        stream: TcpStream,
+        job: Job<R, W>,
+    ) -> (TransferOutcome, Duration) {
+        let started = Instant::now();
+        let outcome = run(
+            stream,
+            &Stopper::new(),
+            None::<(&TlsConfig, NoCheck)>,
+            job,
+            &AtomicU64::new(0),
+            SHORT,
+        );
+        (outcome, started.elapsed())
+    }
+
+    #[test]
+    fn a_download_nobody_reads_ends_within_the_stall_limit() {
+        // More than loopback's socket buffers take (a few MiB each way).
+        let len = 48 * 1024 * 1024;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![3u8; len]).unwrap();
+        // sendfile, then the buffered path (ASCII goes through the
+        // converter), then a reader that is no file.
+        let outcomes = [
+            (
+                "sendfile",
+                download_to_a_peer_that_never_reads(
+                    File::open(&path).unwrap(),
+                    Representation::Binary,
+                ),
+            ),
+            (
+                "ascii",
+                download_to_a_peer_that_never_reads(
+                    File::open(&path).unwrap(),
+                    Representation::Ascii,
+                ),
+            ),
+            (
+                "buffered",
+                download_to_a_peer_that_never_reads(
+                    io::Cursor::new(vec![3u8; len]),
+                    Representation::Binary,
+                ),
+            ),
+        ];
+        for (name, (outcome, took)) in outcomes {
+            assert_eq!(outcome, TransferOutcome::ConnectionLost, "{name}");
+            assert!(took < SHORT.stall * 3, "{name}: {took:?}");
+        }
+    }
+
+    #[test]
+    fn an_upload_trickled_a_byte_at_a_time_stalls() {
+        // One byte every 50 ms: each read makes progress, but far less
+        // than the stall rule asks for. Under a per-call limit the upload
+        // would run as long as the trickle (4 s) and then complete.
+        let (ours, mut peer) = pair();
+        let trickle = std::thread::spawn(move || {
+            for _ in 0..80 {
+                if peer.write_all(b"x").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let job: Job<io::Empty, _> = Job::Receive {
+            writer: Vec::new(),
+            representation: Representation::Binary,
+        };
+        let (outcome, took) = timed_run(ours, job);
+        trickle.join().unwrap();
+        assert_eq!(outcome, TransferOutcome::ConnectionLost);
+        assert!(took < SHORT.stall * 3, "{took:?}");
+    }
+
+    #[test]
+    fn the_stall_rule_asks_for_enough_bytes_per_period() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut watch = StallWatch::new(t0, s(10));
+        assert_eq!(watch.deadline(), t0 + s(10));
+        // Trickles do not move the period on.
+        assert_eq!(watch.check(t0 + s(5), 10), Ok(()));
+        assert_eq!(watch.check(t0 + s(9), STALL_MIN_PROGRESS - 1), Ok(()));
+        assert_eq!(
+            watch.check(t0 + s(10), STALL_MIN_PROGRESS - 1),
+            Err(Stalled)
+        );
+        // Enough bytes start a new period.
+        let mut watch = StallWatch::new(t0, s(10));
+        assert_eq!(watch.check(t0 + s(9), STALL_MIN_PROGRESS), Ok(()));
+        assert_eq!(watch.deadline(), t0 + s(19));
+        assert_eq!(watch.check(t0 + s(18), STALL_MIN_PROGRESS + 1), Ok(()));
+        assert_eq!(
+            watch.check(t0 + s(19), STALL_MIN_PROGRESS + 1),
+            Err(Stalled)
+        );
+        assert_eq!(watch.wake(), Duration::from_millis(2500));
+        assert_eq!(StallWatch::new(t0, s(120)).wake(), s(5));
     }
 
     #[test]
@@ -768,15 +1103,88 @@ mod tests {
         }
         stopper.stop();
         let (outcome, out) = transfer.join().unwrap();
-        // A shut-down socket reads as an end of data: what came is kept
-        // (the engine reports the transfer as aborted, not complete).
-        // Without the stop the transfer would have ended by the 60 s stall
-        // limit instead, as ConnectionLost.
-        assert!(
-            matches!(outcome, TransferOutcome::Complete { bytes } if bytes == out.len() as u64),
-            "{outcome:?}"
-        );
+        // A shut-down socket reads as an end of data, but a stopped upload
+        // is not complete: it is not committed. Without the stop the
+        // transfer would have ended by the 60 s stall limit instead, as
+        // ConnectionLost.
+        assert_eq!(outcome, TransferOutcome::Aborted);
         assert!(out.is_empty() || out == b"partial");
         drop(peer);
+    }
+
+    /// An upload that records whether it was committed, and can refuse.
+    struct Recorded {
+        committed: Arc<std::sync::atomic::AtomicBool>,
+        refuse: bool,
+    }
+
+    impl Write for Recorded {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Upload for Recorded {
+        fn commit(self) -> Result<(), StorageError> {
+            if self.refuse {
+                return Err(StorageError::Io(io::Error::other("rename failed")));
+            }
+            self.committed.store(true, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn upload_recorded(peer_sends: &'static [u8], refuse: bool) -> (TransferOutcome, bool) {
+        let (ours, mut peer) = pair();
+        peer.write_all(peer_sends).unwrap();
+        drop(peer);
+        let committed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let job: Job<io::Empty, _> = Job::Receive {
+            writer: Recorded {
+                committed: Arc::clone(&committed),
+                refuse,
+            },
+            representation: Representation::Binary,
+        };
+        let (outcome, _) = timed_run(ours, job);
+        (outcome, committed.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn a_complete_upload_is_committed_before_the_outcome() {
+        assert_eq!(
+            upload_recorded(b"all of it", false),
+            (TransferOutcome::Complete { bytes: 9 }, true)
+        );
+    }
+
+    #[test]
+    fn an_upload_that_cannot_take_its_place_is_a_local_error() {
+        assert_eq!(
+            upload_recorded(b"all of it", true),
+            (TransferOutcome::LocalError, false)
+        );
+    }
+
+    // The tests' writers: nothing to commit.
+    impl Upload for &mut Vec<u8> {
+        fn commit(self) -> Result<(), StorageError> {
+            Ok(())
+        }
+    }
+
+    impl Upload for Vec<u8> {
+        fn commit(self) -> Result<(), StorageError> {
+            Ok(())
+        }
+    }
+
+    impl Upload for io::Sink {
+        fn commit(self) -> Result<(), StorageError> {
+            Ok(())
+        }
     }
 }

@@ -21,8 +21,10 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use ftp_proto::timestamp::Timestamp;
@@ -30,8 +32,8 @@ use ftp_proto_std::storage::Storage as _;
 use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 pub use ftp_proto_std::storage::{
-    BoxedEntries, EntryInfo, EntryKind, EntryResult, ErrorCategory, StorageError, UniqueFile,
-    WriteMode,
+    BoxedEntries, EntryInfo, EntryKind, EntryResult, ErrorCategory, Placement, StorageError,
+    UniqueFile, WriteMode,
 };
 
 /// The entries of a directory being listed (LIST, NLST, MLSD, STAT), read
@@ -52,6 +54,21 @@ pub trait EntryBatches: Send + 'static {
     ) -> impl Future<Output = Result<(), StorageError>> + Send;
 }
 
+/// A file being written by an upload, async: the contract of the blocking
+/// [`ftp_proto_std::storage::Upload`] (bytes in with `AsyncWrite`, then
+/// [`commit`](Self::commit) makes them the file's content; dropped without
+/// a commit, an upload is abandoned, and one opened with
+/// [`WriteMode::Replace`] leaves no trace). An object store maps it onto a
+/// multipart upload: `commit` completes it, a drop aborts it.
+pub trait Upload: AsyncWrite + Unpin + Send + 'static {
+    /// Makes the upload the file's content, after the last byte was written
+    /// and the writer flushed and shut down, before the final reply; an
+    /// error fails the transfer (`451`).
+    fn commit(self) -> impl Future<Output = Result<(), StorageError>> + Send
+    where
+        Self: Sized;
+}
+
 /// The file operations a server needs, on virtual paths (async).
 ///
 /// The same contract as the blocking
@@ -61,9 +78,10 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// A file open for reading, positioned at the requested offset.
     type Reader: AsyncRead + AsyncSeek + Unpin + Send + 'static;
     /// A file open for writing, positioned where the data goes. Writers may
-    /// buffer: call `flush` (or `shutdown`) after the last write and check
-    /// its result before reporting the transfer complete.
-    type Writer: AsyncWrite + Unpin + Send + 'static;
+    /// buffer: the server calls `flush` and `shutdown` after the last write
+    /// and checks their results, then commits the upload, before reporting
+    /// the transfer complete.
+    type Writer: Upload;
     /// The entries of a directory being listed.
     type Entries: EntryBatches;
 
@@ -142,10 +160,13 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
         Err(reader)
     }
 
-    /// The local file behind a writer, when there is one; see
-    /// [`into_std_reader`](Self::into_std_reader). The transfer flushes it
-    /// after the last byte and before the final reply.
-    fn into_std_writer(writer: Self::Writer) -> Result<std::fs::File, Self::Writer> {
+    /// The local file behind a writer, with where its bytes end up, when
+    /// there is one; see [`into_std_reader`](Self::into_std_reader). The
+    /// transfer flushes and commits it after the last byte and before the
+    /// final reply. [`FileUpload`] hands its file over.
+    fn into_std_writer(
+        writer: Self::Writer,
+    ) -> Result<ftp_proto_std::storage::FileUpload, Self::Writer> {
         Err(writer)
     }
 
@@ -416,9 +437,62 @@ impl From<ftp_proto_std::storage::Filesystem> for Filesystem {
     }
 }
 
+/// The [`Upload`] of a [`Filesystem`]: a [`tokio::fs::File`] and its
+/// [`Placement`] (the blocking
+/// [`FileUpload`](ftp_proto_std::storage::FileUpload) made async).
+#[derive(Debug)]
+pub struct FileUpload {
+    file: tokio::fs::File,
+    placement: Placement,
+}
+
+impl FileUpload {
+    /// The blocking upload made async.
+    #[must_use]
+    pub fn new(upload: ftp_proto_std::storage::FileUpload) -> Self {
+        let (file, placement) = upload.into_parts();
+        Self {
+            file: tokio::fs::File::from_std(file),
+            placement,
+        }
+    }
+}
+
+impl AsyncWrite for FileUpload {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.file).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.file).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.file).poll_shutdown(cx)
+    }
+}
+
+impl Upload for FileUpload {
+    /// The rename into place, on the blocking pool.
+    async fn commit(self) -> Result<(), StorageError> {
+        let Self { file, placement } = self;
+        drop(file);
+        if placement.is_in_place() {
+            return Ok(());
+        }
+        tokio::task::spawn_blocking(move || placement.commit())
+            .await
+            .map_err(|join| StorageError::Io(io::Error::other(join)))?
+    }
+}
+
 impl Storage for Filesystem {
     type Reader = tokio::fs::File;
-    type Writer = tokio::fs::File;
+    type Writer = FileUpload;
     type Entries = FilesystemEntries;
 
     async fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError> {
@@ -440,21 +514,17 @@ impl Storage for Filesystem {
         Ok(tokio::fs::File::from_std(file))
     }
 
-    async fn open_write(
-        &self,
-        path: &[u8],
-        mode: WriteMode,
-    ) -> Result<tokio::fs::File, StorageError> {
+    async fn open_write(&self, path: &[u8], mode: WriteMode) -> Result<FileUpload, StorageError> {
         let path = path.to_vec();
-        let file = self.run(move |fs| fs.open_write(&path, mode)).await?;
-        Ok(tokio::fs::File::from_std(file))
+        let upload = self.run(move |fs| fs.open_write(&path, mode)).await?;
+        Ok(FileUpload::new(upload))
     }
 
     async fn create_unique(
         &self,
         dir: &[u8],
         hint: Option<&[u8]>,
-    ) -> Result<UniqueFile<tokio::fs::File>, StorageError> {
+    ) -> Result<UniqueFile<FileUpload>, StorageError> {
         let dir = dir.to_vec();
         let hint = hint.map(<[u8]>::to_vec);
         let created = self
@@ -463,7 +533,7 @@ impl Storage for Filesystem {
         Ok(UniqueFile {
             name: created.name,
             path: created.path,
-            writer: tokio::fs::File::from_std(created.writer),
+            writer: FileUpload::new(created.writer),
         })
     }
 
@@ -508,9 +578,15 @@ impl Storage for Filesystem {
         reader.try_into_std()
     }
 
-    /// The opened `std::fs::File`, as for reading.
-    fn into_std_writer(writer: tokio::fs::File) -> Result<std::fs::File, tokio::fs::File> {
-        writer.try_into_std()
+    /// The blocking upload (file and placement), as for reading.
+    fn into_std_writer(
+        writer: FileUpload,
+    ) -> Result<ftp_proto_std::storage::FileUpload, FileUpload> {
+        let FileUpload { file, placement } = writer;
+        match file.try_into_std() {
+            Ok(file) => Ok(ftp_proto_std::storage::FileUpload::new(file, placement)),
+            Err(file) => Err(FileUpload { file, placement }),
+        }
     }
 
     /// The blocking directory reader: a listing reads it on a thread.
@@ -578,6 +654,32 @@ mod tests {
             fs.open_read(b"/data", 9).await,
             Err(StorageError::InvalidOffset)
         ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_replacing_upload_takes_its_place_only_on_commit() {
+        let (temp, fs) = fixture();
+        let file = temp.path().join("root/f");
+        std::fs::write(&file, b"old").unwrap();
+        let mut upload = fs.open_write(b"/f", WriteMode::Replace).await.unwrap();
+        upload.write_all(b"new contents").await.unwrap();
+        upload.shutdown().await.unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"old");
+        // Handed to a blocking transfer and back, it is the same upload.
+        let upload = FileUpload::new(Filesystem::into_std_writer(upload).unwrap());
+        upload.commit().await.unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"new contents");
+        // Abandoned: the old file stays, nothing else remains.
+        let mut upload = fs.open_write(b"/f", WriteMode::Replace).await.unwrap();
+        upload.write_all(b"half").await.unwrap();
+        upload.flush().await.unwrap();
+        drop(upload);
+        assert_eq!(std::fs::read(&file).unwrap(), b"new contents");
+        let names: Vec<_> = std::fs::read_dir(temp.path().join("root"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["f"]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -662,13 +764,12 @@ mod tests {
         let (release, released) = std::sync::mpsc::channel::<()>();
         let busy = tokio::task::spawn_blocking(move || released.recv());
         let mut lookup = std::pin::pin!(lookup);
-        let first =
-            std::future::poll_fn(|cx| std::task::Poll::Ready(lookup.as_mut().poll(cx))).await;
+        let first = std::future::poll_fn(|cx| Poll::Ready(lookup.as_mut().poll(cx))).await;
         release.send(()).unwrap();
         busy.await.unwrap().unwrap();
         match first {
-            std::task::Poll::Ready(result) => (true, result),
-            std::task::Poll::Pending => (false, lookup.await),
+            Poll::Ready(result) => (true, result),
+            Poll::Pending => (false, lookup.await),
         }
     }
 

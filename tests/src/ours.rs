@@ -52,6 +52,13 @@ pub struct Setup {
     pub grace: Option<Duration>,
     /// Passive port range.
     pub passive_ports: Option<std::ops::RangeInclusive<u16>>,
+    /// The data connections' stall limit (default 120 s).
+    pub data_stall: Option<Duration>,
+    /// `STOR` writes in place instead of beside the file.
+    pub in_place_uploads: bool,
+    /// The tokio server's transfer threads (default 256; 0: every transfer
+    /// runs on the async pumps).
+    pub transfer_threads: Option<usize>,
 }
 
 /// The pattern file contents of length `len`.
@@ -143,6 +150,10 @@ fn settings(setup: &Setup, tls: Option<TlsConfig>) -> ServerSettings {
     if let Some(range) = setup.passive_ports.clone() {
         s = s.passive_ports(range);
     }
+    if let Some(stall) = setup.data_stall {
+        s = s.data_stall_timeout(stall);
+    }
+    s = s.in_place_uploads(setup.in_place_uploads);
     if let Some(tls) = tls {
         s = s.tls(tls);
     }
@@ -200,7 +211,11 @@ impl TestServer {
             Flavor::Tokio => {
                 use ftp_proto_tokio::server::{FilesystemRoots, Server};
                 let auth = ftp_proto_tokio::auth::Blocking::new(users());
-                let builder = Server::builder(auth, FilesystemRoots::new(&root)).settings(settings);
+                let mut builder =
+                    Server::builder(auth, FilesystemRoots::new(&root)).settings(settings);
+                if let Some(threads) = setup.transfer_threads {
+                    builder = builder.max_transfer_threads(threads);
+                }
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .enable_all()

@@ -118,7 +118,7 @@ struct Failing(Filesystem);
 
 impl ftp_proto_std::storage::Storage for Failing {
     type Reader = std::fs::File;
-    type Writer = std::fs::File;
+    type Writer = ftp_proto_std::storage::FileUpload;
     type Entries = BoxedEntries;
 
     fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError> {
@@ -195,7 +195,7 @@ impl EntryBatches for FailingBatches {
 
 impl ftp_proto_tokio::storage::Storage for FailingAsync {
     type Reader = tokio::fs::File;
-    type Writer = tokio::fs::File;
+    type Writer = ftp_proto_tokio::storage::FileUpload;
     type Entries = FailingBatches;
 
     async fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError> {

@@ -15,6 +15,7 @@ use crate::auth::Identity;
 use crate::listing::StatEntries;
 use crate::net::wall_clock;
 pub(crate) use crate::serving::Opened;
+use crate::serving::store_mode;
 use crate::storage::{Filesystem, Storage, StorageError, WriteMode};
 
 /// Gives each logged-in user a storage (their own root, their permissions).
@@ -102,11 +103,13 @@ macro_rules! tri {
 
 /// Answers a file-system request with `storage` (every request but
 /// `Login`/`Account`, which the session handles). `max_listing_bytes` is
-/// the engine's limit for a `STAT path` listing.
+/// the engine's limit for a `STAT path` listing; `in_place` writes a
+/// replacing STOR into the file itself instead of beside it.
 pub(crate) fn answer<S: Storage>(
     storage: &S,
     kind: &RequestKind,
     max_listing_bytes: usize,
+    in_place: bool,
 ) -> Answered<S> {
     let done = |r: Result<(), StorageError>| match r {
         Ok(()) => Answered::plain(Answer::Done),
@@ -165,11 +168,7 @@ pub(crate) fn answer<S: Storage>(
             Answered::opened(Answer::Ready { size }, Opened::Reader(reader))
         }
         RequestKind::Store { path, offset, .. } => {
-            let mode = if *offset == 0 {
-                WriteMode::Truncate
-            } else {
-                WriteMode::Resume(*offset)
-            };
+            let mode = store_mode(*offset, in_place);
             let writer = tri!(storage.open_write(path.as_bytes(), mode));
             Answered::opened(Answer::Ready { size: None }, Opened::Writer(writer))
         }

@@ -80,6 +80,10 @@ pub(crate) struct Shared<A, F> {
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
+    /// The data connections' stall limit.
+    pub(crate) data_stall_timeout: Duration,
+    /// `STOR` writes in place rather than beside the file.
+    pub(crate) in_place_uploads: bool,
     pub(crate) data_connect_timeout: Duration,
 }
 
@@ -156,6 +160,8 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
             limits,
             handshake_timeout,
             write_timeout,
+            data_stall_timeout,
+            in_place_uploads,
             ..
         } = settings.resolve()?;
         let data_connect_timeout = engine
@@ -176,6 +182,8 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
                 passive_ports,
                 handshake_timeout,
                 write_timeout,
+                data_stall_timeout,
+                in_place_uploads,
                 data_connect_timeout,
             }),
             implicit_tls,

@@ -10,8 +10,9 @@
 //!   socket, one chunk at a time, into the session's channel;
 //! - at most one **transfer thread** for the running transfer, and at most
 //!   one short-lived **data helper** (a passive accept or an active
-//!   connect). An aborted transfer thread is not waited for: its socket is
-//!   shut down so it ends at once, unless it is blocked in the storage.
+//!   connect). An aborted transfer thread is waited for up to 2 s: its
+//!   socket is shut down so it ends at once (and its abandoned upload is
+//!   removed before the reply), unless it is blocked in the storage.
 //!
 //! So a session runs 2 threads idle and 3 or 4 during a transfer. The
 //! session thread blocks on one channel with `recv_timeout` up to the
@@ -40,6 +41,9 @@ use super::data;
 use crate::auth::Authenticator;
 use crate::serving::{self, PlannedTransfer, TransferLabel};
 use crate::transfer::{self, Stopper};
+
+/// Longest wait for a stopped transfer thread to end.
+const TRANSFER_END_WAIT: Duration = Duration::from_secs(2);
 
 /// What wakes the session thread.
 #[derive(Debug)]
@@ -73,10 +77,17 @@ struct Running {
 }
 
 impl Running {
-    /// Stops the transfer thread without waiting for it.
+    /// Stops the transfer thread and waits, up to [`TRANSFER_END_WAIT`],
+    /// for it to end: a stopped transfer ends at once (its socket is shut
+    /// down) and drops its upload, which removes an uncommitted temporary
+    /// file. One blocked in the storage is left to end on its own.
     fn stop(&mut self) {
         self.stream_tx = None;
         self.stopper.stop();
+        let until = std::time::Instant::now() + TRANSFER_END_WAIT;
+        while !self.handle.is_finished() && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 }
 
@@ -417,7 +428,12 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             answer
         } else if let Some(storage) = &self.storage {
             let max_listing_bytes = self.shared.engine.limits.max_listing_bytes;
-            let answered = backend::answer(&**storage, request.kind(), max_listing_bytes);
+            let answered = backend::answer(
+                &**storage,
+                request.kind(),
+                max_listing_bytes,
+                self.shared.in_place_uploads,
+            );
             self.opened = answered.opened;
             answered.answer
         } else {
@@ -547,7 +563,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         let (counter, stop, tx) = (Arc::clone(&progress), Arc::clone(&stopper), self.tx.clone());
         let limits = transfer::Limits {
             handshake: self.shared.handshake_timeout,
-            stall: self.shared.write_timeout,
+            stall: self.shared.data_stall_timeout,
         };
         let span = label.span(id);
         let spawned = std::thread::Builder::new()

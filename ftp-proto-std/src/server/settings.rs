@@ -39,6 +39,8 @@ pub struct ServerSettings {
     passive_ports: Option<RangeInclusive<u16>>,
     limits: ConnectionLimits,
     grace: Duration,
+    data_stall: Duration,
+    in_place_uploads: bool,
 }
 
 impl Default for ServerSettings {
@@ -55,6 +57,8 @@ impl Default for ServerSettings {
                 max_per_ip: None,
             },
             grace: Duration::from_secs(30),
+            data_stall: Duration::from_secs(120),
+            in_place_uploads: false,
         }
     }
 }
@@ -167,6 +171,40 @@ impl ServerSettings {
         self
     }
 
+    /// The data connection's stall limit (default 120 s): a transfer that
+    /// moves less than 64 KiB
+    /// ([`STALL_MIN_PROGRESS`](crate::transfer::STALL_MIN_PROGRESS)) within
+    /// this long ends with `426`, however the peer doles out its bytes
+    /// (see [`StallWatch`](crate::transfer::StallWatch)).
+    pub fn data_stall_timeout(mut self, stall: Duration) -> Self {
+        self.data_stall = stall;
+        self
+    }
+
+    /// Write uploads in place (`true`) instead of beside the file (`false`,
+    /// the default).
+    ///
+    /// By default a `STOR` that creates or replaces a file writes a
+    /// temporary file beside it and renames it into place only once every
+    /// byte is in, before the `226`: a failed or aborted upload leaves the
+    /// old file as it was (see
+    /// [`WriteMode::Replace`](crate::storage::WriteMode::Replace)). In
+    /// place
+    /// ([`WriteMode::Truncate`](crate::storage::WriteMode::Truncate)), `STOR` empties the existing file first and writes into it, so
+    /// a failed upload leaves a partial file (what many servers do; a
+    /// client can resume it with `REST`). `REST`+`STOR`, `APPE` and `STOU`
+    /// write in place either way.
+    ///
+    /// Resuming needs this option: by default a failed `STOR` over an
+    /// existing file leaves the *old* file, and a client that resumes from
+    /// its size (`SIZE`, then `REST`+`STOR`) would append the rest of the
+    /// new upload to the old contents. Over a name that did not exist a
+    /// failed upload leaves nothing, so a resume starts from 0.
+    pub fn in_place_uploads(mut self, in_place: bool) -> Self {
+        self.in_place_uploads = in_place;
+        self
+    }
+
     /// Any other engine setting (features, limits, security policy, texts).
     /// The settings' own options are applied over it at
     /// [`resolve`](Self::resolve).
@@ -192,6 +230,8 @@ impl ServerSettings {
             passive_ports,
             limits,
             grace,
+            data_stall,
+            in_place_uploads,
         } = self;
         if implicit_tls && tls.is_none() {
             return Err(io::Error::new(
@@ -223,6 +263,8 @@ impl ServerSettings {
             limits,
             handshake_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(120),
+            data_stall_timeout: data_stall,
+            in_place_uploads,
         })
     }
 }
@@ -246,8 +288,14 @@ pub struct ResolvedSettings {
     pub limits: ConnectionLimits,
     /// Longest wait for a TLS handshake (control or data connection).
     pub handshake_timeout: Duration,
-    /// Longest a write to a peer may stall.
+    /// Longest a write to a peer may stall (the control connection).
     pub write_timeout: Duration,
+    /// The data connections' stall limit
+    /// ([`transfer::Limits::stall`](crate::transfer::Limits::stall)).
+    pub data_stall_timeout: Duration,
+    /// `STOR` writes into the file itself rather than beside it
+    /// ([`ServerSettings::in_place_uploads`]).
+    pub in_place_uploads: bool,
 }
 
 #[cfg(test)]
@@ -268,6 +316,8 @@ mod tests {
         );
         assert_eq!(r.limits.max_connections, 1024);
         assert_eq!(r.limits.max_per_ip, None);
+        assert_eq!(r.data_stall_timeout, Duration::from_secs(120));
+        assert!(!r.in_place_uploads);
     }
 
     #[test]

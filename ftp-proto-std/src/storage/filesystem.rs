@@ -1,8 +1,9 @@
 //! [`Filesystem`]: a [`Storage`] over a real folder that nothing escapes.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,7 +14,7 @@ use cap_std::fs::{Dir, OpenOptions};
 use ftp_proto::timestamp::Timestamp;
 
 use super::vpath::{RelativePath, check_name, relative};
-use super::{EntryInfo, EntryResult, Storage, StorageError, UniqueFile, WriteMode};
+use super::{EntryInfo, EntryResult, Storage, StorageError, UniqueFile, Upload, WriteMode};
 
 /// How many fresh names [`Storage::create_unique`] tries before giving up
 /// with [`StorageError::Busy`].
@@ -63,8 +64,28 @@ const UNIQUE_ATTEMPTS: u32 = 32;
 /// [`StorageError::PermissionDenied`] (for anonymous users). Files and
 /// directories are created with the process's default modes (umask applies).
 ///
-/// A failed or aborted upload leaves its partial file in place, so that the
-/// client can resume it ([`WriteMode::Resume`]).
+/// # Uploads
+///
+/// [`WriteMode::Replace`] (a STOR) writes a temporary file in the same
+/// directory as the final name, so on the same file system, named
+/// `.ftp-upload-<pid>-<counter>.part` (created exclusively; a leftover of
+/// a crashed process is never reused), and renames it over the final name
+/// on commit (atomic: readers see the old file or the new one, never a
+/// mix). The temporary file is removed when the upload is dropped without
+/// a commit or the rename fails. Both files are reached through the same
+/// directory handle, opened beneath the root like any path (so its escape
+/// rules apply to the directory), and the final name is checked as an
+/// in-place STOR would open it: a directory, special file or symlink leading
+/// out is refused, and a file the process may not write is refused. A
+/// symlink at the final name (inside the root) is replaced by the new file,
+/// never written through. The new file gets the old file's permission bits
+/// (the owner becomes the server's user), a new name the default mode.
+/// While it runs the temporary file shows in listings (a dot file), and it
+/// takes space beside the old file until the rename; limits of the file
+/// system (quotas, `RLIMIT_FSIZE`) apply to it as to the file itself.
+///
+/// The other modes write in place: a failed or aborted upload leaves its
+/// partial file, so that the client can resume it ([`WriteMode::Resume`]).
 pub struct Filesystem {
     root: Dir,
     root_path: PathBuf,
@@ -140,6 +161,54 @@ impl Filesystem {
         } else {
             Err(StorageError::NotAFile)
         }
+    }
+
+    /// An upload that replaces `rel` (see the type's documentation).
+    fn open_replacing(&self, rel: &RelativePath) -> Result<FileUpload, StorageError> {
+        if rel.is_root() {
+            return Err(StorageError::IsADirectory);
+        }
+        let name = rel
+            .path
+            .file_name()
+            .ok_or(StorageError::InvalidName)?
+            .to_os_string();
+        let dir = match rel.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => self.root.open_dir(parent)?,
+            _ => self.root.try_clone()?,
+        };
+        // The final name as an in-place STOR would open it (symlink rules,
+        // file type, write permission), without changing it.
+        let mode = match self.open_file(rel, OpenOptions::new().write(true)) {
+            Ok(old) => Some(old.metadata()?.permissions()),
+            Err(StorageError::NotFound) => None,
+            Err(other) => return Err(other),
+        };
+        for _ in 0..UNIQUE_ATTEMPTS {
+            let n = self.unique_counter.fetch_add(1, Ordering::Relaxed);
+            let temp = OsString::from(format!(
+                ".ftp-upload-{}-{:x}.part",
+                std::process::id(),
+                n & 0xFFFF_FFFF_FFFF
+            ));
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            never_block(&mut options);
+            let file = match dir.open_with(&temp, &options) {
+                Ok(file) => file.into_std(),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e.into()),
+            };
+            // Armed first: from here on a failure removes the file.
+            let placement = Placement {
+                pending: Some(Pending { dir, temp, name }),
+            };
+            if let Some(mode) = mode {
+                file.set_permissions(mode)?;
+            }
+            return Ok(FileUpload::new(file, placement));
+        }
+        Err(StorageError::Busy)
     }
 
     fn next_unique_name(&self, stem: &[u8]) -> Vec<u8> {
@@ -254,9 +323,127 @@ impl Iterator for DirectoryEntries {
     }
 }
 
+/// Where the bytes of a [`FileUpload`] end up: in the file itself
+/// ([`in_place`](Self::in_place)), or in a temporary file renamed over the
+/// final name on [`commit`](Self::commit) and removed when dropped without
+/// one. Kept apart from the file so that an async storage can wrap the file
+/// in its own type and hand both back for a blocking transfer.
+#[derive(Debug)]
+pub struct Placement {
+    pending: Option<Pending>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    dir: Dir,
+    temp: OsString,
+    name: OsString,
+}
+
+impl Placement {
+    /// Bytes written into the file itself: nothing to do on commit.
+    #[must_use]
+    pub fn in_place() -> Self {
+        Self { pending: None }
+    }
+
+    /// Whether the upload writes into the file itself.
+    #[must_use]
+    pub fn is_in_place(&self) -> bool {
+        self.pending.is_none()
+    }
+
+    /// Renames the temporary file over the final name (nothing in place).
+    /// On failure the temporary file is removed.
+    ///
+    /// # Errors
+    /// The rename's.
+    pub fn commit(mut self) -> Result<(), StorageError> {
+        let Some(pending) = self.pending.take() else {
+            return Ok(());
+        };
+        let renamed = pending
+            .dir
+            .rename(&pending.temp, &pending.dir, &pending.name);
+        if let Err(e) = renamed {
+            tracing::warn!(error = %e, "renaming the upload into place failed");
+            let _ = pending.dir.remove_file(&pending.temp);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Placement {
+    fn drop(&mut self) {
+        if let Some(pending) = self.pending.take()
+            && let Err(e) = pending.dir.remove_file(&pending.temp)
+        {
+            tracing::warn!(error = %e, "removing an abandoned upload failed");
+        }
+    }
+}
+
+/// The [`Upload`] of a [`Filesystem`]: a local file and its
+/// [`Placement`].
+#[derive(Debug)]
+pub struct FileUpload {
+    // Dropped in this order: the file is closed before its placement
+    // removes it.
+    file: File,
+    placement: Placement,
+}
+
+impl FileUpload {
+    /// An upload into `file`, ending where `placement` says.
+    #[must_use]
+    pub fn new(file: File, placement: Placement) -> Self {
+        Self { file, placement }
+    }
+
+    /// An upload that writes into `file` itself.
+    #[must_use]
+    pub fn in_place(file: File) -> Self {
+        Self::new(file, Placement::in_place())
+    }
+
+    /// The file the bytes go to.
+    #[must_use]
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// The file and its placement (to wrap the file, say in an async type,
+    /// and put them back together with [`new`](Self::new)).
+    #[must_use]
+    pub fn into_parts(self) -> (File, Placement) {
+        (self.file, self.placement)
+    }
+}
+
+impl Write for FileUpload {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.file.write_vectored(bufs)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Upload for FileUpload {
+    fn commit(self) -> Result<(), StorageError> {
+        let (file, placement) = self.into_parts();
+        drop(file);
+        placement.commit()
+    }
+}
+
 impl Storage for Filesystem {
     type Reader = File;
-    type Writer = File;
+    type Writer = FileUpload;
     type Entries = DirectoryEntries;
 
     fn metadata(&self, path: &[u8]) -> Result<EntryInfo, StorageError> {
@@ -298,10 +485,11 @@ impl Storage for Filesystem {
         Ok(file)
     }
 
-    fn open_write(&self, path: &[u8], mode: WriteMode) -> Result<File, StorageError> {
+    fn open_write(&self, path: &[u8], mode: WriteMode) -> Result<FileUpload, StorageError> {
         self.writable()?;
         let rel = relative(path)?;
-        match mode {
+        let file = match mode {
+            WriteMode::Replace => return self.open_replacing(&rel),
             WriteMode::Truncate | WriteMode::Resume(0) => self.open_file(
                 &rel,
                 OpenOptions::new().write(true).create(true).truncate(true),
@@ -316,14 +504,15 @@ impl Storage for Filesystem {
                 file.seek(SeekFrom::Start(offset))?;
                 Ok(file)
             }
-        }
+        }?;
+        Ok(FileUpload::in_place(file))
     }
 
     fn create_unique(
         &self,
         dir: &[u8],
         hint: Option<&[u8]>,
-    ) -> Result<UniqueFile<File>, StorageError> {
+    ) -> Result<UniqueFile<FileUpload>, StorageError> {
         self.writable()?;
         let dir_rel = relative(dir)?;
         if let Some(hint) = hint {
@@ -342,7 +531,7 @@ impl Storage for Filesystem {
                     return Ok(UniqueFile {
                         path: join(dir, &name),
                         name: Bytes::from(name),
-                        writer,
+                        writer: FileUpload::in_place(writer),
                     });
                 }
                 Err(StorageError::AlreadyExists) => {}

@@ -19,12 +19,25 @@
 //! start with `/`, holds a NUL byte or a `..` component is refused before the
 //! file system is touched.
 //!
-//! # Partial uploads
+//! # Uploads that replace a file
 //!
-//! A STOR that fails or is aborted leaves what was written in place, as
-//! vsftpd and pure-ftpd do, so that the client can resume it with REST+STOR
-//! ([`WriteMode::Resume`]). A server that wants all-or-nothing uploads can
-//! delete the file itself when a transfer fails.
+//! An upload is an [`Upload`]: bytes go in with `Write`, and
+//! [`Upload::commit`] makes them the file's content once the transfer has
+//! every byte, before the final reply. A STOR that creates or replaces a
+//! file ([`WriteMode::Replace`], what the servers ask for by default) must
+//! leave the old file untouched until the commit: a failed or aborted
+//! upload (disk full, connection lost, `ABOR`, the session's end) is
+//! dropped without a commit and leaves no trace. [`Filesystem`] writes such
+//! an upload to a temporary file beside the final one and renames it into
+//! place on commit; an object store maps the same contract onto a multipart
+//! upload (writes upload parts, `commit` completes it, a drop aborts it).
+//!
+//! REST+STOR ([`WriteMode::Resume`]), APPE ([`WriteMode::Append`]), STOU
+//! and the servers' in-place option ([`WriteMode::Truncate`]) write into the
+//! file itself: a failed one leaves what was written, as vsftpd and
+//! pure-ftpd do, so that the client can resume it with REST+STOR. (Resuming
+//! a failed [`WriteMode::Replace`] upload is not possible: what is left is
+//! the old file, not a prefix of the new one.)
 
 mod error;
 mod filesystem;
@@ -41,14 +54,20 @@ use bytes::Bytes;
 use ftp_proto::timestamp::Timestamp;
 
 pub use error::{ErrorCategory, StorageError};
-pub use filesystem::{DirectoryEntries, Filesystem};
+pub use filesystem::{DirectoryEntries, FileUpload, Filesystem, Placement};
 pub use info::{EntryInfo, EntryKind};
 pub use vpath::MAX_PATH_LEN;
 
 /// How [`Storage::open_write`] treats existing content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {
-    /// STOR: create the file, or empty it if it exists.
+    /// STOR (the servers' default): the upload creates the file or replaces
+    /// it as a whole on [`Upload::commit`]; until then an existing file
+    /// stays as it was, and an upload dropped without a commit leaves no
+    /// trace. Needs the same permissions as [`WriteMode::Truncate`].
+    Replace,
+    /// STOR in place (the servers' in-place option): create the file, or
+    /// empty it if it exists, and write into it.
     Truncate,
     /// REST *n* then STOR: keep the first *n* bytes of an existing file,
     /// drop the rest, and write from *n* on. An offset of 0 is the same as
@@ -68,6 +87,28 @@ pub type EntryResult = Result<EntryInfo, StorageError>;
 /// directories of several storage types alike (the tokio server hands
 /// them to transfer threads this way).
 pub type BoxedEntries = Box<dyn Iterator<Item = EntryResult> + Send>;
+
+/// A file being written by an upload (STOR, APPE, STOU): the bytes go in
+/// with `Write`, then [`commit`](Self::commit) makes them the file's
+/// content.
+///
+/// Dropping an upload without a commit abandons it: one opened with
+/// [`WriteMode::Replace`] then leaves nothing behind (the old file, if any,
+/// stays as it was); one that writes in place leaves what was written. An
+/// object store maps this onto its multipart uploads: writes upload parts,
+/// `commit` completes the upload, a drop aborts it.
+pub trait Upload: Write + Send {
+    /// Makes the upload the file's content (for a file written beside its
+    /// final name, the rename into place). The servers call it once, after
+    /// the last byte was written and flushed and before the final reply; on
+    /// an error the transfer fails (`451`) and the upload is abandoned.
+    ///
+    /// # Errors
+    /// What kept the content from taking its place.
+    fn commit(self) -> Result<(), StorageError>
+    where
+        Self: Sized;
+}
 
 /// A file created under a fresh name by [`Storage::create_unique`] (STOU).
 #[derive(Debug)]
@@ -90,8 +131,8 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// A file open for reading (RETR), positioned at the requested offset.
     type Reader: Read + Seek + Send + 'static;
     /// A file open for writing (STOR, APPE, STOU), positioned where the
-    /// data goes.
-    type Writer: Write + Send + 'static;
+    /// data goes; the server commits it when the upload is complete.
+    type Writer: Upload + 'static;
     /// The entries of a directory being listed, read as they are needed
     /// (see [`list`](Self::list)).
     type Entries: Iterator<Item = EntryResult> + Send + 'static;
@@ -122,12 +163,16 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// [`StorageError::InvalidOffset`].
     fn open_read(&self, path: &[u8], offset: u64) -> Result<Self::Reader, StorageError>;
 
-    /// Opens the file at `path` for writing as `mode` says.
+    /// Opens the file at `path` for writing as `mode` says: an upload the
+    /// server commits once it has every byte ([`WriteMode::Replace`] leaves
+    /// an existing file untouched until then).
     fn open_write(&self, path: &[u8], mode: WriteMode) -> Result<Self::Writer, StorageError>;
 
     /// Creates a new empty file in the directory `dir` under a name that did
     /// not exist (STOU). `hint`, if given, is tried first and then used as
-    /// the stem of generated names.
+    /// the stem of generated names. The upload writes into that file (its
+    /// name was free, so no content is lost; creating it reserves the name
+    /// against concurrent uploads); a failed one leaves what was written.
     fn create_unique(
         &self,
         dir: &[u8],

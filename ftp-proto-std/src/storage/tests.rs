@@ -94,6 +94,7 @@ fn assert_all_refused(f: &Fixture, path: &[u8]) {
     assert_refused(f.fs.check_dir(path));
     assert_refused(f.fs.open_read(path, 0));
     assert_refused(f.fs.open_write(path, WriteMode::Truncate));
+    assert_refused(f.fs.open_write(path, WriteMode::Replace));
     assert_refused(f.fs.open_write(path, WriteMode::Append));
     assert_refused(f.fs.open_write(path, WriteMode::Resume(3)));
     assert_refused(f.fs.create_unique(path, None));
@@ -187,6 +188,7 @@ mod escapes {
         assert_refused(f.fs.metadata(b"/s"));
         assert_refused(f.fs.open_read(b"/s", 0));
         assert_refused(f.fs.open_write(b"/s", WriteMode::Truncate));
+        assert_refused(f.fs.open_write(b"/s", WriteMode::Replace));
         assert_refused(f.fs.open_write(b"/s", WriteMode::Append));
         assert_refused(f.fs.open_write(b"/s", WriteMode::Resume(2)));
         assert_refused(f.fs.set_modified(b"/s", Timestamp::UNIX_EPOCH));
@@ -675,7 +677,7 @@ mod random_paths {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
-        fn nothing_outside_is_touched(ops in prop::collection::vec((0u8..12, path(), path()), 1..12)) {
+        fn nothing_outside_is_touched(ops in prop::collection::vec((0u8..13, path(), path()), 1..12)) {
             let f = fixture();
             symlink("..", f.root.join("up"));
             symlink("../outside", f.root.join("out"));
@@ -689,6 +691,7 @@ mod random_paths {
                     1 => f.fs.list(a).map(drop),
                     2 => f.fs.open_read(a, 0).map(drop),
                     3 => f.fs.open_write(a, WriteMode::Truncate).map(drop),
+                    11 => f.fs.open_write(a, WriteMode::Replace).and_then(Upload::commit),
                     4 => f.fs.open_write(a, WriteMode::Append).map(drop),
                     5 => f.fs.create_unique(a, None).map(drop),
                     6 => f.fs.remove_file(a),
@@ -701,5 +704,169 @@ mod random_paths {
             }
             f.assert_outside_untouched();
         }
+    }
+}
+
+/// `WriteMode::Replace`: the old file stays until the commit, nothing of
+/// an abandoned upload remains, and the other modes still write in place.
+mod replacing_uploads {
+    use super::*;
+
+    /// The names in `dir` (sorted).
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_old_file_stays_until_the_commit() {
+        let f = fixture();
+        let mut upload = f.fs.open_write(b"/file", WriteMode::Replace).unwrap();
+        upload.write_all(b"the new contents").unwrap();
+        upload.flush().unwrap();
+        assert_eq!(fs::read(f.root.join("file")).unwrap(), b"inside");
+        // The temporary file sits beside it, a dot file.
+        let during = names(&f.root);
+        assert_eq!(during.len(), 2, "{during:?}");
+        assert!(
+            during
+                .iter()
+                .any(|n| n.starts_with(".ftp-upload-") && n.ends_with(".part"))
+        );
+        upload.commit().unwrap();
+        assert_eq!(fs::read(f.root.join("file")).unwrap(), b"the new contents");
+        assert_eq!(names(&f.root), ["file"]);
+    }
+
+    #[test]
+    fn an_abandoned_upload_leaves_no_trace() {
+        let f = fixture();
+        let mut upload = f.fs.open_write(b"/file", WriteMode::Replace).unwrap();
+        upload.write_all(b"half of it").unwrap();
+        drop(upload);
+        assert_eq!(fs::read(f.root.join("file")).unwrap(), b"inside");
+        // A new name is not created either.
+        let mut upload = f.fs.open_write(b"/new", WriteMode::Replace).unwrap();
+        upload.write_all(b"half").unwrap();
+        drop(upload);
+        assert_eq!(names(&f.root), ["file"]);
+        let upload = f.fs.open_write(b"/new", WriteMode::Replace).unwrap();
+        upload.commit().unwrap();
+        assert_eq!(fs::read(f.root.join("new")).unwrap(), b"");
+    }
+
+    #[test]
+    fn the_temporary_file_is_in_the_same_folder() {
+        let f = fixture();
+        fs::create_dir(f.root.join("sub")).unwrap();
+        fs::write(f.root.join("sub/f"), b"old").unwrap();
+        let mut upload = f.fs.open_write(b"/sub/f", WriteMode::Replace).unwrap();
+        upload.write_all(b"new").unwrap();
+        assert_eq!(names(&f.root), ["file", "sub"]);
+        assert_eq!(names(&f.root.join("sub")).len(), 2);
+        upload.commit().unwrap();
+        assert_eq!(names(&f.root.join("sub")), ["f"]);
+        assert_eq!(fs::read(f.root.join("sub/f")).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_failed_rename_fails_the_commit_and_cleans_up() {
+        let f = fixture();
+        let mut upload = f.fs.open_write(b"/later", WriteMode::Replace).unwrap();
+        upload.write_all(b"x").unwrap();
+        // The name became a non-empty folder meanwhile: a file cannot
+        // replace it.
+        fs::create_dir(f.root.join("later")).unwrap();
+        fs::write(f.root.join("later/inner"), b"keep").unwrap();
+        assert!(upload.commit().is_err());
+        assert_eq!(names(&f.root), ["file", "later"]);
+        assert_eq!(fs::read(f.root.join("later/inner")).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn what_an_in_place_stor_refuses_is_refused() {
+        let f = fixture();
+        fs::create_dir(f.root.join("d")).unwrap();
+        assert!(matches!(
+            f.fs.open_write(b"/d", WriteMode::Replace),
+            Err(StorageError::IsADirectory)
+        ));
+        assert!(matches!(
+            f.fs.open_write(b"/", WriteMode::Replace),
+            Err(StorageError::IsADirectory)
+        ));
+        assert!(matches!(
+            f.fs.open_write(b"/missing/f", WriteMode::Replace),
+            Err(StorageError::NotFound)
+        ));
+        let read_only = Filesystem::open(&f.root).unwrap().with_read_only(true);
+        assert!(matches!(
+            read_only.open_write(b"/file", WriteMode::Replace),
+            Err(StorageError::PermissionDenied)
+        ));
+        assert_eq!(names(&f.root), ["d", "file"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_new_file_keeps_the_old_permission_bits() {
+        use std::os::unix::fs::PermissionsExt;
+        let f = fixture();
+        fs::set_permissions(f.root.join("file"), fs::Permissions::from_mode(0o640)).unwrap();
+        let mut upload = f.fs.open_write(b"/file", WriteMode::Replace).unwrap();
+        upload.write_all(b"new").unwrap();
+        upload.commit().unwrap();
+        let mode = fs::metadata(f.root.join("file"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o640);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_replaced_not_written_through() {
+        let f = fixture();
+        symlink("file", f.root.join("link"));
+        let mut upload = f.fs.open_write(b"/link", WriteMode::Replace).unwrap();
+        upload.write_all(b"new").unwrap();
+        upload.commit().unwrap();
+        assert_eq!(fs::read(f.root.join("file")).unwrap(), b"inside");
+        let link = fs::symlink_metadata(f.root.join("link")).unwrap();
+        assert!(link.is_file());
+        assert_eq!(fs::read(f.root.join("link")).unwrap(), b"new");
+        // A dangling link leading out: never written through.
+        symlink("../outside/new", f.root.join("dangle"));
+        if let Ok(upload) = f.fs.open_write(b"/dangle", WriteMode::Replace) {
+            upload.commit().unwrap();
+        }
+        f.assert_outside_untouched();
+    }
+
+    #[test]
+    fn the_other_modes_write_in_place() {
+        let f = fixture();
+        let mut upload = f.fs.open_write(b"/file", WriteMode::Truncate).unwrap();
+        assert_eq!(fs::read(f.root.join("file")).unwrap(), b"");
+        upload.write_all(b"part").unwrap();
+        drop(upload);
+        assert_eq!(fs::read(f.root.join("file")).unwrap(), b"part");
+        let mut upload = f.fs.open_write(b"/file", WriteMode::Resume(2)).unwrap();
+        upload.write_all(b"XY").unwrap();
+        drop(upload);
+        assert_eq!(fs::read(f.root.join("file")).unwrap(), b"paXY");
+        let mut upload = f.fs.open_write(b"/file", WriteMode::Append).unwrap();
+        upload.write_all(b"!").unwrap();
+        drop(upload);
+        assert_eq!(fs::read(f.root.join("file")).unwrap(), b"paXY!");
+        let mut unique = f.fs.create_unique(b"/", Some(b"u")).unwrap();
+        unique.writer.write_all(b"unique").unwrap();
+        drop(unique.writer);
+        assert_eq!(fs::read(f.root.join("u")).unwrap(), b"unique");
+        assert_eq!(names(&f.root), ["file", "u"]);
     }
 }

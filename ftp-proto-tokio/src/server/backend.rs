@@ -24,6 +24,7 @@ use crate::auth::Identity;
 use crate::storage::{
     EntryBatches, EntryInfo, Filesystem, Lookups, Storage, StorageError, WriteMode,
 };
+use ftp_proto_std::serving::store_mode;
 
 /// Gives each logged-in user a storage (their own root, their permissions).
 pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
@@ -193,11 +194,13 @@ macro_rules! tri {
 
 /// Answers a file-system request with `storage` (every request but
 /// `Login`/`Account`/`Host`, which the session handles). `max_listing_bytes`
-/// is the engine's limit for a `STAT path` listing.
+/// is the engine's limit for a `STAT path` listing; `in_place` writes a
+/// replacing STOR into the file itself instead of beside it.
 pub(crate) async fn answer<S: Storage>(
     storage: &S,
     kind: &RequestKind,
     max_listing_bytes: usize,
+    in_place: bool,
 ) -> Answered<S> {
     match kind {
         RequestKind::ChangeDir { path } => {
@@ -271,11 +274,7 @@ pub(crate) async fn answer<S: Storage>(
             }
         }
         RequestKind::Store { path, offset, .. } => {
-            let mode = if *offset == 0 {
-                WriteMode::Truncate
-            } else {
-                WriteMode::Resume(*offset)
-            };
+            let mode = store_mode(*offset, in_place);
             let writer = tri!(storage.open_write(path.as_bytes(), mode).await);
             Answered {
                 answer: Answer::Ready { size: None },

@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio_rustls::rustls::HandshakeKind;
 
 use super::ServerTls;
-use crate::storage::EntryBatches;
+use crate::storage::{EntryBatches, Upload};
 
 /// Size of the buffers an async transfer moves bytes through (two for a
 /// download: one is read while the other is sent), allocated once per
@@ -94,7 +94,7 @@ pub(crate) async fn run<R, W, D>(
 ) -> TransferOutcome
 where
     R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    W: Upload,
     D: EntryBatches,
 {
     let Some((tls, check)) = tls else {
@@ -144,16 +144,67 @@ async fn close_politely<T: AsyncRead + AsyncWrite + Unpin>(mut stream: T) {
     let _ = tokio::time::timeout(Duration::from_secs(5), linger).await;
 }
 
-/// Runs `io` on the data connection within `stall`: a peer that takes or
-/// gives nothing for that long has lost the connection.
-async fn within<F, T>(stall: Duration, io: F) -> Result<T, TransferOutcome>
-where
-    F: Future<Output = io::Result<T>>,
-{
-    match tokio::time::timeout(stall, io).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(_)) | Err(_) => Err(TransferOutcome::ConnectionLost),
+/// What a transfer has moved, under the stall rule of
+/// [`transfer::StallWatch`] (measured across calls: no single wait on the
+/// peer goes past the current stall period's end, and a period ends
+/// without [`transfer::STALL_MIN_PROGRESS`] bytes in it ends the transfer).
+struct Moved<'a> {
+    total: u64,
+    watch: transfer::StallWatch<tokio::time::Instant>,
+    progress: &'a AtomicU64,
+}
+
+impl Moved<'_> {
+    fn new(stall: Duration, progress: &AtomicU64) -> Moved<'_> {
+        Moved {
+            total: 0,
+            watch: transfer::StallWatch::new(tokio::time::Instant::now(), stall),
+            progress,
+        }
     }
+
+    /// `n` more bytes moved.
+    fn add(&mut self, n: usize) -> Result<(), TransferOutcome> {
+        self.total = self.total.saturating_add(n as u64);
+        self.progress.store(self.total, Ordering::Relaxed);
+        self.watch
+            .check(tokio::time::Instant::now(), self.total)
+            .map_err(|transfer::Stalled| stalled(self.total))
+    }
+
+    /// Runs one call on the data connection, until the stall period ends.
+    async fn within<F, T>(&self, io: F) -> Result<T, TransferOutcome>
+    where
+        F: Future<Output = io::Result<T>>,
+    {
+        match tokio::time::timeout_at(self.watch.deadline(), io).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(_)) => Err(TransferOutcome::ConnectionLost),
+            Err(_) => Err(stalled(self.total)),
+        }
+    }
+
+    /// `write_all`, one write at a time so each counts as progress.
+    async fn write_all<T: AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut T,
+        mut buf: &[u8],
+    ) -> Result<(), TransferOutcome> {
+        while !buf.is_empty() {
+            let n = self.within(stream.write(buf)).await?;
+            if n == 0 {
+                return Err(TransferOutcome::ConnectionLost);
+            }
+            buf = buf.get(n..).unwrap_or_default();
+            self.add(n)?;
+        }
+        Ok(())
+    }
+}
+
+fn stalled(bytes: u64) -> TransferOutcome {
+    tracing::info!(bytes, "data connection stalled");
+    TransferOutcome::ConnectionLost
 }
 
 async fn pump<T, R, W, D>(
@@ -166,35 +217,34 @@ async fn pump<T, R, W, D>(
 where
     T: AsyncRead + AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    W: Upload,
     D: EntryBatches,
 {
     let upload = matches!(job, Job::Receive { .. });
-    let moved = match job {
-        Job::Listing(bytes) => within(stall, stream.write_all(&bytes))
-            .await
-            .map(|()| bytes.len() as u64),
+    let mut moved = Moved::new(stall, progress);
+    let result = match job {
+        Job::Listing(bytes) => moved.write_all(&mut stream, &bytes).await,
         Job::Directory { entries, style } => {
-            send_directory(&mut stream, entries, style, progress, stall).await
+            send_directory(&mut stream, entries, style, &mut moved).await
         }
         Job::Send {
             reader,
             representation,
-        } => send(&mut stream, reader, representation, progress, stall).await,
+        } => send(&mut stream, reader, representation, &mut moved).await,
         Job::Receive {
             writer,
             representation,
-        } => receive(&mut stream, writer, representation, progress, tls, stall).await,
+        } => receive(&mut stream, writer, representation, &mut moved, tls).await,
     };
-    match moved {
-        Ok(bytes) => {
-            progress.store(bytes, Ordering::Relaxed);
+    match result {
+        Ok(()) => {
+            let bytes = moved.total;
             // The close comes before the reply (a client may take the 226 as
             // the end of the data): for TLS
             // this sends close_notify, then the TCP FIN. After an upload
             // every byte is in, whatever the close meets (a client that
             // closed first may have reset the connection).
-            if within(stall, stream.shutdown()).await.is_err() && !upload {
+            if moved.within(stream.shutdown()).await.is_err() && !upload {
                 return TransferOutcome::ConnectionLost;
             }
             TransferOutcome::Complete { bytes }
@@ -211,16 +261,14 @@ async fn send_directory<T, D>(
     stream: &mut T,
     mut entries: D,
     style: ListingStyle,
-    progress: &AtomicU64,
-    stall: Duration,
-) -> Result<u64, TransferOutcome>
+    moved: &mut Moved<'_>,
+) -> Result<(), TransferOutcome>
 where
     T: AsyncWrite + Unpin,
     D: EntryBatches,
 {
     let mut lines = ListingWriter::new(style);
     let mut batch = Vec::with_capacity(LISTING_BATCH);
-    let mut total = 0u64;
     loop {
         entries
             .next_batch(&mut batch, LISTING_BATCH)
@@ -229,15 +277,12 @@ where
         let end = batch.is_empty();
         for entry in batch.drain(..) {
             if lines.push(entry) {
-                within(stall, stream.write_all(lines.pending())).await?;
-                total = total.saturating_add(lines.pending().len() as u64);
-                progress.store(total, Ordering::Relaxed);
+                moved.write_all(stream, lines.pending()).await?;
                 lines.clear();
             }
         }
         if end {
-            within(stall, stream.write_all(lines.pending())).await?;
-            return Ok(total.saturating_add(lines.pending().len() as u64));
+            return moved.write_all(stream, lines.pending()).await;
         }
     }
 }
@@ -246,9 +291,8 @@ async fn send<T, R>(
     stream: &mut T,
     mut reader: R,
     representation: Representation,
-    progress: &AtomicU64,
-    stall: Duration,
-) -> Result<u64, TransferOutcome>
+    moved: &mut Moved<'_>,
+) -> Result<(), TransferOutcome>
 where
     T: AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
@@ -259,7 +303,6 @@ where
     let mut current = vec![0u8; TRANSFER_BUFFER];
     let mut next = vec![0u8; TRANSFER_BUFFER];
     let mut outbound = Outbound::new(representation, TRANSFER_BUFFER);
-    let mut total = 0u64;
     let read_error = |e: io::Error| {
         tracing::warn!(error = %e, "reading the file failed");
         TransferOutcome::LocalError
@@ -267,32 +310,27 @@ where
     let mut n = reader.read(&mut current).await.map_err(read_error)?;
     while n > 0 {
         let out = outbound.convert(current.get(..n).unwrap_or_default());
-        let (read, written) =
-            tokio::join!(reader.read(&mut next), within(stall, stream.write_all(out)));
+        let (read, written) = tokio::join!(reader.read(&mut next), moved.write_all(stream, out));
         written?;
-        total = total.saturating_add(out.len() as u64);
-        progress.store(total, Ordering::Relaxed);
         n = read.map_err(read_error)?;
         std::mem::swap(&mut current, &mut next);
     }
-    Ok(total)
+    Ok(())
 }
 
 async fn receive<T, W>(
     stream: &mut T,
     mut writer: W,
     representation: Representation,
-    progress: &AtomicU64,
+    moved: &mut Moved<'_>,
     tls: bool,
-    stall: Duration,
-) -> Result<u64, TransferOutcome>
+) -> Result<(), TransferOutcome>
 where
     T: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    W: Upload,
 {
     let mut buf = vec![0u8; TRANSFER_BUFFER];
     let mut inbound = Inbound::new(representation, TRANSFER_BUFFER);
-    let mut total = 0u64;
     let write_error = |e: io::Error| transfer::write_error(&e);
     let mut eof = false;
     while !eof {
@@ -301,8 +339,9 @@ where
         // blocking pool (while it runs, the next chunk is read).
         let mut n = 0;
         while let Some(free) = buf.get_mut(n..).filter(|free| !free.is_empty()) {
-            let Ok(read) = tokio::time::timeout(stall, stream.read(free)).await else {
-                return Err(TransferOutcome::ConnectionLost);
+            let Ok(read) = tokio::time::timeout_at(moved.watch.deadline(), stream.read(free)).await
+            else {
+                return Err(stalled(moved.total));
             };
             match read {
                 Ok(0) => {
@@ -311,7 +350,7 @@ where
                 }
                 Ok(read) => {
                     n += read;
-                    total = total.saturating_add(read as u64);
+                    moved.add(read)?;
                 }
                 // A TLS peer that closes TCP without close_notify: accepted,
                 // as vsftpd does by default (many clients never send it).
@@ -326,7 +365,6 @@ where
         if n == 0 {
             break;
         }
-        progress.store(total, Ordering::Relaxed);
         let out = inbound.convert(buf.get(..n).unwrap_or_default());
         writer.write_all(out).await.map_err(write_error)?;
     }
@@ -338,7 +376,13 @@ where
     // fsynced: the durability every common FTP server gives).
     writer.flush().await.map_err(write_error)?;
     writer.shutdown().await.map_err(write_error)?;
-    Ok(total)
+    // Every byte is in: the upload takes its place before the reply (a
+    // stopped transfer never gets here, its task is dropped, and with it
+    // the upload, abandoned).
+    writer
+        .commit()
+        .await
+        .map_err(|e| transfer::commit_error(&e))
 }
 
 #[cfg(test)]
@@ -373,6 +417,37 @@ mod tests {
 
     type NoFile = tokio::io::Empty;
 
+    /// The writer of a listing job: never written to.
+    struct NoUpload;
+
+    impl AsyncWrite for NoUpload {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<io::Result<usize>> {
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    impl Upload for NoUpload {
+        async fn commit(self) -> Result<(), StorageError> {
+            Ok(())
+        }
+    }
+
     async fn list(
         directory: FakeDirectory,
         read: bool,
@@ -380,7 +455,7 @@ mod tests {
     ) -> (TransferOutcome, Vec<u8>) {
         let (ours, mut peer) = tokio::io::duplex(4096);
         let style = ListingStyle::new(ListFormat::Names, Facts::DEFAULT, Timestamp::UNIX_EPOCH);
-        let job: Job<NoFile, NoFile, _> = Job::Directory {
+        let job: Job<NoFile, NoUpload, _> = Job::Directory {
             entries: directory,
             style,
         };

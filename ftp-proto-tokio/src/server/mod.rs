@@ -90,6 +90,10 @@ pub(crate) struct Shared<A, F> {
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
+    /// The data connections' stall limit.
+    pub(crate) data_stall_timeout: Duration,
+    /// `STOR` writes in place rather than beside the file.
+    pub(crate) in_place_uploads: bool,
     /// Permits for transfers on threads of their own.
     pub(crate) transfer_threads: Arc<Semaphore>,
 }
@@ -149,6 +153,8 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
             limits,
             handshake_timeout,
             write_timeout,
+            data_stall_timeout,
+            in_place_uploads,
             ..
         } = settings.resolve()?;
         let tls = server_tls(tls)?;
@@ -167,6 +173,8 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
                 passive_ports,
                 handshake_timeout,
                 write_timeout,
+                data_stall_timeout,
+                in_place_uploads,
                 transfer_threads: Arc::new(Semaphore::new(
                     max_transfer_threads.min(Semaphore::MAX_PERMITS),
                 )),

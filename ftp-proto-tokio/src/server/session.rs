@@ -464,8 +464,10 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             return;
         };
         let max_listing_bytes = self.shared.engine.limits.max_listing_bytes;
+        let in_place = self.shared.in_place_uploads;
         self.pending = Some(Box::pin(async move {
-            let answered = backend::answer(&*storage, request.kind(), max_listing_bytes).await;
+            let answered =
+                backend::answer(&*storage, request.kind(), max_listing_bytes, in_place).await;
             Reply::Fs(request, answered)
         }));
     }
@@ -540,7 +542,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         let span = label.span(id);
         let limits = ftp_proto_std::transfer::Limits {
             handshake: self.shared.handshake_timeout,
-            stall: self.shared.write_timeout,
+            stall: self.shared.data_stall_timeout,
         };
         let handle = match transfer::blocking_job::<F::Storage>(job, &self.shared.transfer_threads)
         {
@@ -597,6 +599,10 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         if let Some(mut r) = self.running.take() {
             r.stream_tx = None;
             r.handle.abort();
+            // The stopped transfer drops its upload, which removes an
+            // uncommitted temporary file: waited for, briefly, so that a
+            // server whose sessions have all ended leaves none behind.
+            let _ = tokio::time::timeout(transfer::END_WAIT, &mut r.handle).await;
         }
         let close = tokio::time::timeout(self.shared.handshake_timeout, self.driver.shutdown());
         let _ = close.await;

@@ -29,8 +29,11 @@ use super::ServerTls;
 use super::data::{Job, TlsCheck};
 use crate::storage::{BoxedEntries, Storage};
 
+/// Longest wait for a stopped transfer to end.
+pub(crate) const END_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A transfer's job in its blocking form.
-pub(crate) type BlockingJob = Job<std::fs::File, std::fs::File, BoxedEntries>;
+pub(crate) type BlockingJob = Job<std::fs::File, ftp_proto_std::storage::FileUpload, BoxedEntries>;
 
 /// A transfer's job with the storage's own handles.
 pub(crate) type StorageJob<S> =
@@ -58,7 +61,10 @@ impl TransferHandle {
     }
 
     /// The outcome if the transfer has already ended, else stops it and
-    /// returns [`TransferOutcome::Aborted`]. Does not wait.
+    /// returns [`TransferOutcome::Aborted`] once it has ended, or after
+    /// [`END_WAIT`] (a stopped transfer drops its upload, which removes an
+    /// uncommitted temporary file; one blocked in the storage is not
+    /// waited for longer).
     pub(crate) async fn finish_or_abort(&mut self) -> TransferOutcome {
         match self {
             Self::Task(handle) if handle.is_finished() => {
@@ -69,6 +75,7 @@ impl TransferHandle {
             }
             _ => {
                 self.abort();
+                let _ = tokio::time::timeout(END_WAIT, &mut *self).await;
                 TransferOutcome::Aborted
             }
         }
