@@ -58,7 +58,7 @@ impl StorageFactory for FilesystemRoots {
     }
 }
 
-/// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer.
+/// A file opened by a RETR/STOR/APPE/STOU request, waiting for its transfer
 /// (or a directory opened by a LIST/NLST/MLSD request).
 pub(crate) type OpenedFile<S> =
     Opened<<S as Storage>::Reader, <S as Storage>::Writer, <S as Storage>::Entries>;
