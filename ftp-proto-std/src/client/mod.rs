@@ -4,7 +4,8 @@
 //! The same operations as `ftp_proto_tokio::client::Client`, as blocking
 //! calls. FTP is lock-step, so no thread is needed: the control
 //! connection is read with `set_read_timeout(deadline - now)` (at least
-//! 1 ms) up to the engine's next deadline; data connections are read and
+//! 1 ms) up to the engine's next deadline, which is checked before every
+//! read, so bytes that keep coming cannot hold it off; data connections are read and
 //! written by the caller through [`Download`] (`Read`) and [`Upload`]
 //! (`Write`), each ended with `finish()`, with the engine's data timeout as
 //! the socket timeout. Between two chunks, once the engine's deadline is
@@ -695,6 +696,14 @@ impl Client {
     /// Waits for one control input or the engine's next deadline.
     fn wait(&mut self) -> Result<(), Error> {
         let deadline = self.session.poll_timeout();
+        // The deadline is checked before every read, not only when a read
+        // times out: bytes that keep arriving (a reply that never ends)
+        // must not hold it off.
+        let now = self.now();
+        if deadline.is_some_and(|d| d <= now) {
+            self.session.handle_timeout(now);
+            return Ok(());
+        }
         if !self.session.wants_input() {
             let Some(deadline) = deadline else {
                 // Nothing can arrive any more: end every operation.
