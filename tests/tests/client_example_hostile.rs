@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ftp_proto_tests::client_example::Example;
 
@@ -26,20 +26,8 @@ struct Seen {
     client_stopped: bool,
 }
 
-/// Accepts one connection within [`PATIENCE`].
 fn accept(listener: &TcpListener) -> Option<TcpStream> {
-    listener.set_nonblocking(true).ok()?;
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).ok()?;
-                return Some(stream);
-            }
-            Err(_) => thread::sleep(Duration::from_millis(5)),
-        }
-    }
-    None
+    ftp_proto_tests::loopback::accept_within(listener, PATIENCE)
 }
 
 /// What the fake server does with the data connection of a `LIST`.
@@ -80,10 +68,7 @@ fn fake_server(listing: Listing) -> (SocketAddr, JoinHandle<Seen>) {
                 "PASS" => b"230 in\r\n",
                 "FEAT" => b"211-Features:\r\n SIZE\r\n211 End\r\n",
                 "EPSV" => {
-                    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-                    let port = l.local_addr().unwrap().port();
-                    passive = Some(l);
-                    let _ = write!(out, "229 Entering Extended Passive Mode (|||{port}|)\r\n");
+                    passive = Some(ftp_proto_tests::loopback::epsv(&mut out));
                     continue;
                 }
                 "PWD" => match listing {

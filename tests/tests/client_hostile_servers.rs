@@ -42,16 +42,7 @@ struct Seen {
 }
 
 fn accept(listener: &TcpListener) -> Option<TcpStream> {
-    listener.set_nonblocking(true).ok()?;
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        if let Ok((stream, _)) = listener.accept() {
-            stream.set_nonblocking(false).ok()?;
-            return Some(stream);
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-    None
+    ftp_proto_tests::loopback::accept_within(listener, PATIENCE)
 }
 
 /// Writes `line` every `every` until a write fails (the client is gone)

@@ -216,6 +216,7 @@ fn feat_then_utf8_and_mlsd_choice() {
     s.feed(b"226 done\r\n");
     match s.finished(l) {
         Some(Ok(Outcome::Listing { entries, .. })) => {
+            let entries = entries.to_vec();
             assert_eq!(entries.len(), 2);
             assert_eq!(&entries[0].name[..], b"a.txt");
             assert_eq!(entries[0].size, Some(12));
@@ -391,6 +392,7 @@ fn listings_unix_dos_nlst_and_empty_dirs() {
     s.drain();
     match s.finished(op) {
         Some(Ok(Outcome::Listing { entries, skipped })) => {
+            let entries = entries.to_vec();
             let names: Vec<&[u8]> = entries.iter().map(|e| &e.name[..]).collect();
             assert_eq!(names, [&b"notes.txt"[..], b"old dir", b"aix"]);
             assert_eq!(*skipped, 1);

@@ -50,7 +50,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ftp_proto::client::{
     AcceptedPeer, ClientError, ClientEvent, ClientSession, CloseReason, DataRequest, Direction,
-    Features, FileInfo, OpId, Outcome, Reply, Secret, TransferStart,
+    Features, FileInfo, Listing, OpId, Outcome, Reply, Secret, TransferStart,
 };
 use ftp_proto::data::{DataId, DataProtection};
 use ftp_proto::timestamp::Timestamp;
@@ -366,10 +366,13 @@ impl Client {
 
     /// The entries of `path` (or the current directory): `MLSD` when the
     /// server offers `MLST` (after [`feat`](Self::feat)), `LIST` otherwise.
+    /// The entries come as a compact [`Listing`] (about the listing's bytes
+    /// in memory); iterate it for [`FileInfo`]s, or
+    /// [`to_vec`](Listing::to_vec) it.
     ///
     /// # Errors
     /// The server's refusal, a data-connection failure, a session failure.
-    pub fn list(&mut self, path: Option<impl AsRef<[u8]>>) -> Result<Vec<FileInfo>, Error> {
+    pub fn list(&mut self, path: Option<impl AsRef<[u8]>>) -> Result<Listing, Error> {
         let path = path.map(bytes_of);
         let clock = Some(crate::net::wall_clock());
         match self.op(move |s, now| s.list(now, path, clock))? {

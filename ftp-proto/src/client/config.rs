@@ -106,7 +106,10 @@ pub struct ClientConfig {
     pub max_listing_entries: usize,
     /// Most bytes of listing lines one listing may keep (the entries hold
     /// their lines). Default 64 MiB. With `max_listing_entries` it bounds a
-    /// listing's memory even against a server that never stops sending.
+    /// listing's memory even against a server that never stops sending: a
+    /// [`Listing`](super::Listing) costs its lines plus 12 bytes per entry
+    /// (an `NLST` result 32 bytes per name), so about twice this bound at
+    /// most.
     pub max_listing_bytes: usize,
     /// Data-connection strategy.
     pub data_mode: DataConnectionMode,

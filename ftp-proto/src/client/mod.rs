@@ -165,7 +165,7 @@ pub use config::{ClientConfig, ConformancePolicy, DataConnectionMode, PassiveAdd
 pub use error::{ClientError, CloseReason, ProtocolError};
 pub use event::{ClientEvent, DataRequest, Direction, OpId, Outcome, TransferStart};
 pub use features::Features;
-pub use listing::ListFormat;
+pub use listing::{ListFormat, Listing, ListingIntoIter, ListingIter};
 pub use ops::Secret;
 pub use session::{AcceptedPeer, ClientSession, MAX_FOREIGN_DATA_PEERS};
 pub use wire::Reply;

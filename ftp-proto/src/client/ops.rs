@@ -1235,7 +1235,7 @@ fn negative_or_unexpected(verb: &'static str, reply: Reply) -> ClientError {
 fn listing_outcome(t: &mut Transfer) -> Outcome {
     let Some(l) = t.listing.take() else {
         return Outcome::Listing {
-            entries: alloc::vec::Vec::new(),
+            entries: super::listing::Listing::default(),
             skipped: 0,
         };
     };
