@@ -50,7 +50,9 @@ pub(crate) enum ListingKind {
 /// let all: Vec<FileInfo> = listing.to_vec();
 /// # }
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Two listings are equal when their entries are.
+#[derive(Clone)]
 pub struct Listing {
     format: ListingFormat,
     wall_clock: Option<Timestamp>,
@@ -70,6 +72,14 @@ impl Default for Listing {
         }
     }
 }
+
+impl PartialEq for Listing {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Listing {}
 
 impl core::fmt::Debug for Listing {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -95,7 +105,9 @@ impl Listing {
     pub fn get(&self, index: usize) -> Option<FileInfo> {
         let &[buffer, start, end] = self.lines.get(index)?;
         let buffer = self.buffers.get(buffer as usize)?;
-        let line = buffer.slice(start as usize..(end as usize).min(buffer.len()));
+        let range = start as usize..end as usize;
+        buffer.get(range.clone())?;
+        let line = buffer.slice(range);
         wire::parse_listing_line(self.format, &line, self.wall_clock)
     }
 
@@ -419,6 +431,47 @@ mod tests {
         c.push(b"total 12\r\nnot a listing line\r\n");
         c.finish();
         assert!(!c.overflow);
+    }
+
+    #[test]
+    fn entries_span_several_buffers_and_read_back_alike() {
+        let mut c = ListingCollector::new(
+            ListingKind::Entries(ListingFormat::Mlsd),
+            None,
+            1024,
+            100_000,
+            usize::MAX,
+        );
+        let mut sent = alloc::string::String::new();
+        for n in 0..2000 {
+            sent.push_str(&alloc::format!("type=file;size={n}; file {n}\r\n"));
+        }
+        // In odd chunks, so lines straddle pushes.
+        for chunk in sent.as_bytes().chunks(333) {
+            c.push(chunk);
+        }
+        c.finish();
+        let listing = core::mem::take(&mut c.entries);
+        assert!(listing.buffers.len() > 2, "{}", listing.buffers.len());
+        assert_eq!(listing.len(), 2000);
+        for (n, entry) in listing.iter().enumerate() {
+            assert_eq!(entry.size, Some(n as u64));
+            assert_eq!(entry.name, alloc::format!("file {n}").as_bytes());
+        }
+        assert_eq!(listing.get(1999).unwrap().size, Some(1999));
+        assert!(listing.get(2000).is_none());
+        let all = listing.to_vec();
+        assert_eq!(all.len(), 2000);
+        assert_eq!(listing.clone().into_iter().collect::<Vec<_>>(), all);
+        assert_eq!(listing, listing.clone());
+        assert_ne!(listing, Listing::default());
+        // Names are slices of the listing's buffers, not copies.
+        let first = listing.get(0).unwrap();
+        assert!(
+            listing.buffers[0]
+                .as_ptr_range()
+                .contains(&first.name.as_ptr())
+        );
     }
 
     #[test]

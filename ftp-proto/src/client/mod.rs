@@ -48,7 +48,10 @@
 //! and [`ListFormat`] force one. `MLSD` lines go through the MLSx parser,
 //! `LIST` lines through [`listing::parse_list_line_bytes`](crate::listing::parse_list_line_bytes)
 //! (Unix, MS-DOS, OS/2, EPLF and IBM i told apart per line, in the fixed
-//! order documented there); names share the received buffer.
+//! order documented there). The entries are kept compact in a
+//! [`Listing`] (the lines that parsed as entries, in a few shared
+//! buffers; entries parsed again when read, names sliced from those
+//! buffers), so a listing costs about its bytes.
 //! A Unix date without a year is placed with the caller's `wall_clock`, and
 //! left unknown without one. The listed directory and its parent (`cdir`,
 //! `pdir`, `.`, `..`) are dropped, from `NLST` names too; other lines that
