@@ -755,8 +755,10 @@ pub fn escaped_name(name: &[u8]) -> String {
 /// (`.NAME.part-PID-N`, in the same directory so the final rename stays on
 /// one file system), renamed over LOCAL by [`commit`](Self::commit) once
 /// the transfer is complete, and removed when dropped before that (LOCAL,
-/// if it exists, stays untouched). With `--resume` the download continues
-/// in LOCAL itself, which is then left as far as it got.
+/// if it exists, stays untouched). The complete download replaces LOCAL
+/// with a new file (default permissions, as a new LOCAL gets). With
+/// `--resume` the download continues in LOCAL itself, which is then left
+/// as far as it got. A program killed midway leaves its temporary file.
 #[derive(Debug)]
 pub struct DownloadTarget {
     path: PathBuf,
@@ -786,6 +788,9 @@ impl DownloadTarget {
                 temp: None,
             };
             return Ok((target, file));
+        }
+        if final_path.is_dir() {
+            return Err(local(path)(std::io::ErrorKind::IsADirectory.into()));
         }
         let name = final_path
             .file_name()
@@ -1111,6 +1116,10 @@ mod tests {
         target.commit().unwrap();
         assert_eq!(listing(), ["f.bin"]);
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        // A folder is no target.
+        let folder = dir.path().to_str().unwrap();
+        assert!(DownloadTarget::open(folder, 0, false).is_err());
+        assert_eq!(listing(), ["f.bin"]);
         // Resume: in place, kept as far as it got.
         let (target, mut file) = DownloadTarget::open(path_s, 3, true).unwrap();
         std::io::Write::write_all(&mut file, b"er").unwrap();
