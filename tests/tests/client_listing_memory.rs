@@ -101,9 +101,10 @@ fn status_bytes(field: &str) -> u64 {
     kib * 1024
 }
 
-/// Lists `listing_bytes` of lines under `bound`; returns the listing's
-/// entry count (`None`: too large) and the peak memory it added.
-fn measure(mlsd: bool, listing_bytes: usize, bound: usize) -> (Option<usize>, u64) {
+/// Lists `listing_bytes` of lines under `bound` with the blocking client
+/// (`tokio`: the tokio one); returns the listing's entry count (`None`:
+/// too large) and the peak memory it added.
+fn measure(tokio: bool, mlsd: bool, listing_bytes: usize, bound: usize) -> (Option<usize>, u64) {
     let listing = lines(mlsd, listing_bytes);
     let (addr, server) = fake_server(mlsd, listing);
     // Peak from here (Linux: writing 5 resets VmHWM to the current RSS).
@@ -111,10 +112,25 @@ fn measure(mlsd: bool, listing_bytes: usize, bound: usize) -> (Option<usize>, u6
     let before = status_bytes("VmRSS");
     let mut options = ftp_proto_std::client::ClientOptions::default();
     options.engine.max_listing_bytes = bound;
-    let mut client = ftp_proto_std::client::Client::connect(addr, options).unwrap();
-    client.login("u", "p").unwrap();
-    client.feat().unwrap();
-    let count = match client.list(None::<&str>) {
+    let listed = if tokio {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            use ftp_proto_tokio::client::Client;
+            let mut client = Client::connect(addr, options).await.unwrap();
+            client.login("u", "p").await.unwrap();
+            client.feat().await.unwrap();
+            client.list(None::<&str>).await
+        })
+    } else {
+        let mut client = ftp_proto_std::client::Client::connect(addr, options).unwrap();
+        client.login("u", "p").unwrap();
+        client.feat().unwrap();
+        client.list(None::<&str>)
+    };
+    let count = match listed {
         // Read every entry, as a caller would.
         Ok(listing) => Some(listing.into_iter().filter(|e| e.size == Some(1)).count()),
         Err(e) => {
@@ -123,13 +139,12 @@ fn measure(mlsd: bool, listing_bytes: usize, bound: usize) -> (Option<usize>, u6
         }
     };
     let peak = status_bytes("VmHWM").saturating_sub(before);
-    drop(client);
     server.join().unwrap();
     (count, peak)
 }
 
 /// The environment variable that makes this test binary measure one
-/// case (`MLSD-over`, `LIST-under`...) in a process of its own.
+/// case (`std-MLSD-over`, `tokio-LIST-over`...) in a process of its own.
 const CASE: &str = "FTP_LISTING_MEMORY_CASE";
 
 #[test]
@@ -155,43 +170,51 @@ fn a_listing_costs_about_its_bytes() {
     };
     if let Ok(case) = std::env::var(CASE) {
         // The child: one measurement, reported on stdout.
-        let (format, what) = case.split_once('-').unwrap();
-        let (count, peak) = measure(format == "MLSD", bytes_for(what), bound);
+        let mut parts = case.split('-');
+        let (client, format, what) = (parts.next(), parts.next(), parts.next());
+        let (client, format, what) = (client.unwrap(), format.unwrap(), what.unwrap());
+        let (count, peak) = measure(client == "tokio", format == "MLSD", bytes_for(what), bound);
         let count = count.map_or(-1, |c| i64::try_from(c).unwrap_or(i64::MAX));
         println!("RESULT {count} {peak}");
         return;
     }
     // At 16 MiB the listing has fewer entries than the 1,000,000 entry
     // bound, so the byte bound is what stops it.
-    for format in ["MLSD", "LIST"] {
-        for what in ["over", "under"] {
-            let out = std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "a_listing_costs_about_its_bytes", "--nocapture"])
-                .env(CASE, format!("{format}-{what}"))
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let result = stdout
-                .lines()
-                .find_map(|l| l.split_once("RESULT "))
-                .map(|(_, r)| r.to_owned())
-                .unwrap_or_else(|| panic!("{format}-{what}: {stdout} {out:?}"));
-            let (count, peak) = result.split_once(' ').unwrap();
-            let (count, peak): (i64, u64) = (count.parse().unwrap(), peak.parse().unwrap());
-            println!(
-                "{format} {what} the bound: {} MiB of lines, bound {mib} MiB: {count} entries \
+    let cases = [
+        ("std", "MLSD", "over"),
+        ("std", "MLSD", "under"),
+        ("std", "LIST", "over"),
+        ("std", "LIST", "under"),
+        ("tokio", "MLSD", "over"),
+        ("tokio", "LIST", "over"),
+    ];
+    for (client, format, what) in cases {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "a_listing_costs_about_its_bytes", "--nocapture"])
+            .env(CASE, format!("{client}-{format}-{what}"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let result = stdout
+            .lines()
+            .find_map(|l| l.split_once("RESULT "))
+            .map(|(_, r)| r.to_owned())
+            .unwrap_or_else(|| panic!("{client}-{format}-{what}: {stdout} {out:?}"));
+        let (count, peak) = result.split_once(' ').unwrap();
+        let (count, peak): (i64, u64) = (count.parse().unwrap(), peak.parse().unwrap());
+        println!(
+            "{client} {format} {what} the bound: {} MiB of lines, bound {mib} MiB: {count} entries \
                  (-1: too large), peak +{:.1} MiB",
-                bytes_for(what) >> 20,
-                peak as f64 / f64::from(1 << 20)
-            );
-            // (Over 16 MiB these short lines also pass the entry bound.)
-            if mib <= 16 || what == "over" {
-                assert_eq!(count < 0, what == "over", "{format} {what}");
-            }
-            assert!(
-                peak <= 2 * bound as u64 + (8 << 20),
-                "{format} {what}: peak +{peak} bytes for a bound of {bound}"
-            );
+            bytes_for(what) >> 20,
+            peak as f64 / f64::from(1 << 20)
+        );
+        // (Over 16 MiB these short lines also pass the entry bound.)
+        if mib <= 16 || what == "over" {
+            assert_eq!(count < 0, what == "over", "{format} {what}");
         }
+        assert!(
+            peak <= 2 * bound as u64 + (8 << 20),
+            "{format} {what}: peak +{peak} bytes for a bound of {bound}"
+        );
     }
 }
