@@ -15,9 +15,14 @@
 //!
 //! Output (stdout): `ls` prints `TYPE SIZE MODIFIED NAME` per entry (TYPE
 //! `d`/`l`/`-`, SIZE or `-`, MODIFIED `YYYY-MM-DDTHH:MM:SSZ` or `-`);
-//! `size` the bytes; `mdtm` the time; `pwd` the path. `get`/`put` draw a
-//! progress bar on stderr when it is a terminal. `--resume`: `get`
-//! continues a partial LOCAL file, `put` a partial REMOTE one.
+//! `size` the bytes; `mdtm` the time; `pwd` the path. Names and paths from
+//! the server are shown as GNU `ls -b` does: control characters as
+//! backslash escapes (`\n`, `\033`...), a backslash as `\\`; server
+//! messages on stderr show control characters as `?`. `get`/`put` draw a
+//! progress bar on stderr when it is a terminal. `get` writes to a
+//! temporary file next to LOCAL and renames it to LOCAL once complete (a
+//! failed download leaves LOCAL as it was). `--resume`: `get` continues a
+//! partial LOCAL file in place, `put` a partial REMOTE one.
 //!
 //! `ls FILE` on a server that refuses to MLSD a file asks MLST for it.
 //! Gives up on a server quiet for 60 s (reply or data connection).
@@ -31,13 +36,13 @@
     reason = "a command-line tool talks on stdout and stderr"
 )]
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
 use std::process::ExitCode;
 
 use ftp_proto_std::cli::{
-    ClientArgs, ClientCommand, Failure, check_upload_offset, client_command_line, exit_status,
-    local, ls_file_line, ls_line, ls_may_be_a_file, upload_offset,
+    ClientArgs, ClientCommand, DownloadTarget, Failure, check_upload_offset, client_command_line,
+    escaped_name, exit_status, local, ls_file_line, ls_line, ls_may_be_a_file, upload_offset,
 };
 use ftp_proto_std::client::Client;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -79,7 +84,7 @@ fn run(args: &ClientArgs) -> Result<(), Failure> {
         ClientCommand::Mv(from, to) => drop(client.rename(from, to)?),
         ClientCommand::Size(p) => println!("{}", client.size(p)?),
         ClientCommand::Mdtm(p) => println!("{}", client.mdtm(p)?.iso8601()),
-        ClientCommand::Pwd => println!("{}", String::from_utf8_lossy(&client.pwd()?)),
+        ClientCommand::Pwd => println!("{}", escaped_name(&client.pwd()?)),
     }
     client.quit()?;
     Ok(())
@@ -117,17 +122,13 @@ fn get(client: &mut Client, remote: &str, path: &str, resume: bool) -> Result<()
     };
     // Ask the server first, so a refused download leaves LOCAL untouched.
     let mut download = client.retrieve(remote, offset)?;
-    let opened = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(offset == 0)
-        .open(path)
-        .and_then(|mut f| f.seek(SeekFrom::Start(offset)).map(|_| f));
-    let mut file = match opened {
-        Ok(f) => f,
+    // A temporary file next to LOCAL (LOCAL itself with --resume): removed
+    // if anything below fails, renamed to LOCAL once complete.
+    let (target, mut file) = match DownloadTarget::open(path, offset, resume) {
+        Ok(opened) => opened,
         Err(e) => {
             download.abort()?;
-            return Err(local(path)(e));
+            return Err(e);
         }
     };
     let total = download.transfer().size_hint.map(|s| s + offset);
@@ -147,7 +148,9 @@ fn get(client: &mut Client, remote: &str, path: &str, resume: bool) -> Result<()
         }
     }
     file.flush().map_err(local(path))?;
+    drop(file);
     download.finish()?;
+    target.commit()?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -337,7 +337,10 @@ pub fn client_usage(program: &str) -> String {
 URL COMMAND [ARGS]
   URL: ftp://[USER[:PASSWORD]@]HOST[:PORT]
   COMMAND: ls [PATH] | get REMOTE LOCAL | put LOCAL REMOTE | rm PATH | mkdir PATH |
-           rmdir PATH | mv FROM TO | size PATH | mdtm PATH | pwd"
+           rmdir PATH | mv FROM TO | size PATH | mdtm PATH | pwd
+  ls and pwd show control characters in server names as ls -b does (\\n, \\033, \\\\).
+  get writes .LOCAL.part-* next to LOCAL and renames it when complete;
+  --resume continues LOCAL (get) or REMOTE (put) in place"
     )
 }
 
@@ -716,7 +719,143 @@ pub fn ls_line(entry: &FileInfo) -> Option<String> {
     let modified = entry
         .modified
         .map_or_else(|| "-".to_owned(), |t| t.iso8601().to_string());
+    let name = escaped_name(&entry.name);
     Some(format!("{kind} {size} {modified} {name}"))
+}
+
+/// A name or path from the server (an `ls` entry, the `pwd` path) as GNU
+/// `ls -b` shows it, so that it cannot drive the terminal and reads
+/// unambiguously: a control character (C0, DEL, and C1 U+0080–U+009F)
+/// becomes a backslash escape (`\a` `\b` `\t` `\n` `\v` `\f` `\r`,
+/// others the octal value of each of their UTF-8 bytes: ESC is `\033`,
+/// DEL `\177`, U+009B `\302\233`) and a backslash becomes `\\`.
+/// Everything else stays as it is: spaces, printable UTF-8, and (as
+/// before) U+FFFD for bytes that are not UTF-8.
+#[must_use]
+pub fn escaped_name(name: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let text = String::from_utf8_lossy(name);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let short = match c {
+            '\\' => "\\\\",
+            '\u{7}' => "\\a",
+            '\u{8}' => "\\b",
+            '\t' => "\\t",
+            '\n' => "\\n",
+            '\u{b}' => "\\v",
+            '\u{c}' => "\\f",
+            '\r' => "\\r",
+            c if c.is_control() => {
+                let mut utf8 = [0u8; 4];
+                for byte in c.encode_utf8(&mut utf8).bytes() {
+                    let _ = write!(out, "\\{byte:03o}");
+                }
+                continue;
+            }
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push_str(short);
+    }
+    out
+}
+
+/// Where `get` writes a download, so that a failed one never leaves a
+/// partial file under LOCAL's name: a new temporary file next to LOCAL
+/// (`.NAME.part-PID-N`, in the same directory so the final rename stays on
+/// one file system), renamed over LOCAL by [`commit`](Self::commit) once
+/// the transfer is complete, and removed when dropped before that (LOCAL,
+/// if it exists, stays untouched). The complete download replaces LOCAL
+/// with a new file (default permissions, as a new LOCAL gets). With
+/// `--resume` the download continues in LOCAL itself, which is then left
+/// as far as it got. A program killed midway leaves its temporary file.
+#[derive(Debug)]
+pub struct DownloadTarget {
+    path: PathBuf,
+    /// The temporary file while the download is not committed.
+    temp: Option<PathBuf>,
+}
+
+impl DownloadTarget {
+    /// Opens the file a download to `path` writes: `path` itself at
+    /// `offset` when `resume`, else a new temporary file next to it.
+    ///
+    /// # Errors
+    /// The file cannot be created or opened (the message names `path`).
+    pub fn open(path: &str, offset: u64, resume: bool) -> Result<(Self, std::fs::File), Failure> {
+        use std::io::{Seek, SeekFrom};
+        let final_path = PathBuf::from(path);
+        if resume {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(offset == 0)
+                .open(&final_path)
+                .map_err(local(path))?;
+            file.seek(SeekFrom::Start(offset)).map_err(local(path))?;
+            let target = Self {
+                path: final_path,
+                temp: None,
+            };
+            return Ok((target, file));
+        }
+        if final_path.is_dir() {
+            return Err(local(path)(std::io::ErrorKind::IsADirectory.into()));
+        }
+        let name = final_path
+            .file_name()
+            .ok_or_else(|| Failure::Local(format!("{path}: not a file name")))?;
+        let dir = final_path.parent().unwrap_or(Path::new(""));
+        let mut last = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
+        for attempt in 0..100u32 {
+            let mut temp_name = std::ffi::OsString::from(".");
+            temp_name.push(name);
+            temp_name.push(format!(".part-{}-{attempt}", std::process::id()));
+            let temp = dir.join(temp_name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+            {
+                Ok(file) => {
+                    let target = Self {
+                        path: final_path,
+                        temp: Some(temp),
+                    };
+                    return Ok((target, file));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = e,
+                Err(e) => return Err(local(path)(e)),
+            }
+        }
+        Err(local(path)(last))
+    }
+
+    /// The download is complete (its file written and closed): the
+    /// temporary file becomes LOCAL, replacing it.
+    ///
+    /// # Errors
+    /// The rename failed (the temporary file is removed).
+    pub fn commit(mut self) -> Result<(), Failure> {
+        if let Some(temp) = self.temp.take()
+            && let Err(e) = std::fs::rename(&temp, &self.path)
+        {
+            let _ = std::fs::remove_file(&temp);
+            return Err(local(&self.path.to_string_lossy())(e));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for DownloadTarget {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
 }
 
 /// The stderr line of a failed FTP operation: the server's refusal
@@ -961,6 +1100,58 @@ mod tests {
     }
 
     #[test]
+    fn names_are_escaped_as_ls_b_does() {
+        assert_eq!(escaped_name(b"a b \xc3\xa9"), "a b \u{e9}");
+        assert_eq!(
+            escaped_name(b"x\x1b[2J\x07\x08\t\n\x0b\x0c\r\x7f\x00y"),
+            "x\\033[2J\\a\\b\\t\\n\\v\\f\\r\\177\\000y"
+        );
+        assert_eq!(escaped_name("a\u{9b}b\\c".as_bytes()), "a\\302\\233b\\\\c");
+        assert_eq!(escaped_name(b"bad\xff"), "bad\u{fffd}");
+    }
+
+    #[test]
+    fn a_download_target_is_renamed_on_commit_and_removed_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.bin");
+        let path_s = path.to_str().unwrap();
+        std::fs::write(&path, b"old").unwrap();
+        let listing = || -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        // Failed (dropped): LOCAL untouched, nothing left over.
+        let (target, mut file) = DownloadTarget::open(path_s, 0, false).unwrap();
+        std::io::Write::write_all(&mut file, b"partial").unwrap();
+        assert_eq!(listing().len(), 2);
+        drop(file);
+        drop(target);
+        assert_eq!(listing(), ["f.bin"]);
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        // Complete: replaces LOCAL.
+        let (target, mut file) = DownloadTarget::open(path_s, 0, false).unwrap();
+        std::io::Write::write_all(&mut file, b"new").unwrap();
+        drop(file);
+        target.commit().unwrap();
+        assert_eq!(listing(), ["f.bin"]);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        // A folder is no target.
+        let folder = dir.path().to_str().unwrap();
+        assert!(DownloadTarget::open(folder, 0, false).is_err());
+        assert_eq!(listing(), ["f.bin"]);
+        // Resume: in place, kept as far as it got.
+        let (target, mut file) = DownloadTarget::open(path_s, 3, true).unwrap();
+        std::io::Write::write_all(&mut file, b"er").unwrap();
+        drop(file);
+        drop(target);
+        assert_eq!(std::fs::read(&path).unwrap(), b"newer");
+    }
+
+    #[test]
     fn ls_lines() {
         let t = ftp_proto::timestamp::Timestamp::from_unix(0, 0);
         let file = FileInfo::new(bytes::Bytes::from_static(b"a b"), FileKind::File)
@@ -971,6 +1162,11 @@ mod tests {
         assert_eq!(ls_line(&dir).unwrap(), "d - - d");
         let dot = FileInfo::new(bytes::Bytes::from_static(b".."), FileKind::Directory);
         assert!(ls_line(&dot).is_none());
+        let hostile = FileInfo::new(
+            bytes::Bytes::from_static(b"a\x1b]0;pwned\x07"),
+            FileKind::File,
+        );
+        assert_eq!(ls_line(&hostile).unwrap(), "- - - a\\033]0;pwned\\a");
     }
 
     #[test]

@@ -21,12 +21,18 @@
 //! - Other commands print nothing. `get`/`put` draw a progress bar on
 //!   stderr when stderr is a terminal.
 //!
-//! `--resume`: `get` continues a partial LOCAL file (REST from its size);
-//! `put` continues a partial REMOTE file (SIZE, then REST + STOR).
+//! `get` writes to a temporary file next to LOCAL (`.LOCAL.part-…`) and
+//! renames it to LOCAL once the download is complete: a failed download
+//! leaves no partial file, and an existing LOCAL as it was.
+//! `--resume`: `get` continues a partial LOCAL file in place (REST from its
+//! size); `put` continues a partial REMOTE file (SIZE, then REST + STOR).
 //!
 //! Gives up on a server that says nothing for 60 s (a reply, or a data
-//! connection during a transfer). Text from the server is shown with its
-//! control characters as `?`.
+//! connection during a transfer). Names and paths from the server (`ls`,
+//! `pwd`) are shown as GNU `ls -b` does: control characters as backslash
+//! escapes (`\n`, `\033`...) and a backslash as `\\`, so they cannot
+//! drive the terminal; server messages on stderr show control characters
+//! as `?`.
 //!
 //! Exit status: 0 on success, 1 when the FTP session or a file operation
 //! fails (the server's reply, e.g. `550 No such file`, or the error on
@@ -41,8 +47,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use ftp_proto_std::cli::{
-    ClientArgs, ClientCommand, Failure, check_upload_offset, client_command_line, exit_status,
-    local, ls_file_line, ls_line, ls_may_be_a_file, upload_offset,
+    ClientArgs, ClientCommand, DownloadTarget, Failure, check_upload_offset, client_command_line,
+    escaped_name, exit_status, local, ls_file_line, ls_line, ls_may_be_a_file, upload_offset,
 };
 use ftp_proto_tokio::client::Client;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -91,7 +97,7 @@ async fn run(args: ClientArgs) -> Result<(), Failure> {
         ClientCommand::Mv(from, to) => drop(client.rename(from, to).await?),
         ClientCommand::Size(p) => println!("{}", client.size(p).await?),
         ClientCommand::Mdtm(p) => println!("{}", client.mdtm(p).await?.iso8601()),
-        ClientCommand::Pwd => println!("{}", String::from_utf8_lossy(&client.pwd().await?)),
+        ClientCommand::Pwd => println!("{}", escaped_name(&client.pwd().await?)),
     }
     client.quit().await?;
     Ok(())
@@ -129,22 +135,13 @@ async fn get(client: &mut Client, remote: &str, path: &str, resume: bool) -> Res
     };
     // Ask the server first, so a refused download leaves LOCAL untouched.
     let mut download = client.retrieve(remote, offset).await?;
-    let opened = async {
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(offset == 0)
-            .open(path)
-            .await?;
-        file.seek(std::io::SeekFrom::Start(offset)).await?;
-        Ok::<_, std::io::Error>(file)
-    }
-    .await;
-    let mut file = match opened {
-        Ok(f) => f,
+    // A temporary file next to LOCAL (LOCAL itself with --resume): removed
+    // if anything below fails, renamed to LOCAL once complete.
+    let (target, mut file) = match DownloadTarget::open(path, offset, resume) {
+        Ok((target, file)) => (target, tokio::fs::File::from_std(file)),
         Err(e) => {
             download.abort().await?;
-            return Err(local(path)(e));
+            return Err(e);
         }
     };
     let total = download.transfer().size_hint.map(|s| s + offset);
@@ -165,7 +162,9 @@ async fn get(client: &mut Client, remote: &str, path: &str, resume: bool) -> Res
         }
     }
     file.flush().await.map_err(local(path))?;
+    drop(file);
     download.finish().await?;
+    target.commit()?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

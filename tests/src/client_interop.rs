@@ -221,7 +221,7 @@ impl TestClient for StdClient {
         Ok(())
     }
     fn list(&mut self, path: Option<&str>) -> Res<Vec<FileInfo>> {
-        Ok(self.0.list(path)?)
+        Ok(self.0.list(path)?.to_vec())
     }
     fn nlst(&mut self, path: Option<&str>) -> Res<Vec<Bytes>> {
         Ok(self.0.nlst(path)?)
@@ -355,7 +355,7 @@ impl TestClient for TokioClient {
         Ok(())
     }
     fn list(&mut self, path: Option<&str>) -> Res<Vec<FileInfo>> {
-        Ok(self.rt.block_on(self.client.list(path))?)
+        Ok(self.rt.block_on(self.client.list(path))?.to_vec())
     }
     fn nlst(&mut self, path: Option<&str>) -> Res<Vec<Bytes>> {
         Ok(self.rt.block_on(self.client.nlst(path))?)

@@ -6,6 +6,7 @@
 
 pub mod client_example;
 pub mod client_interop;
+pub mod loopback;
 pub mod ours;
 pub mod peers;
 pub mod transcript;

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ftp_proto_tests::client_example::Example;
 
@@ -26,20 +26,8 @@ struct Seen {
     client_stopped: bool,
 }
 
-/// Accepts one connection within [`PATIENCE`].
 fn accept(listener: &TcpListener) -> Option<TcpStream> {
-    listener.set_nonblocking(true).ok()?;
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).ok()?;
-                return Some(stream);
-            }
-            Err(_) => thread::sleep(Duration::from_millis(5)),
-        }
-    }
-    None
+    ftp_proto_tests::loopback::accept_within(listener, PATIENCE)
 }
 
 /// What the fake server does with the data connection of a `LIST`.
@@ -49,6 +37,9 @@ enum Listing {
     Endless(u64),
     /// Nothing at all, the connection held open until the client closes it.
     Silent,
+    /// These bytes, then the data connection closed and this final reply
+    /// (also what `RETR` gets; `PWD` is answered with the third field).
+    Bytes(&'static [u8], &'static [u8], &'static [u8]),
 }
 
 /// A one-session fake server that answers the login, `FEAT` and `EPSV`,
@@ -77,17 +68,24 @@ fn fake_server(listing: Listing) -> (SocketAddr, JoinHandle<Seen>) {
                 "PASS" => b"230 in\r\n",
                 "FEAT" => b"211-Features:\r\n SIZE\r\n211 End\r\n",
                 "EPSV" => {
-                    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-                    let port = l.local_addr().unwrap().port();
-                    passive = Some(l);
-                    let _ = write!(out, "229 Entering Extended Passive Mode (|||{port}|)\r\n");
+                    passive = Some(ftp_proto_tests::loopback::epsv(&mut out));
                     continue;
                 }
-                "LIST" => {
+                "PWD" => match listing {
+                    Listing::Bytes(_, _, pwd) => pwd,
+                    _ => b"257 \"/\"\r\n",
+                },
+                "LIST" | "RETR" => {
                     let _ = out.write_all(b"150 here it comes\r\n");
                     if let Some(mut data) = passive.take().as_ref().and_then(accept) {
                         match listing {
                             Listing::Endless(cap) => endless(&mut data, cap, &mut seen),
+                            Listing::Bytes(bytes, reply, _) => {
+                                let _ = data.write_all(bytes);
+                                drop(data);
+                                let _ = out.write_all(reply);
+                                continue;
+                            }
                             Listing::Silent => {
                                 // Closed by the client (EOF or reset), not
                                 // our own patience running out.
@@ -109,6 +107,7 @@ fn fake_server(listing: Listing) -> (SocketAddr, JoinHandle<Seen>) {
                     break;
                 }
                 "ABOR" => b"226 nothing to abort\r\n",
+                "REST" => b"350 restarting\r\n",
                 _ => b"200 ok\r\n",
             };
             let _ = out.write_all(reply);
@@ -199,4 +198,98 @@ fn std_client_gives_up_a_listing_whose_data_goes_quiet() {
     drop(client);
     let seen = server.join().unwrap();
     assert!(seen.client_stopped, "{seen:?}");
+}
+
+/// Names with escape sequences, a backslash and a C1 control: `ls` (and
+/// `pwd`) show them as `ls -b` does, never raw (a hostile server could
+/// drive the terminal); spaces and UTF-8 stay as they are.
+fn names_that_drive_a_terminal(example: &Example) {
+    assert_eq!(example.cli(&["--help"]).code, 0);
+    let listing = Listing::Bytes(
+        b"-rw-r--r-- 1 u g 6 Jan 01 2020 a\x1b[2J\x1b]0;pwned\x07b\r\n\
+          -rw-r--r-- 1 u g 7 Jan 01 2020 back\\slash \xc3\xa9 \xc2\x9b31m\r\n",
+        b"226 done\r\n",
+        // (The engine refuses C0 controls in a 257 path; a C1 CSI passes.)
+        b"257 \"/home/\xc2\x9b31mred\\x\"\r\n",
+    );
+    let (addr, server) = fake_server(listing);
+    let out = example.cli(&[&format!("ftp://u:p@{addr}"), "ls"]);
+    server.join().unwrap();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "- 6 2020-01-01T00:00:00Z a\\033[2J\\033]0;pwned\\ab\n\
+         - 7 2020-01-01T00:00:00Z back\\\\slash \u{e9} \\302\\23331m\n"
+    );
+    let (addr, server) = fake_server(listing);
+    let out = example.cli(&[&format!("ftp://u:p@{addr}"), "pwd"]);
+    server.join().unwrap();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout, "/home/\\302\\23331mred\\\\x\n");
+}
+
+#[test]
+fn tokio_client_escapes_control_characters_in_names() {
+    names_that_drive_a_terminal(&TOKIO);
+}
+
+#[test]
+fn std_client_escapes_control_characters_in_names() {
+    names_that_drive_a_terminal(&STD);
+}
+
+/// A download that fails midway (data cut, `426`): no partial file under
+/// LOCAL's name, an existing LOCAL untouched, nothing left next to it; a
+/// complete one replaces LOCAL.
+fn failed_downloads_leave_no_partial_file(example: &Example) {
+    assert_eq!(example.cli(&["--help"]).code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let files = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let new = dir.path().join("new.bin");
+    let old = dir.path().join("old.bin");
+    std::fs::write(&old, b"old contents").unwrap();
+    let broken = Listing::Bytes(b"partial", b"426 connection broken\r\n", b"");
+    for local in [&new, &old] {
+        let (addr, server) = fake_server(broken);
+        let url = format!("ftp://u:p@{addr}");
+        let out = example.cli(&[&url, "get", "f", local.to_str().unwrap()]);
+        server.join().unwrap();
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.starts_with("426 "), "{out:?}");
+        assert_eq!(files(), ["old.bin"]);
+        assert_eq!(std::fs::read(&old).unwrap(), b"old contents");
+    }
+    let complete = Listing::Bytes(b"new contents", b"226 done\r\n", b"");
+    let (addr, server) = fake_server(complete);
+    let url = format!("ftp://u:p@{addr}");
+    let out = example.cli(&[&url, "get", "f", old.to_str().unwrap()]);
+    server.join().unwrap();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(files(), ["old.bin"]);
+    assert_eq!(std::fs::read(&old).unwrap(), b"new contents");
+    // --resume continues LOCAL in place, and keeps what came on failure.
+    let (addr, server) = fake_server(broken);
+    let url = format!("ftp://u:p@{addr}");
+    let out = example.cli(&["--resume", &url, "get", "f", old.to_str().unwrap()]);
+    server.join().unwrap();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(files(), ["old.bin"]);
+    assert_eq!(std::fs::read(&old).unwrap(), b"new contentspartial");
+}
+
+#[test]
+fn tokio_client_leaves_no_partial_download() {
+    failed_downloads_leave_no_partial_file(&TOKIO);
+}
+
+#[test]
+fn std_client_leaves_no_partial_download() {
+    failed_downloads_leave_no_partial_file(&STD);
 }

@@ -160,6 +160,7 @@ fn check(expect: &Expect, outcome: &Outcome, what: &str) {
             assert_eq!(&got, names, "{what}");
         }
         (Expect::Listing(tree, count), Outcome::Listing { entries, .. }) => {
+            let entries = entries.to_vec();
             let Some(tree) = tree else {
                 assert_eq!(entries.len(), *count, "{what}: {entries:?}");
                 return;

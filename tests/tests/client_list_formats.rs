@@ -55,7 +55,7 @@ fn list(data: &[u8]) -> (Vec<FileInfo>, usize) {
         _ => None,
     });
     match result {
-        Some(Ok(Outcome::Listing { entries, skipped })) => (entries, skipped),
+        Some(Ok(Outcome::Listing { entries, skipped })) => (entries.to_vec(), skipped),
         other => panic!("{other:?}"),
     }
 }

@@ -216,6 +216,7 @@ fn feat_then_utf8_and_mlsd_choice() {
     s.feed(b"226 done\r\n");
     match s.finished(l) {
         Some(Ok(Outcome::Listing { entries, .. })) => {
+            let entries = entries.to_vec();
             assert_eq!(entries.len(), 2);
             assert_eq!(&entries[0].name[..], b"a.txt");
             assert_eq!(entries[0].size, Some(12));
@@ -391,6 +392,7 @@ fn listings_unix_dos_nlst_and_empty_dirs() {
     s.drain();
     match s.finished(op) {
         Some(Ok(Outcome::Listing { entries, skipped })) => {
+            let entries = entries.to_vec();
             let names: Vec<&[u8]> = entries.iter().map(|e| &e.name[..]).collect();
             assert_eq!(names, [&b"notes.txt"[..], b"old dir", b"aix"]);
             assert_eq!(*skipped, 1);
@@ -1204,4 +1206,150 @@ fn a_close_after_the_final_reply_lets_the_transfer_data_finish() {
     s.drain();
     assert!(matches!(s.finished(op), Some(Err(_))));
     assert!(s.c.is_closed());
+}
+
+#[test]
+fn preliminary_replies_never_extend_a_commands_reply_deadline() {
+    // USER allows no 1yz: one every 20 s is reported and does not restart
+    // the 60 s wait (it used to, forever).
+    let mut s = Script::new(ClientConfig::default());
+    let op = s.c.login(s.now, "u", Secret::new("p"), None).unwrap();
+    assert_eq!(s.sent(), "USER u\r\n");
+    for _ in 0..2 {
+        s.advance(Duration::from_secs(20));
+        s.feed(b"150 still thinking\r\n");
+        assert_eq!(s.c.poll_timeout(), Some(Instant::from_secs(60)));
+    }
+    assert_eq!(
+        s.count(|e| matches!(e, ClientEvent::Nonconformant { verb: "USER", .. })),
+        2
+    );
+    s.advance(Duration::from_secs(19));
+    s.feed(b"150 still thinking\r\n");
+    assert!(!s.c.is_closed());
+    s.advance(Duration::from_secs(1));
+    assert!(matches!(
+        s.finished(op),
+        Some(Err(ClientError::Closed(CloseReason::Timeout)))
+    ));
+
+    // The greeting: 120 does not extend it either.
+    let peer: SocketAddr = "192.0.2.1:21".parse().unwrap();
+    let mut c = ClientSession::new(Instant::ZERO, ClientConfig::default(), peer);
+    c.handle_input(Instant::from_secs(50), b"120 in a minute\r\n");
+    assert_eq!(c.poll_timeout(), Some(Instant::from_secs(60)));
+
+    // A transfer: more 1yz after the data ended do not extend the wait for
+    // the final reply (counted from the data end).
+    let mut s = Script::new(ClientConfig::default());
+    let op = s.c.retrieve(s.now, "f", 0).unwrap();
+    s.feed(b"200 ok\r\n229 (|||9|)\r\n150 ok\r\n");
+    s.advance(Duration::from_secs(5));
+    s.c.data_finished(s.now, s.data_id()).unwrap();
+    s.drain();
+    s.advance(Duration::from_secs(30));
+    s.feed(b"150 more\r\n");
+    assert_eq!(s.c.poll_timeout(), Some(Instant::from_secs(65)));
+    s.advance(Duration::from_secs(30));
+    assert!(matches!(
+        s.finished(op),
+        Some(Err(ClientError::Closed(CloseReason::Timeout)))
+    ));
+}
+
+#[test]
+fn a_multiline_reply_that_never_ends_times_out() {
+    let mut s = Script::new(ClientConfig::default());
+    let op = s.c.feat(s.now).unwrap();
+    s.feed(b"211-Features:\r\n");
+    for _ in 0..59 {
+        s.advance(Duration::from_secs(1));
+        s.feed(b" SIZE\r\n");
+    }
+    assert!(!s.c.is_closed());
+    s.advance(Duration::from_secs(1));
+    assert!(matches!(
+        s.finished(op),
+        Some(Err(ClientError::Closed(CloseReason::Timeout)))
+    ));
+}
+
+#[test]
+fn an_extra_greeting_line_answers_nothing() {
+    // Before the first command is sent (one read) or after (the second
+    // 220 arrives while USER is in flight): the same result, a login with
+    // every later reply matched right.
+    for split in [false, true] {
+        let peer: SocketAddr = "192.0.2.1:21".parse().unwrap();
+        let mut c = ClientSession::new(Instant::ZERO, ClientConfig::default(), peer);
+        let now = Instant::ZERO;
+        if split {
+            c.handle_input(now, b"220 a\r\n");
+        } else {
+            c.handle_input(now, b"220 a\r\n220 b\r\n");
+        }
+        let login = c.login(now, "u", Secret::new("p"), None).unwrap();
+        let pwd = c.pwd(now).unwrap();
+        let mut script: Vec<&[u8]> = vec![b"331 pw\r\n", b"230 in\r\n", b"257 \"/x\"\r\n"];
+        if split {
+            script.insert(0, b"220 b\r\n");
+        }
+        let mut sent = Vec::new();
+        let mut events = Vec::new();
+        for bytes in script {
+            while let Some(f) = c.poll_transmit() {
+                sent.extend_from_slice(&f);
+            }
+            c.handle_input(now, bytes);
+            events.extend(std::iter::from_fn(|| c.poll_event()));
+        }
+        while let Some(f) = c.poll_transmit() {
+            sent.extend_from_slice(&f);
+        }
+        assert_eq!(sent, b"USER u\r\nPASS p\r\nPWD\r\n", "split {split}");
+        let finished = |op| {
+            events.iter().find_map(|e| match e {
+                ClientEvent::Finished { op: o, result } if *o == op => Some(result),
+                _ => None,
+            })
+        };
+        assert!(
+            matches!(finished(login), Some(Ok(Outcome::LoggedIn(r))) if r.code().as_u16() == 230),
+            "split {split}: {events:?}"
+        );
+        assert!(
+            matches!(finished(pwd), Some(Ok(Outcome::Path(p))) if &p[..] == b"/x"),
+            "split {split}: {events:?}"
+        );
+        assert!(events.iter().any(|e| matches!(
+            e,
+            ClientEvent::Nonconformant { op: None, reply, .. } if reply.code().as_u16() == 220
+        )));
+    }
+}
+
+#[test]
+fn only_the_login_replies_rfc_959_lists_log_in() {
+    let mut s = Script::new(ClientConfig::default());
+    for reply in [&b"200 ok\r\n"[..], b"202 superfluous\r\n", b"250 fine\r\n"] {
+        let op = s.c.login(s.now, "u", Secret::new("p"), None).unwrap();
+        s.feed(reply);
+        assert_eq!(s.sent(), "USER u\r\n");
+        assert!(
+            matches!(
+                s.finished(op),
+                Some(Err(ClientError::UnexpectedReply { verb: "USER", .. }))
+            ),
+            "{:?}",
+            s.finished(op)
+        );
+    }
+    // 202 to PASS: the password was superfluous, logged in.
+    let op = s.c.login(s.now, "u", Secret::new("p"), None).unwrap();
+    s.feed(b"331 pw\r\n202 no password needed\r\n");
+    assert!(matches!(s.finished(op), Some(Ok(Outcome::LoggedIn(_)))));
+    // 232 to USER (RFC 2228): logged in.
+    let op = s.c.login(s.now, "u", Secret::new("p"), None).unwrap();
+    s.feed(b"232 authorized by security data\r\n");
+    assert!(matches!(s.finished(op), Some(Ok(Outcome::LoggedIn(_)))));
 }

@@ -80,12 +80,13 @@ fn root_tree() -> Vec<(String, bool, Option<u64>)> {
 fn listing(p: &Pair, op: OpId) -> Vec<(String, bool, Option<u64>)> {
     match p.ok(op) {
         Outcome::Listing { entries, .. } => {
+            let entries = entries.to_vec();
             // LIST shows old dates to the day, MLSD to the second.
             let day = |t: Timestamp| t.unix_seconds().div_euclid(86_400);
-            for e in entries {
+            for e in &entries {
                 assert_eq!(e.modified.map(day), Some(day(p.responder.mtime)), "{e:?}");
             }
-            tree(entries)
+            tree(&entries)
         }
         other => panic!("{other:?}"),
     }

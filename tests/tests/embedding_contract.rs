@@ -305,8 +305,8 @@ fn client_listing_bytes_may_come_before_the_transfer_event() {
     assert!(s.saw_transfer());
     match s.finished(op) {
         Some(Outcome::Listing { entries, .. }) => {
-            let names: Vec<&[u8]> = entries.iter().map(|e| &e.name[..]).collect();
-            assert_eq!(names, [&b"a.txt"[..], b"sub"]);
+            let names: Vec<Vec<u8>> = entries.iter().map(|e| e.name.to_vec()).collect();
+            assert_eq!(names, [b"a.txt".to_vec(), b"sub".to_vec()]);
         }
         other => panic!("{other:?}"),
     }

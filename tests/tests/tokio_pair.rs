@@ -274,7 +274,7 @@ async fn exercise(server: &TestServer, security: Security, active: bool) {
     }
     let nested = client.list(Some("sub dir")).await.expect("list sub dir");
     assert_eq!(nested.len(), 1);
-    assert_eq!(&nested[0].name[..], b"nested.txt");
+    assert_eq!(&nested.get(0).unwrap().name[..], b"nested.txt");
     assert!(client.list(Some("empty")).await.expect("empty").is_empty());
     let mut names = client.nlst(None::<&str>).await.expect("NLST");
     names.sort();

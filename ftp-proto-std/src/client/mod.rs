@@ -4,7 +4,8 @@
 //! The same operations as `ftp_proto_tokio::client::Client`, as blocking
 //! calls. FTP is lock-step, so no thread is needed: the control
 //! connection is read with `set_read_timeout(deadline - now)` (at least
-//! 1 ms) up to the engine's next deadline; data connections are read and
+//! 1 ms) up to the engine's next deadline, which is checked before every
+//! read, so bytes that keep coming cannot hold it off; data connections are read and
 //! written by the caller through [`Download`] (`Read`) and [`Upload`]
 //! (`Write`), each ended with `finish()`, with the engine's data timeout as
 //! the socket timeout. Between two chunks, once the engine's deadline is
@@ -49,7 +50,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ftp_proto::client::{
     AcceptedPeer, ClientError, ClientEvent, ClientSession, CloseReason, DataRequest, Direction,
-    Features, FileInfo, OpId, Outcome, Reply, Secret, TransferStart,
+    Features, FileInfo, Listing, OpId, Outcome, Reply, Secret, TransferStart,
 };
 use ftp_proto::data::{DataId, DataProtection};
 use ftp_proto::timestamp::Timestamp;
@@ -365,10 +366,13 @@ impl Client {
 
     /// The entries of `path` (or the current directory): `MLSD` when the
     /// server offers `MLST` (after [`feat`](Self::feat)), `LIST` otherwise.
+    /// The entries come as a compact [`Listing`] (about the listing's bytes
+    /// in memory); iterate it for [`FileInfo`]s, or
+    /// [`to_vec`](Listing::to_vec) it.
     ///
     /// # Errors
     /// The server's refusal, a data-connection failure, a session failure.
-    pub fn list(&mut self, path: Option<impl AsRef<[u8]>>) -> Result<Vec<FileInfo>, Error> {
+    pub fn list(&mut self, path: Option<impl AsRef<[u8]>>) -> Result<Listing, Error> {
         let path = path.map(bytes_of);
         let clock = Some(crate::net::wall_clock());
         match self.op(move |s, now| s.list(now, path, clock))? {
@@ -695,6 +699,14 @@ impl Client {
     /// Waits for one control input or the engine's next deadline.
     fn wait(&mut self) -> Result<(), Error> {
         let deadline = self.session.poll_timeout();
+        // The deadline is checked before every read, not only when a read
+        // times out: bytes that keep arriving (a reply that never ends)
+        // must not hold it off.
+        let now = self.now();
+        if deadline.is_some_and(|d| d <= now) {
+            self.session.handle_timeout(now);
+            return Ok(());
+        }
         if !self.session.wants_input() {
             let Some(deadline) = deadline else {
                 // Nothing can arrive any more: end every operation.

@@ -38,7 +38,8 @@ use crate::driver::{Clock, Driver, Input, Transport};
 use data::DataConn;
 
 pub use ftp_proto::client::{
-    ClientConfig, ClientError, CloseReason, Features, FileInfo, ListFormat, Reply, TransferStart,
+    ClientConfig, ClientError, CloseReason, Features, FileInfo, ListFormat, Listing, Reply,
+    TransferStart,
 };
 // The error, settings and FTPS modes are the blocking client's: both
 // clients take the same options and fail the same ways.
@@ -337,11 +338,13 @@ impl Client {
     /// Lists a directory (the current one for `None`): `MLSD` when the
     /// last [`feat`](Self::feat) listed `MLST`, else `LIST` parsed (unix or
     /// DOS lines). `.`/`..` (`cdir`/`pdir`) entries are dropped. An empty
-    /// directory answered with 450/550 is an empty list.
+    /// directory answered with 450/550 is an empty list. The entries come
+    /// as a compact [`Listing`] (about the listing's bytes in memory);
+    /// iterate it for [`FileInfo`]s, or [`to_vec`](Listing::to_vec) it.
     ///
     /// # Errors
     /// The server's refusal, a data-connection failure, or a session failure.
-    pub async fn list(&mut self, path: Option<impl AsRef<[u8]>>) -> Result<Vec<FileInfo>, Error> {
+    pub async fn list(&mut self, path: Option<impl AsRef<[u8]>>) -> Result<Listing, Error> {
         self.list_with(path, ListFormat::Auto).await
     }
 
@@ -354,7 +357,7 @@ impl Client {
         &mut self,
         path: Option<impl AsRef<[u8]>>,
         format: ListFormat,
-    ) -> Result<Vec<FileInfo>, Error> {
+    ) -> Result<Listing, Error> {
         let path = path.map(bytes_of);
         let wall_clock = wall_clock();
         let list = move |s: &mut ClientSession, now| s.list_with(now, path, format, wall_clock);

@@ -61,6 +61,20 @@ pub enum ConformancePolicy {
 pub struct ClientConfig {
     /// How long to wait for a reply to a command (and for the greeting)
     /// before the session is given up. Default 60 s.
+    ///
+    /// The wait is bounded in total: it is counted from when the command
+    /// was sent (the greeting's from the session's start), and only a reply
+    /// that ends the command restarts it for the next one in flight.
+    /// Nothing else extends it: not a `1yz` reply (RFC 959 §5.4 allows them
+    /// only to the transfer commands, and `120` to the greeting and `REIN`;
+    /// to any other command it is reported as nonconformant), not an extra
+    /// `220` greeting line, not the bytes of a reply that never ends.
+    /// Transfers are the one exception: once their `1yz` started the data
+    /// transfer, `data_timeout` watches the data connection instead, and
+    /// when that connection has ended the final reply is awaited for
+    /// `reply_timeout` counted from that end. So no command waits longer
+    /// than `reply_timeout`, plus for a transfer the time its data keeps
+    /// moving.
     pub reply_timeout: Duration,
     /// How long a data transfer may go without any reported activity before
     /// it is aborted. Default 300 s.
@@ -92,7 +106,10 @@ pub struct ClientConfig {
     pub max_listing_entries: usize,
     /// Most bytes of listing lines one listing may keep (the entries hold
     /// their lines). Default 64 MiB. With `max_listing_entries` it bounds a
-    /// listing's memory even against a server that never stops sending.
+    /// listing's memory even against a server that never stops sending: a
+    /// [`Listing`](super::Listing) costs its lines plus 12 bytes per entry
+    /// (an `NLST` result 32 bytes per name), so about twice this bound at
+    /// most.
     pub max_listing_bytes: usize,
     /// Data-connection strategy.
     pub data_mode: DataConnectionMode,

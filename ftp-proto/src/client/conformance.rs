@@ -167,6 +167,16 @@ mod tests {
             ("XYZZY", 299, Verdict::Allowed),
             ("ABOR", 426, Verdict::Nonconformant),
             ("QUIT", 421, Verdict::Allowed),
+            // 1yz only to the transfer commands and REIN (RFC 959 §5.4).
+            ("USER", 150, Verdict::Nonconformant),
+            ("FEAT", 120, Verdict::Nonconformant),
+            ("REIN", 120, Verdict::Allowed),
+            ("LIST", 125, Verdict::Allowed),
+            // Logging in: 230/232 to USER, 230/202 to PASS; 220 to nothing.
+            ("USER", 202, Verdict::Nonconformant),
+            ("USER", 220, Verdict::Nonconformant),
+            ("PASS", 202, Verdict::Allowed),
+            ("REIN", 220, Verdict::Allowed),
         ];
         for &(verb, code, want) in cases {
             assert_eq!(check(verb, code), want, "{verb} {code}");

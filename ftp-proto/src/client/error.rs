@@ -40,7 +40,8 @@ pub enum ClientError {
         code: u16,
     },
     /// A positive reply whose text could not be understood (a `257` without a
-    /// quoted path, a `213` without a number...).
+    /// quoted path, a `213` without a number...), or that the operation
+    /// cannot take as its success (a `200` to `USER`, which logs nobody in).
     #[error("unparseable {code} reply to {verb}")]
     UnexpectedReply {
         /// The command verb.

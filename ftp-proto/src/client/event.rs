@@ -133,8 +133,9 @@ pub enum Outcome {
     /// A parsed listing (`MLSD` or `LIST`); lines that parsed as nothing
     /// (`total N`, garbage) are counted in `skipped`.
     Listing {
-        /// The entries, in server order (`cdir`/`pdir` entries dropped).
-        entries: Vec<FileInfo>,
+        /// The entries, in server order (`cdir`/`pdir` entries dropped),
+        /// kept compact (see [`Listing`](super::Listing)).
+        entries: super::Listing,
         /// Lines that were not entries.
         skipped: usize,
     },

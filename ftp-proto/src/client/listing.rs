@@ -33,11 +33,183 @@ pub(crate) enum ListingKind {
     Names,
 }
 
+/// The entries of a listing (`MLSD` or `LIST`), kept compact: the lines
+/// that parsed as entries, copied into a few large shared buffers, and
+/// for each entry only where its line is (12 bytes). An entry is parsed
+/// again when it is read ([`iter`](Self::iter), [`get`](Self::get)): its
+/// name and other byte fields are slices of those buffers, never copies.
+/// So a listing costs about its bytes, however many entries it has,
+/// rather than a [`FileInfo`] (a few hundred bytes) per entry.
+///
+/// ```
+/// # use ftp_proto::client::{Listing, FileInfo};
+/// # fn show(listing: &Listing) {
+/// for entry in listing {
+///     println!("{}", String::from_utf8_lossy(&entry.name));
+/// }
+/// let all: Vec<FileInfo> = listing.to_vec();
+/// # }
+/// ```
+///
+/// Two listings are equal when their entries are.
+#[derive(Clone)]
+pub struct Listing {
+    format: ListingFormat,
+    wall_clock: Option<Timestamp>,
+    /// The kept lines, end to end (no line spans two buffers).
+    buffers: Vec<Bytes>,
+    /// Each entry's line: buffer index, start, end.
+    lines: Vec<[u32; 3]>,
+}
+
+impl Default for Listing {
+    fn default() -> Self {
+        Self {
+            format: ListingFormat::List,
+            wall_clock: None,
+            buffers: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl PartialEq for Listing {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Listing {}
+
+impl core::fmt::Debug for Listing {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Listing {
+    /// How many entries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether there are no entries.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Entry `index` (in server order), parsed from its line.
+    #[must_use]
+    pub fn get(&self, index: usize) -> Option<FileInfo> {
+        let &[buffer, start, end] = self.lines.get(index)?;
+        let buffer = self.buffers.get(buffer as usize)?;
+        let range = start as usize..end as usize;
+        buffer.get(range.clone())?;
+        let line = buffer.slice(range);
+        wire::parse_listing_line(self.format, &line, self.wall_clock)
+    }
+
+    /// The entries in server order.
+    #[must_use]
+    pub fn iter(&self) -> ListingIter<'_> {
+        ListingIter {
+            listing: self,
+            next: 0,
+        }
+    }
+
+    /// Every entry as a [`FileInfo`] (a few hundred bytes each: for a
+    /// large listing, prefer reading it with [`iter`](Self::iter)).
+    #[must_use]
+    pub fn to_vec(&self) -> Vec<FileInfo> {
+        self.iter().collect()
+    }
+}
+
+/// The entries of a [`Listing`], parsed one by one ([`Listing::iter`]).
+#[derive(Debug, Clone)]
+pub struct ListingIter<'a> {
+    listing: &'a Listing,
+    next: usize,
+}
+
+impl Iterator for ListingIter<'_> {
+    type Item = FileInfo;
+
+    fn next(&mut self) -> Option<FileInfo> {
+        while self.next < self.listing.len() {
+            let entry = self.listing.get(self.next);
+            self.next += 1;
+            if entry.is_some() {
+                return entry;
+            }
+        }
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.listing.len().saturating_sub(self.next)))
+    }
+}
+
+impl<'a> IntoIterator for &'a Listing {
+    type Item = FileInfo;
+    type IntoIter = ListingIter<'a>;
+
+    fn into_iter(self) -> ListingIter<'a> {
+        self.iter()
+    }
+}
+
+/// The entries of a [`Listing`], parsed one by one, owning it.
+#[derive(Debug, Clone)]
+pub struct ListingIntoIter {
+    listing: Listing,
+    next: usize,
+}
+
+impl Iterator for ListingIntoIter {
+    type Item = FileInfo;
+
+    fn next(&mut self) -> Option<FileInfo> {
+        let mut iter = ListingIter {
+            listing: &self.listing,
+            next: self.next,
+        };
+        let entry = iter.next();
+        self.next = iter.next;
+        entry
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.listing.len().saturating_sub(self.next)))
+    }
+}
+
+impl IntoIterator for Listing {
+    type Item = FileInfo;
+    type IntoIter = ListingIntoIter;
+
+    fn into_iter(self) -> ListingIntoIter {
+        ListingIntoIter {
+            listing: self,
+            next: 0,
+        }
+    }
+}
+
+/// Smallest and largest buffer a listing's kept lines are copied into
+/// (each new buffer twice the last, so a small listing stays small and a
+/// large one wastes at most one line's length per megabyte).
+const MIN_BUFFER: usize = 4 * 1024;
+const MAX_BUFFER: usize = 1024 * 1024;
+
 /// Collects one listing.
 #[derive(Debug)]
 pub(crate) struct ListingCollector {
     kind: ListingKind,
-    wall_clock: Option<Timestamp>,
     partial: BytesMut,
     /// The current line is too long: drop bytes up to the next LF.
     discarding: bool,
@@ -46,8 +218,13 @@ pub(crate) struct ListingCollector {
     max_bytes: usize,
     /// Bytes of the lines the results hold.
     kept: usize,
-    pub(crate) entries: Vec<FileInfo>,
+    /// `Entries`: the listing being built, and the buffer its lines go to
+    /// (moved into it when full).
+    pub(crate) entries: Listing,
+    buffer: Vec<u8>,
+    /// `Names`: the names, slices of `name_buffer`'s allocations.
     pub(crate) names: Vec<Bytes>,
+    name_buffer: BytesMut,
     pub(crate) skipped: usize,
     pub(crate) overflow: bool,
 }
@@ -60,17 +237,27 @@ impl ListingCollector {
         max_entries: usize,
         max_bytes: usize,
     ) -> Self {
+        let format = match kind {
+            ListingKind::Entries(format) => format,
+            ListingKind::Names => ListingFormat::List,
+        };
         Self {
             kind,
-            wall_clock,
             partial: BytesMut::new(),
             discarding: false,
             max_line,
             max_entries,
             max_bytes,
             kept: 0,
-            entries: Vec::new(),
+            entries: Listing {
+                format,
+                wall_clock,
+                buffers: Vec::new(),
+                lines: Vec::new(),
+            },
+            buffer: Vec::new(),
             names: Vec::new(),
+            name_buffer: BytesMut::new(),
             skipped: 0,
             overflow: false,
         }
@@ -119,6 +306,23 @@ impl ListingCollector {
             self.line(&line);
         }
         self.partial = BytesMut::new();
+        self.seal_buffer();
+    }
+
+    /// Moves the filled line buffer into the listing.
+    fn seal_buffer(&mut self) {
+        if !self.buffer.is_empty() {
+            let full = core::mem::take(&mut self.buffer);
+            self.entries.buffers.push(Bytes::from(full));
+        }
+    }
+
+    /// The size of the next line buffer: twice the last, within bounds,
+    /// and at least `need`.
+    fn next_buffer_size(last: usize, need: usize) -> usize {
+        last.saturating_mul(2)
+            .clamp(MIN_BUFFER, MAX_BUFFER)
+            .max(need)
     }
 
     fn line(&mut self, line: &Bytes) {
@@ -139,14 +343,43 @@ impl ListingCollector {
                 let name = trimmed.strip_prefix(b"./").unwrap_or(trimmed);
                 // Pure-FTPd lists the directory itself and its parent.
                 if !matches!(name, b"." | b"..") && self.room_for(line) {
-                    self.names.push(line.slice_ref(name));
+                    // Copied into a shared buffer: no allocation per name.
+                    if self.name_buffer.capacity() - self.name_buffer.len() < name.len() {
+                        let last = self.name_buffer.capacity();
+                        self.name_buffer =
+                            BytesMut::with_capacity(Self::next_buffer_size(last, name.len()));
+                    }
+                    self.name_buffer.extend_from_slice(name);
+                    self.names.push(self.name_buffer.split().freeze());
                 }
             }
             ListingKind::Entries(format) => {
-                match wire::parse_listing_line(format, line, self.wall_clock) {
-                    Some(e) if self.room_for(line) => self.entries.push(e),
-                    Some(_) => {}
-                    None => self.skipped = self.skipped.saturating_add(1),
+                if wire::parse_listing_line(format, line, self.entries.wall_clock).is_none() {
+                    self.skipped = self.skipped.saturating_add(1);
+                    return;
+                }
+                if !self.room_for(line) {
+                    return;
+                }
+                if self.buffer.capacity() - self.buffer.len() < line.len() {
+                    let last = self.buffer.capacity();
+                    self.seal_buffer();
+                    self.buffer = Vec::with_capacity(Self::next_buffer_size(last, line.len()));
+                }
+                let start = self.buffer.len();
+                self.buffer.extend_from_slice(line);
+                let place = (
+                    u32::try_from(self.entries.buffers.len()),
+                    u32::try_from(start),
+                    u32::try_from(self.buffer.len()),
+                );
+                match place {
+                    (Ok(b), Ok(s), Ok(e)) => self.entries.lines.push([b, s, e]),
+                    // A line of 4 GiB (only with such a `max_listing_line`).
+                    _ => {
+                        self.buffer.truncate(start);
+                        self.skipped = self.skipped.saturating_add(1);
+                    }
                 }
             }
         }
@@ -201,6 +434,47 @@ mod tests {
     }
 
     #[test]
+    fn entries_span_several_buffers_and_read_back_alike() {
+        let mut c = ListingCollector::new(
+            ListingKind::Entries(ListingFormat::Mlsd),
+            None,
+            1024,
+            100_000,
+            usize::MAX,
+        );
+        let mut sent = alloc::string::String::new();
+        for n in 0..2000 {
+            sent.push_str(&alloc::format!("type=file;size={n}; file {n}\r\n"));
+        }
+        // In odd chunks, so lines straddle pushes.
+        for chunk in sent.as_bytes().chunks(333) {
+            c.push(chunk);
+        }
+        c.finish();
+        let listing = core::mem::take(&mut c.entries);
+        assert!(listing.buffers.len() > 2, "{}", listing.buffers.len());
+        assert_eq!(listing.len(), 2000);
+        for (n, entry) in listing.iter().enumerate() {
+            assert_eq!(entry.size, Some(n as u64));
+            assert_eq!(entry.name, alloc::format!("file {n}").as_bytes());
+        }
+        assert_eq!(listing.get(1999).unwrap().size, Some(1999));
+        assert!(listing.get(2000).is_none());
+        let all = listing.to_vec();
+        assert_eq!(all.len(), 2000);
+        assert_eq!(listing.clone().into_iter().collect::<Vec<_>>(), all);
+        assert_eq!(listing, listing.clone());
+        assert_ne!(listing, Listing::default());
+        // Names are slices of the listing's buffers, not copies.
+        let first = listing.get(0).unwrap();
+        assert!(
+            listing.buffers[0]
+                .as_ptr_range()
+                .contains(&first.name.as_ptr())
+        );
+    }
+
+    #[test]
     fn mlsd_drops_cdir() {
         let mut c = ListingCollector::new(
             ListingKind::Entries(ListingFormat::Mlsd),
@@ -212,7 +486,7 @@ mod tests {
         c.push(b"type=cdir;perm=el; .\r\ntype=file;size=3; a b\r\n");
         c.finish();
         assert_eq!(c.entries.len(), 1);
-        assert_eq!(&c.entries[0].name[..], b"a b");
+        assert_eq!(&c.entries.get(0).unwrap().name[..], b"a b");
         assert_eq!(c.skipped, 1);
     }
 }

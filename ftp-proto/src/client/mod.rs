@@ -51,7 +51,10 @@
 //! and [`ListFormat`] force one. `MLSD` lines go through the MLSx parser,
 //! `LIST` lines through [`listing::parse_list_line_bytes`](crate::listing::parse_list_line_bytes)
 //! (Unix, MS-DOS, OS/2, EPLF and IBM i told apart per line, in the fixed
-//! order documented there); names share the received buffer.
+//! order documented there). The entries are kept compact in a
+//! [`Listing`] (the lines that parsed as entries, in a few shared
+//! buffers; entries parsed again when read, names sliced from those
+//! buffers), so a listing costs about its bytes.
 //! A Unix date without a year is placed with the caller's `wall_clock`, and
 //! left unknown without one. The listed directory and its parent (`cdir`,
 //! `pdir`, `.`, `..`) are dropped, from `NLST` names too; other lines that
@@ -76,7 +79,15 @@
 //! outside both lists is reported as [`ClientEvent::Nonconformant`] and then
 //! handled by its first digit (RFC 1123 §4.1.2.11); [`ConformancePolicy`]
 //! can instead fail the operation or stay silent. `421` is terminal at any
-//! time; a stray reply when nothing is in flight is reported and dropped.
+//! time; a stray reply when nothing is in flight is reported and dropped,
+//! and so is a `220` once the greeting is in, unless it answers a command
+//! that allows it (`REIN`, `HOST`): an extra greeting line (`220 a`,
+//! `220 b`) answers nothing, whether it comes before the next command is
+//! sent or after, so it can neither log the client in nor shift later
+//! replies. Only the 2yz that RFC 959 §5.4 lists for the login commands
+//! log in (230 or RFC 2228's 232 to `USER`, 230 or 202 to `PASS` and
+//! `ACCT`); another 2yz fails the login. A `1yz` never extends a
+//! command's reply deadline ([`ClientConfig::reply_timeout`] has the rule).
 //! One case waits: a `421` (or the control connection's close) that comes
 //! after a transfer's positive final reply while its data is still being
 //! read lets that transfer finish with its data (on a connection of its
@@ -161,7 +172,7 @@ pub use config::{ClientConfig, ConformancePolicy, DataConnectionMode, PassiveAdd
 pub use error::{ClientError, CloseReason, ProtocolError};
 pub use event::{ClientEvent, DataRequest, Direction, OpId, Outcome, TransferStart};
 pub use features::Features;
-pub use listing::ListFormat;
+pub use listing::{ListFormat, Listing, ListingIntoIter, ListingIter};
 pub use ops::Secret;
 pub use session::{AcceptedPeer, ClientSession, MAX_FOREIGN_DATA_PEERS};
 pub use wire::Reply;

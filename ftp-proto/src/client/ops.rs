@@ -8,6 +8,7 @@ use core::fmt;
 use core::net::{IpAddr, SocketAddr};
 
 use super::config::{DataConnectionMode, PassiveAddressPolicy};
+use super::conformance::Verdict;
 use super::error::ClientError;
 use super::event::{ClientEvent, DataRequest, Direction, OpId, Outcome, TransferStart};
 use super::features::Features;
@@ -753,7 +754,14 @@ impl ClientSession {
                 Step::Finish(parse_single(*parse, verb, reply))
             }
             OpKind::Login { pass, acct, .. } => match (code, verb) {
-                (230 | 232 | 202, _) => Step::Finish(Ok(Outcome::LoggedIn(reply))),
+                // Only a 2yz that RFC 959 §5.4 (RFC 2228 for 232) lists for
+                // the command logs in: 230 and 232 to USER, 230 and 202
+                // ("superfluous": no password or account needed) to PASS
+                // and ACCT. Any other 2yz (a second greeting's 220, a 200)
+                // is not a login.
+                _ if c == 2 && super::conformance::check(verb, code) == Verdict::Allowed => {
+                    Step::Finish(Ok(Outcome::LoggedIn(reply)))
+                }
                 (331 | 336, "USER") => {
                     Step::Send(Command::Pass(pass.take().map(|s| s.0).unwrap_or_default()))
                 }
@@ -761,8 +769,7 @@ impl ClientSession {
                     Some(a) => Step::Send(Command::Acct(a.0)),
                     None => Step::Finish(Err(ClientError::AccountRequired(reply))),
                 },
-                _ if c == 2 => Step::Finish(Ok(Outcome::LoggedIn(reply))),
-                _ if c == 3 => Step::Finish(Err(unexpected(verb, &reply))),
+                _ if c == 2 || c == 3 => Step::Finish(Err(unexpected(verb, &reply))),
                 _ => Step::Finish(Err(negative(reply))),
             },
             OpKind::Feat { features } => {
@@ -1230,7 +1237,7 @@ fn negative_or_unexpected(verb: &'static str, reply: Reply) -> ClientError {
 fn listing_outcome(t: &mut Transfer) -> Outcome {
     let Some(l) = t.listing.take() else {
         return Outcome::Listing {
-            entries: alloc::vec::Vec::new(),
+            entries: super::listing::Listing::default(),
             skipped: 0,
         };
     };

@@ -424,7 +424,9 @@ impl ClientSession {
 
     fn on_reply(&mut self, reply: Reply) {
         let code = reply.code().as_u16();
-        self.last_exchange = self.now;
+        // When the wait for the front command's reply began: only a reply
+        // that ends a command restarts it (see `ClientConfig::reply_timeout`).
+        let waited_since = self.last_exchange;
         if code / 100 == 6 {
             self.shut(CloseReason::Protocol(ProtocolError::ProtectedReply), false);
             return;
@@ -444,6 +446,18 @@ impl ClientSession {
             }
             return;
         }
+        if code == 220 && self.is_extra_greeting() {
+            // A second greeting line (`220 a`, `220 b`): answers nothing,
+            // whether it arrives before the next command is sent or after.
+            // Dropped, so that it can neither log the client in nor shift
+            // the matching of later replies.
+            self.events.push_back(ClientEvent::Nonconformant {
+                op: None,
+                verb: "",
+                reply,
+            });
+            return;
+        }
         let Some(index) = self.route(code) else {
             // Unsolicited: report and drop (nothing waits for it, so the
             // matching of later replies is not disturbed).
@@ -460,6 +474,9 @@ impl ClientSession {
         let preliminary = code / 100 == 1;
         if preliminary && entry.role != Role::Op {
             self.inflight.insert(index, entry);
+        }
+        if !preliminary {
+            self.last_exchange = self.now;
         }
         // Conformance check.
         let verdict = conformance::check(entry.verb, code);
@@ -505,6 +522,11 @@ impl ClientSession {
                     return;
                 };
                 let step = self.op_reply(&mut op, entry.verb, reply);
+                if matches!(step, Step::KeepWaiting(_)) {
+                    // Not the command's final reply (a `1yz`, a stray early
+                    // `2yz`): its wait goes on from where it began.
+                    self.last_exchange = waited_since;
+                }
                 self.apply(op, step);
             }
         }
@@ -533,6 +555,16 @@ impl ClientSession {
             return Some(i);
         }
         Some(0)
+    }
+
+    /// Whether a `220` (once the greeting is in) is an extra greeting line:
+    /// nothing is in flight, or the command in flight is not one that
+    /// `220` answers (`REIN`, `HOST`, `EPSV ALL`, a verb the conformance
+    /// table does not know).
+    fn is_extra_greeting(&self) -> bool {
+        self.inflight
+            .front()
+            .is_none_or(|f| conformance::check(f.verb, 220) == Verdict::Nonconformant)
     }
 
     fn on_greeting(&mut self, reply: Reply) {
