@@ -52,6 +52,8 @@ pub struct Setup {
     pub grace: Option<Duration>,
     /// Passive port range.
     pub passive_ports: Option<std::ops::RangeInclusive<u16>>,
+    /// Any other setting, applied last.
+    pub configure: Option<fn(ServerSettings) -> ServerSettings>,
 }
 
 /// The pattern file contents of length `len`.
@@ -119,6 +121,9 @@ fn settings(setup: &Setup, tls: Option<TlsConfig>) -> ServerSettings {
     }
     if let Some(tls) = tls {
         s = s.tls(tls);
+    }
+    if let Some(configure) = setup.configure {
+        s = configure(s);
     }
     s
 }

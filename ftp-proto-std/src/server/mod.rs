@@ -309,6 +309,10 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
                 }
             };
             let _ = stream.set_nodelay(true);
+            // An urgent ABOR (RFC 959 §4.1.3's Synch) must stay in the stream.
+            if let Err(e) = crate::net::keep_urgent_data_inline(&stream) {
+                tracing::debug!(error = %e, "cannot keep urgent data in line");
+            }
             let (slot, tx, rx) = self.take_slot(peer.ip());
             let server = Arc::clone(self);
             let id = slot.id;

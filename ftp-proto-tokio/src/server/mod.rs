@@ -32,6 +32,7 @@
 //! [`ServerSession`]: ftp_proto::server::ServerSession
 
 mod backend;
+mod control;
 mod data;
 mod session;
 #[cfg(feature = "tls")]
@@ -312,6 +313,10 @@ impl<A: Authenticator, F: StorageFactory> Acceptor<A, F> {
                 }
             };
             let _ = stream.set_nodelay(true);
+            // An urgent ABOR (RFC 959 §4.1.3's Synch) must stay in the stream.
+            if let Err(e) = ftp_proto_std::net::keep_urgent_data_inline(&stream) {
+                tracing::debug!(error = %e, "cannot keep urgent data in line");
+            }
             let id = self
                 .next_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -345,7 +350,7 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
         return;
     };
     #[allow(unused_mut, reason = "only changed with TLS")]
-    let mut control = Transport::Plain(stream);
+    let mut control = Transport::Plain(control::ControlStream::new(stream));
     if implicit_tls {
         let Some(tls) = shared.tls.clone() else {
             return;
@@ -395,7 +400,7 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
 }
 
 /// Sends a refusing session's `421` and closes the connection.
-async fn write_refusal(mut engine: ServerSession, mut control: Transport) {
+async fn write_refusal(mut engine: ServerSession, mut control: Transport<control::ControlStream>) {
     while let Some(frame) = engine.poll_transmit() {
         let write = tokio::time::timeout(Duration::from_secs(5), control.write_all(&frame));
         if !matches!(write.await, Ok(Ok(()))) {

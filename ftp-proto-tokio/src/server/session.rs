@@ -33,6 +33,7 @@ use tracing::Instrument;
 
 use super::Shared;
 use super::backend::{self, Answered, OpenedFile, StorageFactory};
+use super::control::ControlStream;
 use super::data;
 use super::transfer::{self, ThreadTransfer, TransferHandle};
 use crate::auth::Authenticator;
@@ -90,7 +91,7 @@ async fn maybe_accept(l: Option<&TcpListener>) -> io::Result<(TcpStream, SocketA
 /// what is in flight for it.
 pub(crate) struct SessionTask<A: Authenticator, F: StorageFactory> {
     shared: Arc<Shared<A, F>>,
-    driver: Driver<ServerSession, Transport>,
+    driver: Driver<ServerSession, Transport<ControlStream>>,
     shutdown: watch::Receiver<bool>,
     shutdown_seen: bool,
 
@@ -109,7 +110,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     pub(crate) fn new(
         shared: Arc<Shared<A, F>>,
         engine: ServerSession,
-        control: Transport,
+        control: Transport<ControlStream>,
         clock: Clock,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
