@@ -8,11 +8,12 @@
 #![allow(clippy::print_stderr, reason = "skipped tests say why")]
 
 use std::io::Read;
-use std::net::TcpStream;
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use ftp_proto_std::server::{BanPolicy, ServerSettings};
 use ftp_proto_tests::ours::{Flavor, PASSWORD, Setup, TestServer, USER};
 use ftp_proto_tests::peers::{ClientKind, RawControl, require_or_skip};
 
@@ -157,6 +158,171 @@ fn python_ftplib_abort_mid_download(flavor: Flavor) {
     server.assert_healthy();
 }
 
+// ---------------------------------------------------------------------------
+// Password guessing across connections
+// ---------------------------------------------------------------------------
+
+/// Three failed logins within a minute ban an address for a minute.
+fn ban_after_three(s: ServerSettings) -> ServerSettings {
+    s.login_bans(Some(BanPolicy::new(
+        3,
+        Duration::from_secs(60),
+        Duration::from_secs(60),
+    )))
+}
+
+fn failed_logins_across_connections_ban_the_address_only(flavor: Flavor) {
+    let setup = Setup {
+        configure: Some(ban_after_three),
+        ..Setup::default()
+    };
+    let server = TestServer::start(flavor, &setup).unwrap();
+    let other: IpAddr = [127, 0, 0, 2].into();
+    // Sessions opened before the ban: one logged in, one not yet.
+    let mut logged_in = server.raw_login();
+    let mut waiting = server.raw();
+    for attempt in 0..3 {
+        let mut c = server.raw();
+        let reply = c.login(USER, "guess").unwrap();
+        assert_eq!(reply.code, 530, "attempt {attempt}: {reply:?}");
+    }
+    // New connections from the address are refused before any login.
+    let mut refused = RawControl::connect(server.addr).unwrap();
+    let reply = refused.read_reply().unwrap();
+    assert_eq!(reply.code, 421, "{reply:?}");
+    assert!(reply.text().contains("failed logins"), "{reply:?}");
+    // A session it already has cannot log in, not even with the password,
+    // and is told nothing else than for a wrong one.
+    assert_eq!(waiting.login(USER, PASSWORD).unwrap().code, 530);
+    // A session logged in before goes on.
+    assert_eq!(logged_in.command("NOOP").unwrap().code, 200);
+    // Another address is not concerned.
+    let mut c = RawControl::connect_from(other, server.addr).unwrap();
+    assert_eq!(c.read_reply().unwrap().code, 220);
+    assert_eq!(c.login(USER, PASSWORD).unwrap().code, 230);
+}
+
+// ---------------------------------------------------------------------------
+// Passive ports
+// ---------------------------------------------------------------------------
+
+/// A free port of 127.0.0.1 (free when probed).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A session logged in as [`USER`], in binary mode.
+fn binary(server: &TestServer) -> RawControl {
+    let mut c = server.raw_login();
+    assert_eq!(c.command("TYPE I").unwrap().code, 200);
+    c
+}
+
+/// One session asking again and again holds one listener: each `EPSV`
+/// closes the one before, so a range of one port serves them all.
+fn a_new_epsv_frees_the_port_of_the_last(flavor: Flavor) {
+    let port = free_port();
+    let setup = Setup {
+        passive_ports: Some(port..=port),
+        ..Setup::default()
+    };
+    let server = TestServer::start(flavor, &setup).unwrap();
+    let mut c = binary(&server);
+    for round in 0..10 {
+        let (reply, data) = c.epsv().unwrap();
+        assert_eq!(reply.code, 229, "EPSV {round}: {reply:?}");
+        assert_eq!(data.unwrap().port(), port);
+    }
+    let (reply, data) = c.pasv().unwrap();
+    assert_eq!(reply.code, 227, "{reply:?}");
+    let (_, bytes, last) = c.transfer_in(data.unwrap(), "RETR hello.txt").unwrap();
+    assert_eq!(bytes, b"hello from ftp-proto\n");
+    assert_eq!(last.unwrap().code, 226);
+}
+
+/// `EPSV` until it is `229` rather than `425` (a bounded wait, generous
+/// for a loaded machine, for another session's listener to be closed).
+fn epsv_once_free(c: &mut RawControl) -> SocketAddr {
+    for _ in 0..200 {
+        let (reply, data) = c.epsv().unwrap();
+        if reply.code == 229 {
+            return data.unwrap();
+        }
+        assert_eq!(reply.code, 425, "{reply:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no passive port came free");
+}
+
+fn short_accept_timeout(s: ServerSettings) -> ServerSettings {
+    s.passive_accept_timeout(Some(Duration::from_millis(200)))
+}
+
+/// A listener nobody connects to is closed after the accept timeout, and
+/// its port serves another session.
+fn an_unused_listener_is_closed_after_the_accept_timeout(flavor: Flavor) {
+    let port = free_port();
+    let setup = Setup {
+        passive_ports: Some(port..=port),
+        configure: Some(short_accept_timeout),
+        ..Setup::default()
+    };
+    let server = TestServer::start(flavor, &setup).unwrap();
+    let mut idle = binary(&server);
+    assert_eq!(idle.epsv().unwrap().0.code, 229);
+    let mut c = binary(&server);
+    // The port comes free once the idle session's listener times out.
+    let data = epsv_once_free(&mut c);
+    let (_, bytes, reply) = c.transfer_in(data, "RETR hello.txt").unwrap();
+    assert_eq!(bytes, b"hello from ftp-proto\n");
+    assert_eq!(reply.unwrap().code, 226);
+    // The idle session was told nothing; its next transfer needs a new EPSV.
+    assert_eq!(idle.command("NOOP").unwrap().code, 200);
+    assert_eq!(idle.command("RETR hello.txt").unwrap().code, 425);
+}
+
+fn two_passive_per_address(s: ServerSettings) -> ServerSettings {
+    s.max_passive_per_ip(Some(2))
+}
+
+/// One address holds at most its cap of waiting listeners across
+/// sessions; another address is not concerned, and a listener given up
+/// frees a place.
+fn passive_listeners_are_capped_per_address(flavor: Flavor) {
+    let setup = Setup {
+        configure: Some(two_passive_per_address),
+        ..Setup::default()
+    };
+    let server = TestServer::start(flavor, &setup).unwrap();
+    let mut a = binary(&server);
+    let mut b = binary(&server);
+    let mut c = binary(&server);
+    assert_eq!(a.epsv().unwrap().0.code, 229);
+    assert_eq!(b.pasv().unwrap().0.code, 227);
+    assert_eq!(c.epsv().unwrap().0.code, 425);
+    // The same session asking again keeps its one place.
+    assert_eq!(a.epsv().unwrap().0.code, 229);
+    let other: IpAddr = [127, 0, 0, 2].into();
+    let mut elsewhere = RawControl::connect_from(other, server.addr).unwrap();
+    assert_eq!(elsewhere.read_reply().unwrap().code, 220);
+    assert_eq!(elsewhere.login(USER, PASSWORD).unwrap().code, 230);
+    assert_eq!(elsewhere.command("TYPE I").unwrap().code, 200);
+    assert_eq!(elsewhere.epsv().unwrap().0.code, 229);
+    // ABOR gives a's listener up (its 226 leaves first, the listener is
+    // closed right after): c gets its place and its transfer.
+    assert_eq!(a.command("ABOR").unwrap().code, 226);
+    let data = epsv_once_free(&mut c);
+    let (_, bytes, last) = c.transfer_in(data, "RETR hello.txt").unwrap();
+    assert_eq!(bytes, b"hello from ftp-proto\n");
+    assert_eq!(last.unwrap().code, 226);
+    // An accepted listener gives its place back too.
+    assert_eq!(c.epsv().unwrap().0.code, 229);
+}
+
 /// Runs every test body against both servers.
 macro_rules! for_both_servers {
     ($($name:ident),* $(,)?) => {
@@ -173,4 +339,8 @@ for_both_servers!(
     urgent_abor_as_ftplib_sends_it,
     urgent_abor_as_bsd_clients_send_it,
     python_ftplib_abort_mid_download,
+    failed_logins_across_connections_ban_the_address_only,
+    a_new_epsv_frees_the_port_of_the_last,
+    an_unused_listener_is_closed_after_the_accept_timeout,
+    passive_listeners_are_capped_per_address,
 );

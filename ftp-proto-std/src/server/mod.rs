@@ -33,6 +33,7 @@
 //! [`ServerSession`]: ftp_proto::server::ServerSession
 
 mod backend;
+mod bans;
 mod control;
 mod data;
 mod limits;
@@ -52,7 +53,8 @@ use ftp_proto::server::{Refusal, ServerConfig, ServerSession};
 use ftp_proto::{Instant, Session};
 
 pub use backend::{FilesystemRoots, StorageFactory};
-pub use limits::{ConnectionCounter, ConnectionLimits, ConnectionSlot};
+pub use bans::{BanPolicy, LoginBans};
+pub use limits::{ConnectionCounter, ConnectionLimits, ConnectionSlot, PassiveClaim, PassiveLimit};
 pub use settings::{ResolvedSettings, ServerSettings};
 
 pub use crate::tls::{TlsConfig, TlsConfigError};
@@ -71,6 +73,10 @@ pub(crate) struct Shared<A, F> {
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
     pub(crate) data_connect_timeout: Duration,
+    /// Failed logins per client address.
+    pub(crate) bans: LoginBans,
+    /// Passive listeners per client address.
+    pub(crate) passive: PassiveLimit,
 }
 
 /// The live sessions (to tell them about a shutdown, and to know when all
@@ -144,6 +150,8 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
             implicit_tls,
             passive_ports,
             limits,
+            passive_per_ip,
+            login_bans,
             handshake_timeout,
             write_timeout,
             ..
@@ -167,6 +175,8 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
                 handshake_timeout,
                 write_timeout,
                 data_connect_timeout,
+                bans: LoginBans::new(login_bans),
+                passive: PassiveLimit::new(passive_per_ip),
             }),
             implicit_tls,
             state: Arc::new(State {
@@ -334,7 +344,11 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
     fn take_slot(&self, ip: IpAddr) -> (Slot, Sender<Msg>, std::sync::mpsc::Receiver<Msg>) {
         let id = self.state.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = channel();
-        let admitted = self.state.counter.admit(ip);
+        let admitted = self
+            .shared
+            .bans
+            .admit(std::time::Instant::now(), ip)
+            .and_then(|()| self.state.counter.admit(ip));
         self.state.lock().insert(id, tx.clone());
         let slot = Slot {
             state: Arc::clone(&self.state),

@@ -53,11 +53,13 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 
 pub use backend::{FilesystemRoots, StorageFactory, file_info, fs_error};
-pub use ftp_proto_std::server::ServerSettings;
+pub use ftp_proto_std::server::{BanPolicy, ServerSettings};
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsConfigError};
 
-use ftp_proto_std::server::{ConnectionCounter, ConnectionSlot, ResolvedSettings};
+use ftp_proto_std::server::{
+    ConnectionCounter, ConnectionSlot, LoginBans, PassiveLimit, ResolvedSettings,
+};
 
 use crate::auth::Authenticator;
 use crate::driver::{Clock, Transport};
@@ -85,6 +87,10 @@ pub(crate) struct Shared<A, F> {
     pub(crate) write_timeout: Duration,
     /// Permits for transfers on threads of their own.
     pub(crate) transfer_threads: Arc<Semaphore>,
+    /// Failed logins per client address.
+    pub(crate) bans: LoginBans,
+    /// Passive listeners per client address.
+    pub(crate) passive: PassiveLimit,
 }
 
 /// Configures a [`Server`]: its [`ServerSettings`] and how many transfers
@@ -140,6 +146,8 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
             implicit_tls,
             passive_ports,
             limits,
+            passive_per_ip,
+            login_bans,
             handshake_timeout,
             write_timeout,
             ..
@@ -163,6 +171,8 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
                 transfer_threads: Arc::new(Semaphore::new(
                     max_transfer_threads.min(Semaphore::MAX_PERMITS),
                 )),
+                bans: LoginBans::new(login_bans),
+                passive: PassiveLimit::new(passive_per_ip),
             }),
             implicit_tls,
             counter: ConnectionCounter::new(limits),
@@ -320,7 +330,11 @@ impl<A: Authenticator, F: StorageFactory> Acceptor<A, F> {
             let id = self
                 .next_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let slot = self.counter.admit(peer.ip());
+            let slot = self
+                .shared
+                .bans
+                .admit(std::time::Instant::now(), peer.ip())
+                .and_then(|()| self.counter.admit(peer.ip()));
             let shared = Arc::clone(&self.shared);
             let shutdown = self.shutdown.clone();
             let alive = self.alive.clone();
