@@ -323,6 +323,42 @@ fn passive_listeners_are_capped_per_address(flavor: Flavor) {
     assert_eq!(c.epsv().unwrap().0.code, 229);
 }
 
+/// `n` consecutive ports of 127.0.0.1 that were free when probed.
+fn free_ports(n: u16) -> std::ops::RangeInclusive<u16> {
+    for _ in 0..100 {
+        let base = free_port();
+        let Some(end) = base.checked_add(n - 1) else {
+            continue;
+        };
+        let held: Vec<_> = (base..=end)
+            .map_while(|p| std::net::TcpListener::bind(("127.0.0.1", p)).ok())
+            .collect();
+        if held.len() == usize::from(n) {
+            return base..=end;
+        }
+    }
+    panic!("no {n} consecutive free ports");
+}
+
+/// With a passive range, one address holds at most a quarter of it by
+/// default: here 1 of 4 ports, and the other address still gets one.
+fn one_address_cannot_take_the_passive_range_from_another(flavor: Flavor) {
+    let setup = Setup {
+        passive_ports: Some(free_ports(4)),
+        ..Setup::default()
+    };
+    let server = TestServer::start(flavor, &setup).unwrap();
+    let mut a = binary(&server);
+    let mut b = binary(&server);
+    assert_eq!(a.epsv().unwrap().0.code, 229);
+    assert_eq!(b.epsv().unwrap().0.code, 425);
+    let other: IpAddr = [127, 0, 0, 2].into();
+    let mut elsewhere = RawControl::connect_from(other, server.addr).unwrap();
+    assert_eq!(elsewhere.read_reply().unwrap().code, 220);
+    assert_eq!(elsewhere.login(USER, PASSWORD).unwrap().code, 230);
+    assert_eq!(elsewhere.epsv().unwrap().0.code, 229);
+}
+
 /// Runs every test body against both servers.
 macro_rules! for_both_servers {
     ($($name:ident),* $(,)?) => {
@@ -343,4 +379,5 @@ for_both_servers!(
     a_new_epsv_frees_the_port_of_the_last,
     an_unused_listener_is_closed_after_the_accept_timeout,
     passive_listeners_are_capped_per_address,
+    one_address_cannot_take_the_passive_range_from_another,
 );

@@ -94,7 +94,8 @@ impl Record {
 /// it already has is refused with the same `530` as a wrong password,
 /// without asking the authenticator (so nothing tells whether the user
 /// exists, or whether the password was right). Sessions already logged in
-/// go on.
+/// go on. A successful login does not clear the count: a guesser who owns
+/// one account could otherwise reset it between guesses.
 ///
 /// The table is bounded ([`BanPolicy::max_addresses`]): when it is full, a
 /// new address first makes room among the entries that no longer count,

@@ -198,7 +198,9 @@ impl ServerSettings {
         self
     }
 
-    /// How long a data connection may take to come (default 60 s).
+    /// How long a data connection may take to come once a transfer
+    /// command started (default 60 s; before that, a passive listener
+    /// waits [`passive_accept_timeout`](Self::passive_accept_timeout)).
     pub fn data_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.engine.timeouts.data_connect = timeout;
         self
