@@ -244,6 +244,16 @@ fn a_new_epsv_frees_the_port_of_the_last(flavor: Flavor) {
     assert_eq!(last.unwrap().code, 226);
 }
 
+/// [`binary`] from another loopback address, 127.0.0.2.
+fn binary_from_elsewhere(server: &TestServer) -> RawControl {
+    let other: IpAddr = [127, 0, 0, 2].into();
+    let mut c = RawControl::connect_from(other, server.addr).unwrap();
+    assert_eq!(c.read_reply().unwrap().code, 220);
+    assert_eq!(c.login(USER, PASSWORD).unwrap().code, 230);
+    assert_eq!(c.command("TYPE I").unwrap().code, 200);
+    c
+}
+
 /// `EPSV` until it is `229` rather than `425` (a bounded wait, generous
 /// for a loaded machine, for another session's listener to be closed).
 fn epsv_once_free(c: &mut RawControl) -> SocketAddr {
@@ -306,12 +316,7 @@ fn passive_listeners_are_capped_per_address(flavor: Flavor) {
     assert_eq!(c.epsv().unwrap().0.code, 425);
     // The same session asking again keeps its one place.
     assert_eq!(a.epsv().unwrap().0.code, 229);
-    let other: IpAddr = [127, 0, 0, 2].into();
-    let mut elsewhere = RawControl::connect_from(other, server.addr).unwrap();
-    assert_eq!(elsewhere.read_reply().unwrap().code, 220);
-    assert_eq!(elsewhere.login(USER, PASSWORD).unwrap().code, 230);
-    assert_eq!(elsewhere.command("TYPE I").unwrap().code, 200);
-    assert_eq!(elsewhere.epsv().unwrap().0.code, 229);
+    assert_eq!(binary_from_elsewhere(&server).epsv().unwrap().0.code, 229);
     // ABOR gives a's listener up (its 226 leaves first, the listener is
     // closed right after): c gets its place and its transfer.
     assert_eq!(a.command("ABOR").unwrap().code, 226);
@@ -352,11 +357,7 @@ fn one_address_cannot_take_the_passive_range_from_another(flavor: Flavor) {
     let mut b = binary(&server);
     assert_eq!(a.epsv().unwrap().0.code, 229);
     assert_eq!(b.epsv().unwrap().0.code, 425);
-    let other: IpAddr = [127, 0, 0, 2].into();
-    let mut elsewhere = RawControl::connect_from(other, server.addr).unwrap();
-    assert_eq!(elsewhere.read_reply().unwrap().code, 220);
-    assert_eq!(elsewhere.login(USER, PASSWORD).unwrap().code, 230);
-    assert_eq!(elsewhere.epsv().unwrap().0.code, 229);
+    assert_eq!(binary_from_elsewhere(&server).epsv().unwrap().0.code, 229);
 }
 
 /// Runs every test body against both servers.
