@@ -18,7 +18,7 @@ use ftp_proto::listing::{FileInfo, FileKind};
 
 use crate::auth::{AnonymousOnly, Authenticator, FirstOf, UserList};
 use crate::client::{ClientOptions, Error};
-use crate::server::ServerSettings;
+use crate::server::{BanPolicy, ServerSettings};
 use crate::tls::{TlsClient, TlsConfig};
 
 // ---------------------------------------------------------------------------
@@ -49,6 +49,17 @@ Options:
   --require-tls            refuse login before AUTH TLS and transfers without PROT P
   --idle-timeout SECONDS   close idle sessions after this long (default 300; 0: never)
   --max-connections N      most simultaneous connections (default 1024)
+  --max-connections-per-ip N
+                           most simultaneous connections from one client address
+                           (default: no limit but --max-connections)
+  --max-login-failures N   ban a client address after N failed logins within
+                           10 minutes, counted across its connections (default 10;
+                           0: no bans)
+  --ban-seconds S          how long such a ban lasts (default 900)
+  --max-passive-per-ip N   most passive ports that sessions from one client
+                           address may hold while waiting for their data
+                           connection (default: a quarter of --passive-ports,
+                           no cap without it; 0: no cap)
   --offload-lookups        tokio server: SIZE/MDTM/CWD lookups on the blocking pool
                            from the start (for a root on a network file system)
   --in-place-uploads       STOR writes into the file itself (a failed upload leaves
@@ -87,6 +98,15 @@ pub struct ServerOptions {
     pub idle_timeout: u64,
     /// `--max-connections N` (default 1024).
     pub max_connections: usize,
+    /// `--max-connections-per-ip N` (default: none).
+    pub max_connections_per_ip: Option<usize>,
+    /// `--max-login-failures N` (default 10; 0: no bans).
+    pub max_login_failures: u32,
+    /// `--ban-seconds S` (default 900).
+    pub ban_seconds: u64,
+    /// `--max-passive-per-ip N` (`None`: the default, a quarter of
+    /// `--passive-ports`; `Some(0)`: no cap).
+    pub max_passive_per_ip: Option<usize>,
     /// `--offload-lookups`: the tokio server runs metadata lookups on its
     /// blocking pool from the start instead of inline on the session's task
     /// until one is slow (the blocking server always runs them inline).
@@ -98,6 +118,10 @@ pub struct ServerOptions {
 
 /// What a server command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per program run; boxing would change the public API"
+)]
 pub enum ServerCommand {
     /// Serve with these options.
     Run(ServerOptions),
@@ -124,6 +148,10 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         require_tls: false,
         idle_timeout: 300,
         max_connections: 1024,
+        max_connections_per_ip: None,
+        max_login_failures: BanPolicy::default().max_failures,
+        ban_seconds: BanPolicy::default().ban.as_secs(),
+        max_passive_per_ip: None,
         offload_lookups: false,
         in_place_uploads: false,
     };
@@ -198,6 +226,14 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
                     .filter(|n| *n > 0)
                     .ok_or_else(|| format!("--max-connections: not a positive number: {v}"))?;
             }
+            "--max-connections-per-ip" => {
+                o.max_connections_per_ip = Some(positive(&name, &value()?)?);
+            }
+            "--max-login-failures" => o.max_login_failures = number(&name, &value()?)?,
+            "--ban-seconds" => {
+                o.ban_seconds = u64::try_from(positive(&name, &value()?)?).unwrap_or(u64::MAX);
+            }
+            "--max-passive-per-ip" => o.max_passive_per_ip = Some(number(&name, &value()?)?),
             other => return Err(format!("unknown option: {other}")),
         }
         if inline.is_some()
@@ -226,6 +262,22 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         o.listen.push(SocketAddr::from(([127, 0, 0, 1], 2121)));
     }
     Ok(ServerCommand::Run(o))
+}
+
+/// A number given to option `name`.
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{name}: not a number: {value}"))
+}
+
+/// A positive number given to option `name`.
+fn positive(name: &str, value: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{name}: not a positive number: {value}"))
 }
 
 /// Reads this process's server command line: the options to run with, or
@@ -294,7 +346,20 @@ impl ServerOptions {
             .idle_timeout((self.idle_timeout > 0).then(|| Duration::from_secs(self.idle_timeout)))
             .implicit_tls(self.implicit_tls)
             .require_tls(self.require_tls)
-            .in_place_uploads(self.in_place_uploads);
+            .in_place_uploads(self.in_place_uploads)
+            .login_bans((self.max_login_failures > 0).then(|| {
+                BanPolicy::new(
+                    self.max_login_failures,
+                    BanPolicy::default().window,
+                    Duration::from_secs(self.ban_seconds),
+                )
+            }));
+        if let Some(max) = self.max_connections_per_ip {
+            settings = settings.max_connections_per_ip(max);
+        }
+        if let Some(max) = self.max_passive_per_ip {
+            settings = settings.max_passive_per_ip((max > 0).then_some(max));
+        }
         for addr in &self.listen {
             settings = settings.listen(*addr);
         }
@@ -1034,6 +1099,10 @@ mod tests {
             &["--offload-lookups=yes"],
             &["--inline-lookups"],
             &["--max-connections", "0"],
+            &["--max-connections-per-ip", "0"],
+            &["--max-login-failures", "-1"],
+            &["--ban-seconds", "0"],
+            &["--max-passive-per-ip", "x"],
             &["--listen"],
         ] {
             assert!(server(bad).is_err(), "{bad:?}");
@@ -1192,6 +1261,31 @@ mod tests {
             Some(IpAddr::from([192, 0, 2, 1]))
         );
         assert!(r.tls.is_none());
+        // The hardening defaults, then each flag.
+        assert_eq!(r.limits.max_per_ip, None);
+        assert_eq!(r.login_bans, Some(BanPolicy::default()));
+        assert_eq!(r.passive_per_ip, Some(2), "a quarter of 5000-5010");
+        let ServerCommand::Run(o) = server(&[
+            "--max-connections-per-ip=3",
+            "--max-login-failures=5",
+            "--ban-seconds=60",
+            "--max-passive-per-ip=2",
+        ])
+        .unwrap() else {
+            panic!("help")
+        };
+        let r = o.settings().unwrap().resolve().unwrap();
+        assert_eq!(r.limits.max_per_ip, Some(3));
+        let bans = r.login_bans.unwrap();
+        assert_eq!((bans.max_failures, bans.ban), (5, Duration::from_secs(60)));
+        assert_eq!(r.passive_per_ip, Some(2));
+        let ServerCommand::Run(o) =
+            server(&["--max-login-failures=0", "--max-passive-per-ip=0"]).unwrap()
+        else {
+            panic!("help")
+        };
+        let r = o.settings().unwrap().resolve().unwrap();
+        assert_eq!((r.login_bans, r.passive_per_ip), (None, None));
         let ServerCommand::Run(o) =
             server(&["--tls-cert=/nonexistent", "--tls-key=/nonexistent"]).unwrap()
         else {

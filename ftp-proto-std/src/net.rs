@@ -1,6 +1,7 @@
 //! Small socket and clock helpers every adapter shares (blocking or not):
-//! passive-port selection, the local address of an active connect, and
-//! the wall clock as an FTP timestamp.
+//! passive-port selection, the local address of an active connect, urgent
+//! data kept in line on control connections, and the wall clock as an FTP
+//! timestamp.
 
 use std::hash::{BuildHasher, Hasher};
 use std::io;
@@ -67,6 +68,36 @@ pub fn active_bind_ip(control_local: IpAddr, target: SocketAddr) -> IpAddr {
         (_, IpAddr::V4(_)) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         (_, IpAddr::V6(_)) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     }
+}
+
+/// Sets `SO_OOBINLINE` on an accepted control connection, so urgent data
+/// stays in the byte stream.
+///
+/// Clients abort a transfer with the Telnet Synch of RFC 959 §4.1.3: the
+/// last byte they send with TCP's urgent flag (Python's `ftplib` sends
+/// all of `ABOR\r\n` urgent, BSD clients the `IAC` before `DM`) is, by
+/// default, taken out of the stream and kept apart for a special read. The
+/// line then lacks its LF (or its `IAC`), the `ABOR` is never seen and
+/// the next command merges with it. In line (as RFC 6093 advises
+/// applications that use urgent data), the bytes arrive in order and the
+/// engine's line framer reads `ABOR` (it removes the Telnet `IAC IP` and
+/// `IAC DM` around it).
+///
+/// # Errors
+/// The socket option cannot be set.
+#[cfg(unix)]
+pub fn keep_urgent_data_inline(socket: &impl std::os::fd::AsFd) -> io::Result<()> {
+    socket2::SockRef::from(socket).set_out_of_band_inline(true)
+}
+
+/// Sets `SO_OOBINLINE` on an accepted control connection, so urgent data
+/// stays in the byte stream (see the Unix version of this function).
+///
+/// # Errors
+/// The socket option cannot be set.
+#[cfg(windows)]
+pub fn keep_urgent_data_inline(socket: &impl std::os::windows::io::AsSocket) -> io::Result<()> {
+    socket2::SockRef::from(socket).set_out_of_band_inline(true)
 }
 
 /// The wall clock as an FTP timestamp (for the LIST date column and the

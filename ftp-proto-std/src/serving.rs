@@ -3,10 +3,13 @@
 //! transfer the engine starts ([`plan_transfer`]), how a transfer is named
 //! in the log ([`TransferLabel`]), the answers and log lines of a login
 //! ([`login_accepted`], [`login_refused`], [`storage_unavailable`]), the
+//! failed-login budget of the client's address ([`banned_login`],
+//! [`login_failed`]), the
 //! requests answered by fixed policy ([`policy_answer`]), and the log lines
 //! of session events ([`log_event`]).
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ftp_proto::data::DataProtection;
@@ -16,6 +19,7 @@ use ftp_proto::server::{
 };
 
 use crate::auth::{AuthError, Identity};
+use crate::server::LoginBans;
 use crate::storage::WriteMode;
 use crate::transfer::Job;
 
@@ -235,6 +239,31 @@ pub fn login_refused(user: &[u8], error: &AuthError) -> Answer {
             Answer::Denied(Denial::NotAllowed)
         }
     }
+}
+
+/// Before a login reaches the authenticator: the answer when the client's
+/// address `ip` is banned for failed logins. It is the `530` of a wrong
+/// password (the engine's pause before it included), so a banned guesser
+/// learns nothing, not even that it is banned.
+#[must_use]
+pub fn banned_login(bans: &LoginBans, ip: IpAddr, user: &[u8]) -> Option<Answer> {
+    bans.is_banned(std::time::Instant::now(), ip).then(|| {
+        tracing::info!(
+            user = %String::from_utf8_lossy(user),
+            "login refused: the address is banned"
+        );
+        Answer::Denied(Denial::BadCredentials)
+    })
+}
+
+/// [`login_refused`], after counting the failure against the client's
+/// address `ip` (an authenticator that is unavailable does not count).
+#[must_use]
+pub fn login_failed(bans: &LoginBans, ip: IpAddr, user: &[u8], error: &AuthError) -> Answer {
+    if !matches!(error, AuthError::Unavailable(_)) {
+        bans.record_failure(std::time::Instant::now(), ip);
+    }
+    login_refused(user, error)
 }
 
 /// The engine's answer (`530`) to a login whose storage cannot open, logged.

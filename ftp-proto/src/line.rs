@@ -44,7 +44,10 @@
 //! `IAC NOP`, ...) are removed; option negotiations (`IAC WILL/WONT/DO/DONT x`)
 //! are skipped; `IAC` followed by a byte that is not a Telnet command is
 //! dropped and the byte kept (so `IAC IP IAC ABOR`, sent by clients whose
-//! urgent `DM` byte was lost, still reads `ABOR`); `CR NUL` becomes CR
+//! urgent `DM` byte was lost, still reads `ABOR`); a `DM` byte right after
+//! `IAC IP` is dropped too (`IAC IP DM ABOR`: the urgent `IAC` before the
+//! `DM` was lost, as happens to BSD clients' Synch on a socket without
+//! `SO_OOBINLINE`); `CR NUL` becomes CR
 //! (RFC 2640 §3.1). A NUL not preceded by CR stays in the text: the parser and
 //! path layers refuse it. Decoding happens only when the LF search (one `memchr3` for LF,
 //! 0xFF and NUL) met 0xFF or NUL, into a scratch buffer that is reused from line to line.
@@ -474,6 +477,13 @@ fn decode_telnet(raw: &[u8], out: &mut Vec<u8>) -> bool {
                 [IAC, WILL..=DONT, _option, ..] => 3,
                 // An option negotiation cut by the end of the line.
                 [IAC, WILL..=DONT] => 2,
+                // `IAC IP` then a `DM` without its `IAC`: the Synch's urgent
+                // byte (that `IAC`, as BSD clients send it) was lost to a
+                // socket without SO_OOBINLINE. `DM` starts no command: drop it.
+                [IAC, IP, DM, ..] => {
+                    sync = true;
+                    3
+                }
                 [IAC, cmd @ SE..=250, ..] => {
                     sync |= *cmd == IP || *cmd == DM;
                     2
@@ -606,6 +616,9 @@ mod tests {
             (b"X \xff\xff y\r\n", ok(&[b"X \xff y"])),
             (b"\xff\xf4\xff\xf2ABOR\r\n", ok(&[b"ABOR"])),
             (b"\xff\xf4\xffABOR\r\n", ok(&[b"ABOR"])),
+            (b"\xff\xf4\xf2ABOR\r\n", ok(&[b"ABOR"])),
+            // A bare CR inside a line (an urgent LF lost) is not a line end.
+            (b"ABOR\rNOOP\r\n", ok(&[b"ABOR\rNOOP"])),
             (b"NO\xff\xf1OP\r\n", ok(&[b"NOOP"])),
             (b"\xff\xfb\x01NOOP\r\n", ok(&[b"NOOP"])),
             (b"\xff\xfdNOOP\r\n", ok(&[b"OOP"])),

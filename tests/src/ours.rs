@@ -59,6 +59,8 @@ pub struct Setup {
     /// The tokio server's transfer threads (default 256; 0: every transfer
     /// runs on the async pumps).
     pub transfer_threads: Option<usize>,
+    /// Any other setting, applied last.
+    pub configure: Option<fn(ServerSettings) -> ServerSettings>,
 }
 
 /// The pattern file contents of length `len`.
@@ -156,6 +158,9 @@ fn settings(setup: &Setup, tls: Option<TlsConfig>) -> ServerSettings {
     s = s.in_place_uploads(setup.in_place_uploads);
     if let Some(tls) = tls {
         s = s.tls(tls);
+    }
+    if let Some(configure) = setup.configure {
+        s = configure(s);
     }
     s
 }

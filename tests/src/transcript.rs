@@ -96,6 +96,7 @@ fn setup(lines: &[&str]) -> Result<Setup, String> {
                 "idle" => c.timeouts.idle = secs()?,
                 "login-timeout" => c.timeouts.login = secs()?,
                 "data-timeout" => c.timeouts.data_connect = secs()?,
+                "passive-accept-timeout" => c.timeouts.passive_accept = secs()?,
                 "max-login-attempts" => c.limits.max_login_attempts = num()? as u32,
                 "max-line-len" => c.limits.max_line_len = num()?,
                 "max-pipelined-bytes" => c.limits.max_pipelined_bytes = num()?,

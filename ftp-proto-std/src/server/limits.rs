@@ -1,9 +1,11 @@
 //! Connection counting for the limits of both servers (this crate's and
 //! `ftp_proto_tokio`'s): a [`ConnectionCounter`] admits a connection, or
 //! says which limit it is over, and a [`ConnectionSlot`] gives the place
-//! back when the connection ends.
+//! back when the connection ends. [`PassiveLimit`] counts passive listeners
+//! per client address the same way.
 
 use std::collections::HashMap;
+use std::io;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -93,6 +95,74 @@ impl Drop for ConnectionSlot {
     }
 }
 
+/// The passive listeners waiting for their data connection, counted per
+/// client address across sessions, so that one address cannot hold every
+/// port of a passive range: a [`PassiveClaim`] per listener, given back
+/// when it is dropped (the listener accepted or was closed).
+///
+/// Each session has at most one such listener (a new `PASV`/`EPSV` closes
+/// the old one first), so the cap is the number of sessions of one address
+/// that may wait for a passive connection at once. Clients connect within
+/// moments of the `227`/`229`, so legitimate sessions rarely overlap;
+/// clients behind one NAT address share the cap, which is why a refused
+/// listener is `425` (transient, clients retry) rather than taken from
+/// another session.
+#[derive(Debug)]
+pub struct PassiveLimit {
+    counter: Arc<ConnectionCounter>,
+}
+
+/// A passive listener's place in its [`PassiveLimit`], given back when
+/// dropped.
+#[derive(Debug)]
+pub struct PassiveClaim {
+    _slot: ConnectionSlot,
+}
+
+impl PassiveLimit {
+    /// At most `per_ip` listeners per client address (`None`: no cap).
+    #[must_use]
+    pub fn new(per_ip: Option<usize>) -> Self {
+        Self {
+            counter: ConnectionCounter::new(ConnectionLimits {
+                max_connections: usize::MAX,
+                max_per_ip: per_ip,
+            }),
+        }
+    }
+
+    /// A place for one more listener for the client at `ip` (an
+    /// IPv4-mapped IPv6 address counts as its IPv4 address); `None` when
+    /// that address holds its cap (the `PASV`/`EPSV` should get `425`).
+    #[must_use]
+    pub fn claim(&self, ip: IpAddr) -> Option<PassiveClaim> {
+        self.counter
+            .admit(ip)
+            .ok()
+            .map(|slot| PassiveClaim { _slot: slot })
+    }
+
+    /// Binds a passive listener for the client at `ip` with `bind`, within
+    /// the cap: the listener, and its place to keep as long as it is open.
+    ///
+    /// # Errors
+    /// `QuotaExceeded` when the address holds its cap (nothing is bound),
+    /// or the error of `bind`. Either way the `PASV`/`EPSV` gets `425`.
+    pub fn bind<L>(
+        &self,
+        ip: IpAddr,
+        bind: impl FnOnce() -> io::Result<L>,
+    ) -> io::Result<(L, PassiveClaim)> {
+        let claim = self.claim(ip).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::QuotaExceeded,
+                "the client's address holds its cap of passive listeners",
+            )
+        })?;
+        Ok((bind()?, claim))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +200,22 @@ mod tests {
             Refusal::TooManyFromAddress
         );
         assert!(counter.admit(ip(2)).is_ok());
+    }
+
+    #[test]
+    fn passive_listeners_per_address() {
+        let limit = PassiveLimit::new(Some(2));
+        let a = limit.claim(ip(1)).unwrap();
+        let _b = limit.claim(ip(1)).unwrap();
+        assert!(limit.claim(ip(1)).is_none());
+        let mapped = IpAddr::from(std::net::Ipv4Addr::new(10, 0, 0, 1).to_ipv6_mapped());
+        assert!(limit.claim(mapped).is_none());
+        // Another address has places of its own.
+        assert!(limit.claim(ip(2)).is_some());
+        drop(a);
+        assert!(limit.claim(ip(1)).is_some());
+        let unbounded = PassiveLimit::new(None);
+        let held: Vec<_> = (0..100).filter_map(|_| unbounded.claim(ip(1))).collect();
+        assert_eq!(held.len(), 100);
     }
 }

@@ -43,6 +43,7 @@
 //! [`ServerSession`]: ftp_proto::server::ServerSession
 
 mod backend;
+mod bans;
 mod control;
 mod data;
 mod limits;
@@ -62,7 +63,8 @@ use ftp_proto::server::{Refusal, ServerConfig, ServerSession};
 use ftp_proto::{Instant, Session};
 
 pub use backend::{FilesystemRoots, StorageFactory};
-pub use limits::{ConnectionCounter, ConnectionLimits, ConnectionSlot};
+pub use bans::{BanPolicy, LoginBans};
+pub use limits::{ConnectionCounter, ConnectionLimits, ConnectionSlot, PassiveClaim, PassiveLimit};
 pub use settings::{ResolvedSettings, ServerSettings};
 
 pub use crate::tls::{TlsConfig, TlsConfigError};
@@ -85,6 +87,10 @@ pub(crate) struct Shared<A, F> {
     /// `STOR` writes in place rather than beside the file.
     pub(crate) in_place_uploads: bool,
     pub(crate) data_connect_timeout: Duration,
+    /// Failed logins per client address.
+    pub(crate) bans: LoginBans,
+    /// Passive listeners per client address.
+    pub(crate) passive: PassiveLimit,
 }
 
 /// The live sessions (to tell them about a shutdown, and to know when all
@@ -158,6 +164,8 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
             implicit_tls,
             passive_ports,
             limits,
+            passive_per_ip,
+            login_bans,
             handshake_timeout,
             write_timeout,
             data_stall_timeout,
@@ -185,6 +193,8 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
                 data_stall_timeout,
                 in_place_uploads,
                 data_connect_timeout,
+                bans: LoginBans::new(login_bans),
+                passive: PassiveLimit::new(passive_per_ip),
             }),
             implicit_tls,
             state: Arc::new(State {
@@ -327,6 +337,10 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
                 }
             };
             let _ = stream.set_nodelay(true);
+            // An urgent ABOR (RFC 959 §4.1.3's Synch) must stay in the stream.
+            if let Err(e) = crate::net::keep_urgent_data_inline(&stream) {
+                tracing::debug!(error = %e, "cannot keep urgent data in line");
+            }
             let (slot, tx, rx) = self.take_slot(peer.ip());
             let server = Arc::clone(self);
             let id = slot.id;
@@ -348,7 +362,11 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
     fn take_slot(&self, ip: IpAddr) -> (Slot, Sender<Msg>, std::sync::mpsc::Receiver<Msg>) {
         let id = self.state.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = channel();
-        let admitted = self.state.counter.admit(ip);
+        let admitted = self
+            .shared
+            .bans
+            .admit(std::time::Instant::now(), ip)
+            .and_then(|()| self.state.counter.admit(ip));
         self.state.lock().insert(id, tx.clone());
         let slot = Slot {
             state: Arc::clone(&self.state),

@@ -34,10 +34,10 @@ use ftp_proto::server::{
 };
 use ftp_proto::{Instant, Session};
 
-use super::Shared;
 use super::backend::{self, OpenedFile, StorageFactory};
 use super::control::{Control, Fed};
 use super::data;
+use super::{PassiveClaim, Shared};
 use crate::auth::Authenticator;
 use crate::serving::{self, PlannedTransfer, TransferLabel};
 use crate::transfer::{self, Stopper};
@@ -97,6 +97,8 @@ struct Listening {
     addr: SocketAddr,
     cancelled: Arc<AtomicBool>,
     thread: JoinHandle<()>,
+    /// Its place among the client address's listeners.
+    _claim: PassiveClaim,
 }
 
 impl Listening {
@@ -455,9 +457,13 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         let RequestKind::Login { user, password, .. } = request.kind() else {
             return Answer::Denied(Denial::NotAllowed);
         };
+        let ip = self.engine.peer().ip();
+        if let Some(banned) = serving::banned_login(&self.shared.bans, ip, user) {
+            return banned;
+        }
         let identity = match self.shared.auth.authenticate(user, password.expose()) {
             Ok(identity) => identity,
-            Err(e) => return serving::login_refused(user, &e),
+            Err(e) => return serving::login_failed(&self.shared.bans, ip, user, &e),
         };
         match self.shared.factory.storage_for(&identity) {
             Ok(storage) => {
@@ -474,9 +480,18 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         match action {
             DataAction::Listen { id, ip } => {
                 self.drop_data(id);
-                let bound = data::bind_passive(ip, self.shared.passive_ports.as_ref())
-                    .and_then(|l| Ok((l.local_addr()?, l)));
-                match bound.and_then(|(addr, l)| self.spawn_accept(id, addr, l).map(|()| addr)) {
+                let peer = self.engine.peer().ip();
+                let bound = self
+                    .shared
+                    .passive
+                    .bind(peer, || {
+                        data::bind_passive(ip, self.shared.passive_ports.as_ref())
+                    })
+                    .and_then(|(l, claim)| Ok((l.local_addr()?, l, claim)));
+                let spawned = bound.and_then(|(addr, l, claim)| {
+                    self.spawn_accept(id, addr, l, claim).map(|()| addr)
+                });
+                match spawned {
                     Ok(addr) => {
                         let _ = self.engine.data_listening(now, id, Ok(addr));
                     }
@@ -508,7 +523,13 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
         }
     }
 
-    fn spawn_accept(&mut self, id: DataId, addr: SocketAddr, l: TcpListener) -> io::Result<()> {
+    fn spawn_accept(
+        &mut self,
+        id: DataId,
+        addr: SocketAddr,
+        l: TcpListener,
+        claim: PassiveClaim,
+    ) -> io::Result<()> {
         let cancelled = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&cancelled);
         let tx = self.tx.clone();
@@ -528,6 +549,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             addr,
             cancelled,
             thread,
+            _claim: claim,
         });
         Ok(())
     }

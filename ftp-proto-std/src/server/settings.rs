@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use ftp_proto::server::{ServerConfig, ShutdownPolicy, TlsPolicy};
 
+use super::bans::BanPolicy;
 use super::limits::ConnectionLimits;
 use crate::tls::TlsConfig;
 
@@ -38,9 +39,20 @@ pub struct ServerSettings {
     require_tls: bool,
     passive_ports: Option<RangeInclusive<u16>>,
     limits: ConnectionLimits,
+    /// `None`: the default (see `max_passive_per_ip`).
+    passive_per_ip: Option<Option<usize>>,
+    login_bans: Option<BanPolicy>,
     grace: Duration,
     data_stall: Duration,
     in_place_uploads: bool,
+}
+
+/// The default of [`ServerSettings::max_passive_per_ip`]: a quarter of the
+/// passive range (at least 1); no cap without a range.
+fn default_passive_per_ip(range: Option<&RangeInclusive<u16>>) -> Option<usize> {
+    let range = range?;
+    let ports = usize::from(range.end().saturating_sub(*range.start())) + 1;
+    Some((ports / 4).max(1))
 }
 
 impl Default for ServerSettings {
@@ -56,6 +68,8 @@ impl Default for ServerSettings {
                 max_connections: 1024,
                 max_per_ip: None,
             },
+            passive_per_ip: None,
+            login_bans: Some(BanPolicy::default()),
             grace: Duration::from_secs(30),
             data_stall: Duration::from_secs(120),
             in_place_uploads: false,
@@ -140,6 +154,42 @@ impl ServerSettings {
         self
     }
 
+    /// Most passive listeners that sessions from one client IP may hold at
+    /// once while they wait for their data connection (`None`: no cap).
+    /// Beyond it a `PASV`/`EPSV` gets `425`, so that one address cannot
+    /// hold every port of the [`passive_ports`](Self::passive_ports) range.
+    ///
+    /// The default is a quarter of that range (at least 1: 2 of 10 ports,
+    /// 25 of 100), and no cap without a range (any free port: there is
+    /// nothing to exhaust but the connections, which have limits of their
+    /// own). Clients behind one NAT address share the cap; a client that
+    /// opens many transfers at once from one address may need more. See
+    /// [`PassiveLimit`](super::PassiveLimit).
+    pub fn max_passive_per_ip(mut self, max: Option<usize>) -> Self {
+        self.passive_per_ip = Some(max);
+        self
+    }
+
+    /// How long a passive listener waits for its data connection before a
+    /// transfer command uses it; then it is closed and its port freed
+    /// (default 30 s; `None`: until the session ends or asks for another).
+    /// See [`Timeouts::passive_accept`](ftp_proto::server::Timeouts::passive_accept).
+    pub fn passive_accept_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.engine.timeouts.passive_accept = timeout;
+        self
+    }
+
+    /// Bans a client address for a while after too many failed logins,
+    /// counted across all its connections (default
+    /// [`BanPolicy::default`]: 10 failures within 10 minutes ban for 15
+    /// minutes; `None`: no bans). A banned address gets `421` on connecting
+    /// and `530` for a `PASS` on a connection it already has, without the
+    /// authenticator being asked. See [`LoginBans`](super::LoginBans).
+    pub fn login_bans(mut self, policy: Option<BanPolicy>) -> Self {
+        self.login_bans = policy;
+        self
+    }
+
     /// No command for this long gives `421` (default 300 s; `None`: never).
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.engine.timeouts.idle = timeout;
@@ -152,7 +202,9 @@ impl ServerSettings {
         self
     }
 
-    /// How long a data connection may take to come (default 60 s).
+    /// How long a data connection may take to come once a transfer
+    /// command started (default 60 s; before that, a passive listener
+    /// waits [`passive_accept_timeout`](Self::passive_accept_timeout)).
     pub fn data_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.engine.timeouts.data_connect = timeout;
         self
@@ -229,6 +281,8 @@ impl ServerSettings {
             require_tls,
             passive_ports,
             limits,
+            passive_per_ip,
+            login_bans,
             grace,
             data_stall,
             in_place_uploads,
@@ -254,6 +308,8 @@ impl ServerSettings {
         // at the end of the grace period itself.
         engine.shutdown_policy = ShutdownPolicy::LetTransfersFinish;
         engine.timeouts.shutdown_grace = Some(grace);
+        let passive_per_ip =
+            passive_per_ip.unwrap_or_else(|| default_passive_per_ip(passive_ports.as_ref()));
         Ok(ResolvedSettings {
             listen,
             engine,
@@ -261,6 +317,8 @@ impl ServerSettings {
             implicit_tls,
             passive_ports,
             limits,
+            passive_per_ip,
+            login_bans,
             handshake_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(120),
             data_stall_timeout: data_stall,
@@ -286,6 +344,10 @@ pub struct ResolvedSettings {
     pub passive_ports: Option<RangeInclusive<u16>>,
     /// The connection limits.
     pub limits: ConnectionLimits,
+    /// Most passive listeners per client address (`None`: no cap).
+    pub passive_per_ip: Option<usize>,
+    /// When failed logins ban an address (`None`: never).
+    pub login_bans: Option<BanPolicy>,
     /// Longest wait for a TLS handshake (control or data connection).
     pub handshake_timeout: Duration,
     /// Longest a write to a peer may stall (the control connection).
@@ -318,6 +380,28 @@ mod tests {
         assert_eq!(r.limits.max_per_ip, None);
         assert_eq!(r.data_stall_timeout, Duration::from_secs(120));
         assert!(!r.in_place_uploads);
+        assert_eq!(r.passive_per_ip, None);
+        let quarter = |range| {
+            ServerSettings::new()
+                .passive_ports(range)
+                .resolve()
+                .unwrap()
+                .passive_per_ip
+        };
+        assert_eq!(quarter(50000..=50009), Some(2));
+        assert_eq!(quarter(50000..=50099), Some(25));
+        assert_eq!(quarter(50000..=50000), Some(1));
+        let r = ServerSettings::new()
+            .passive_ports(50000..=50099)
+            .max_passive_per_ip(None)
+            .resolve()
+            .unwrap();
+        assert_eq!(r.passive_per_ip, None);
+        assert_eq!(r.login_bans, Some(BanPolicy::default()));
+        assert_eq!(
+            r.engine.timeouts.passive_accept,
+            Some(Duration::from_secs(30))
+        );
     }
 
     #[test]

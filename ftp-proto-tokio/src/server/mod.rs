@@ -40,6 +40,7 @@
 //! [`ServerSession`]: ftp_proto::server::ServerSession
 
 mod backend;
+mod control;
 mod data;
 mod session;
 #[cfg(feature = "tls")]
@@ -60,11 +61,13 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 
 pub use backend::{FilesystemRoots, StorageFactory, file_info, fs_error};
-pub use ftp_proto_std::server::ServerSettings;
+pub use ftp_proto_std::server::{BanPolicy, ServerSettings};
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsConfigError};
 
-use ftp_proto_std::server::{ConnectionCounter, ConnectionSlot, ResolvedSettings};
+use ftp_proto_std::server::{
+    ConnectionCounter, ConnectionSlot, LoginBans, PassiveLimit, ResolvedSettings,
+};
 
 use crate::auth::Authenticator;
 use crate::driver::{Clock, Transport};
@@ -96,6 +99,10 @@ pub(crate) struct Shared<A, F> {
     pub(crate) in_place_uploads: bool,
     /// Permits for transfers on threads of their own.
     pub(crate) transfer_threads: Arc<Semaphore>,
+    /// Failed logins per client address.
+    pub(crate) bans: LoginBans,
+    /// Passive listeners per client address.
+    pub(crate) passive: PassiveLimit,
 }
 
 /// Configures a [`Server`]: its [`ServerSettings`] and how many transfers
@@ -151,6 +158,8 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
             implicit_tls,
             passive_ports,
             limits,
+            passive_per_ip,
+            login_bans,
             handshake_timeout,
             write_timeout,
             data_stall_timeout,
@@ -178,6 +187,8 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
                 transfer_threads: Arc::new(Semaphore::new(
                     max_transfer_threads.min(Semaphore::MAX_PERMITS),
                 )),
+                bans: LoginBans::new(login_bans),
+                passive: PassiveLimit::new(passive_per_ip),
             }),
             implicit_tls,
             counter: ConnectionCounter::new(limits),
@@ -328,10 +339,18 @@ impl<A: Authenticator, F: StorageFactory> Acceptor<A, F> {
                 }
             };
             let _ = stream.set_nodelay(true);
+            // An urgent ABOR (RFC 959 §4.1.3's Synch) must stay in the stream.
+            if let Err(e) = ftp_proto_std::net::keep_urgent_data_inline(&stream) {
+                tracing::debug!(error = %e, "cannot keep urgent data in line");
+            }
             let id = self
                 .next_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let slot = self.counter.admit(peer.ip());
+            let slot = self
+                .shared
+                .bans
+                .admit(std::time::Instant::now(), peer.ip())
+                .and_then(|()| self.counter.admit(peer.ip()));
             let shared = Arc::clone(&self.shared);
             let shutdown = self.shutdown.clone();
             let alive = self.alive.clone();
@@ -361,7 +380,7 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
         return;
     };
     #[allow(unused_mut, reason = "only changed with TLS")]
-    let mut control = Transport::Plain(stream);
+    let mut control = Transport::Plain(control::ControlStream::new(stream));
     if implicit_tls {
         let Some(tls) = shared.tls.clone() else {
             return;
@@ -411,7 +430,7 @@ async fn serve_connection<A: Authenticator, F: StorageFactory>(
 }
 
 /// Sends a refusing session's `421` and closes the connection.
-async fn write_refusal(mut engine: ServerSession, mut control: Transport) {
+async fn write_refusal(mut engine: ServerSession, mut control: Transport<control::ControlStream>) {
     while let Some(frame) = engine.poll_transmit() {
         let write = tokio::time::timeout(Duration::from_secs(5), control.write_all(&frame));
         if !matches!(write.await, Ok(Ok(()))) {

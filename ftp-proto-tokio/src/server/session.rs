@@ -26,6 +26,7 @@ use ftp_proto::server::{
     TransferStart,
 };
 use ftp_proto::{Instant, Session};
+use ftp_proto_std::server::PassiveClaim;
 use ftp_proto_std::serving::{self, PlannedTransfer, TransferLabel};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
@@ -33,6 +34,7 @@ use tracing::Instrument;
 
 use super::Shared;
 use super::backend::{self, Answered, OpenedFile, StorageFactory};
+use super::control::ControlStream;
 use super::data;
 use super::transfer::{self, ThreadTransfer, TransferHandle};
 use crate::auth::Authenticator;
@@ -90,7 +92,7 @@ async fn maybe_accept(l: Option<&TcpListener>) -> io::Result<(TcpStream, SocketA
 /// what is in flight for it.
 pub(crate) struct SessionTask<A: Authenticator, F: StorageFactory> {
     shared: Arc<Shared<A, F>>,
-    driver: Driver<ServerSession, Transport>,
+    driver: Driver<ServerSession, Transport<ControlStream>>,
     shutdown: watch::Receiver<bool>,
     shutdown_seen: bool,
 
@@ -98,7 +100,8 @@ pub(crate) struct SessionTask<A: Authenticator, F: StorageFactory> {
     pending: Option<BoxFuture<Reply<F::Storage>>>,
     opened: Option<OpenedFile<F::Storage>>,
 
-    listener: Option<(DataId, TcpListener)>,
+    /// A passive listener, with its place among the client address's.
+    listener: Option<(DataId, TcpListener, PassiveClaim)>,
     connecting: Option<(DataId, BoxFuture<io::Result<TcpStream>>)>,
     data_conn: Option<(DataId, TcpStream)>,
     running: Option<Running>,
@@ -109,7 +112,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
     pub(crate) fn new(
         shared: Arc<Shared<A, F>>,
         engine: ServerSession,
-        control: Transport,
+        control: Transport<ControlStream>,
         clock: Clock,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
@@ -203,7 +206,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         tokio::select! {
             r = driver.input_unprocessed() => Wake::Control(r),
             r = maybe(pending.as_mut()) => Wake::Answer(r),
-            r = maybe_accept(listener.as_ref().map(|(_, l)| l)) => Wake::Accepted(r),
+            r = maybe_accept(listener.as_ref().map(|(_, l, _)| l)) => Wake::Accepted(r),
             r = maybe(connecting.as_mut().map(|(_, f)| f)) => Wake::Connected(r),
             r = maybe(transfer) => Wake::TransferEnded(r),
             r = maybe(tls_report) => Wake::TlsHandshake(r),
@@ -231,7 +234,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 self.on_reply(reply, now);
             }
             Wake::Accepted(result) => {
-                let Some((id, _)) = self.listener.take() else {
+                let Some((id, _, _)) = self.listener.take() else {
                     return;
                 };
                 match result {
@@ -446,7 +449,8 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         // authenticator, and this server's fixed policy for the others.
         if let RequestKind::Login { .. } = request.kind() {
             let shared = Arc::clone(&self.shared);
-            self.pending = Some(Box::pin(login(shared, request)));
+            let peer = self.driver.session().peer().ip();
+            self.pending = Some(Box::pin(login(shared, peer, request)));
             return;
         }
         let now_answer = serving::policy_answer(request.kind());
@@ -477,12 +481,18 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         match action {
             DataAction::Listen { id, ip } => {
                 self.drop_data(id);
-                match data::bind_passive(ip, self.shared.passive_ports.as_ref())
-                    .and_then(|l| Ok((l.local_addr()?, l)))
-                {
-                    Ok((addr, listener)) => {
-                        self.listener = Some((id, listener));
-                        let _ = self.engine().data_listening(now, id, Ok(addr));
+                let peer = self.driver.session().peer().ip();
+                let bound = self
+                    .shared
+                    .passive
+                    .bind(peer, || {
+                        data::bind_passive(ip, self.shared.passive_ports.as_ref())
+                    })
+                    .and_then(|(l, claim)| Ok((l.local_addr()?, l, claim)));
+                match bound {
+                    Ok((addr, listener, claim)) => {
+                        self.listener = Some((id, listener, claim));
+                        let _ = self.engine().data_listening(id, Ok(addr), now);
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, %ip, "cannot bind a passive port");
@@ -501,7 +511,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
 
     /// Drops the listener, connect or idle connection of setup `id`.
     fn drop_data(&mut self, id: DataId) {
-        if self.listener.as_ref().is_some_and(|(l, _)| *l == id) {
+        if self.listener.as_ref().is_some_and(|(l, _, _)| *l == id) {
             self.listener = None;
         }
         if self.connecting.as_ref().is_some_and(|(c, _)| *c == id) {
@@ -611,15 +621,19 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
 
 async fn login<A: Authenticator, F: StorageFactory>(
     shared: Arc<Shared<A, F>>,
+    peer: std::net::IpAddr,
     request: Request,
 ) -> Reply<F::Storage> {
     let RequestKind::Login { user, password, .. } = request.kind() else {
         return Reply::Login(request, Answer::Denied(Denial::NotAllowed), None);
     };
+    if let Some(banned) = serving::banned_login(&shared.bans, peer, user) {
+        return Reply::Login(request, banned, None);
+    }
     let identity = match shared.auth.authenticate(user, password.expose()).await {
         Ok(identity) => identity,
         Err(e) => {
-            let answer = serving::login_refused(user, &e);
+            let answer = serving::login_failed(&shared.bans, peer, user, &e);
             return Reply::Login(request, answer, None);
         }
     };

@@ -152,9 +152,17 @@ pub struct Timeouts {
     pub idle: Option<Duration>,
     /// Not logged in this long after connecting gives `421` and close. Default 60 s.
     pub login: Option<Duration>,
-    /// A data connection that does not come within this long after `227`/`229`
-    /// or after a transfer started is given up (`425`). Default 60 s.
+    /// A data connection that does not come within this long after a
+    /// transfer started (`150`) is given up (`425`). Default 60 s.
     pub data_connect: Option<Duration>,
+    /// A passive listener that nobody connects to within this long after
+    /// `227`/`229`, while no transfer uses it yet, is closed
+    /// ([`DataAction::Close`](super::DataAction::Close)); a later transfer
+    /// command gets `425`. Default 30 s: clients connect at once (most
+    /// before they send the transfer command, the others right after), and
+    /// a session that asks for a port and never connects holds it only
+    /// this long.
+    pub passive_accept: Option<Duration>,
     /// Pause before answering a failed `PASS` (RFC 2577 §5). Default 3 s.
     pub failed_login_delay: Option<Duration>,
     /// With [`ShutdownPolicy::LetTransfersFinish`]: how long a running
@@ -182,6 +190,7 @@ impl Default for Timeouts {
             idle: Some(Duration::from_secs(300)),
             login: Some(Duration::from_secs(60)),
             data_connect: Some(Duration::from_secs(60)),
+            passive_accept: Some(Duration::from_secs(30)),
             failed_login_delay: Some(Duration::from_secs(3)),
             shutdown_grace: None,
             answer: Some(Duration::from_secs(120)),

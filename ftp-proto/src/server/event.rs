@@ -320,6 +320,9 @@ pub enum Refusal {
     TooManyConnections,
     /// The per-client-address connection limit is reached.
     TooManyFromAddress,
+    /// The client's address is banned for a while after too many failed
+    /// logins.
+    TooManyFailedLogins,
     /// The server is shutting down.
     ShuttingDown,
 }

@@ -42,7 +42,9 @@
 //!   (with [`ServerConfig::masquerade_address`] if set). The adapter accepts
 //!   one connection and reports it with [`ServerSession::data_connected`];
 //!   a peer other than the control peer is refused (the listener is closed
-//!   and a waiting transfer gets `425`).
+//!   and a waiting transfer gets `425`). A listener nobody connects to
+//!   within [`Timeouts::passive_accept`] is closed ([`DataAction::Close`]),
+//!   and a new `PASV`/`EPSV` closes the old one before it asks for another.
 //! - `PORT`/`EPRT` are checked (control peer's address, port ≥ 1024, else
 //!   `501`, never attempted) and remembered; [`DataAction::Connect`] is
 //!   emitted when a transfer starts.

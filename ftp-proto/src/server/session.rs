@@ -294,6 +294,9 @@ impl ServerSession {
             Refusal::TooManyFromAddress => {
                 b"Too many connections from your address, try again later."
             }
+            Refusal::TooManyFailedLogins => {
+                b"Too many failed logins from your address, try again later."
+            }
             Refusal::ShuttingDown => b"Server shutting down.",
         };
         s.reply(ReplyCode::SERVICE_NOT_AVAILABLE, text);
@@ -539,7 +542,7 @@ impl ServerSession {
                     id,
                     connected: false,
                 };
-                self.data_deadline = self.config.timeouts.data_connect.map(|d| now + d);
+                self.data_deadline = self.config.timeouts.passive_accept.map(|d| now + d);
             }
             Err(()) => {
                 self.reply(

@@ -563,6 +563,73 @@ fn new_pasv_closes_the_old_listener() {
 }
 
 #[test]
+fn new_pasv_closes_the_old_listener_before_it_asks_for_a_new_one() {
+    let mut h = H::new();
+    h.login();
+    let a = h.pasv();
+    h.events.clear();
+    h.send("EPSV");
+    let close = h
+        .events
+        .iter()
+        .position(|e| *e == ServerEvent::Data(DataAction::Close { id: a }));
+    let listen = h
+        .events
+        .iter()
+        .position(|e| matches!(e, ServerEvent::Data(DataAction::Listen { .. })));
+    assert!(close.is_some() && close < listen, "{:?}", h.events);
+}
+
+#[test]
+fn a_passive_listener_nobody_connects_to_is_closed_after_the_accept_timeout() {
+    let mut c = config();
+    c.timeouts.passive_accept = Some(Duration::from_secs(30));
+    c.timeouts.data_connect = Some(Duration::from_secs(60));
+    let mut h = H::with(c);
+    h.login();
+    h.now = Instant::from_secs(100);
+    let id = h.pasv();
+    assert_eq!(h.s.poll_timeout(), Some(Instant::from_secs(130)));
+    h.s.handle_timeout(Instant::from_secs(129));
+    h.drain();
+    assert!(
+        !h.events
+            .contains(&ServerEvent::Data(DataAction::Close { id }))
+    );
+    h.now = Instant::from_secs(130);
+    h.s.handle_timeout(h.now);
+    assert_eq!(h.drain(), "");
+    assert!(
+        h.events
+            .contains(&ServerEvent::Data(DataAction::Close { id }))
+    );
+    assert_eq!(code(&h.send("RETR f")), "425");
+}
+
+#[test]
+fn a_transfer_waits_data_connect_for_a_listener_of_its_own() {
+    let mut c = config();
+    c.timeouts.passive_accept = Some(Duration::from_secs(30));
+    c.timeouts.data_connect = Some(Duration::from_secs(60));
+    let mut h = H::with(c);
+    h.login();
+    let id = h.pasv();
+    h.now = Instant::from_secs(20);
+    h.send("RETR f");
+    assert_eq!(code(&h.answer(Answer::Ready { size: None })), "150");
+    // The transfer started: its data connection may take data_connect.
+    assert_eq!(h.s.poll_timeout(), Some(Instant::from_secs(80)));
+    h.s.handle_timeout(Instant::from_secs(40));
+    h.drain();
+    assert!(!h.events.iter().any(|e| matches!(
+        e,
+        ServerEvent::Abort { .. } | ServerEvent::Data(DataAction::Close { .. })
+    )));
+    h.s.data_connected(id, "192.0.2.9:50001".parse().unwrap(), h.now)
+        .unwrap();
+}
+
+#[test]
 fn epsv_and_epsv_all() {
     let mut h = H::new();
     h.login();
@@ -825,24 +892,41 @@ fn mlst_and_stat_path_on_control() {
 
 #[test]
 fn abor_during_transfer_gives_426_then_226() {
+    // Plain, and as BSD clients' Telnet Synch whose urgent IAC was lost
+    // (IAC IP DM ABOR: a socket without SO_OOBINLINE took it out).
+    for abor in [&b"ABOR\r\n"[..], b"\xff\xf4\xf2ABOR\r\n"] {
+        let mut h = H::new();
+        h.login();
+        let id = h.pasv();
+        h.send("RETR big");
+        h.answer(Answer::Ready { size: None });
+        h.take_transfer();
+        h.s.handle_input(h.now, abor);
+        assert_eq!(h.drain(), "");
+        assert!(h.events.contains(&ServerEvent::Abort {
+            id,
+            incomplete_upload: false
+        }));
+        h.s.transfer_done(id, TransferOutcome::Aborted, h.now)
+            .unwrap();
+        assert_eq!(
+            h.drain(),
+            "426 Transfer aborted.\r\n226 ABOR successful.\r\n"
+        );
+        assert_eq!(code(&h.send("ABOR")), "226", "no transfer");
+    }
+}
+
+#[test]
+fn an_abor_that_lost_its_lf_merges_with_the_next_line() {
+    // One reply for the two lines (a bare CR does not end a line, so a path
+    // with a CR is never cut in two), and the session goes on.
     let mut h = H::new();
     h.login();
-    let id = h.pasv();
-    h.send("RETR big");
-    h.answer(Answer::Ready { size: None });
-    h.take_transfer();
-    assert_eq!(h.send("ABOR"), "");
-    assert!(h.events.contains(&ServerEvent::Abort {
-        id,
-        incomplete_upload: false
-    }));
-    h.s.transfer_done(h.now, id, TransferOutcome::Aborted)
-        .unwrap();
-    assert_eq!(
-        h.drain(),
-        "426 Transfer aborted.\r\n226 ABOR successful.\r\n"
-    );
-    assert_eq!(code(&h.send("ABOR")), "226", "no transfer");
+    h.s.handle_input(h.now, b"ABOR\r");
+    assert_eq!(h.drain(), "");
+    assert_eq!(code(&h.send("NOOP")), "500");
+    assert_eq!(code(&h.send("NOOP")), "200");
 }
 
 #[test]

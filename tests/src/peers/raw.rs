@@ -134,7 +134,11 @@ pub struct RawControl {
 impl RawControl {
     /// Connects (with timeouts) without reading anything.
     pub fn connect(addr: SocketAddr) -> io::Result<Self> {
-        let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
+        Self::over(TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?, addr)
+    }
+
+    /// A control connection over `stream`, connected to `addr`.
+    fn over(stream: TcpStream, addr: SocketAddr) -> io::Result<Self> {
         stream.set_read_timeout(Some(IO_TIMEOUT))?;
         stream.set_write_timeout(Some(IO_TIMEOUT))?;
         let writer = stream.try_clone()?;
@@ -144,6 +148,43 @@ impl RawControl {
             peer: addr,
             records: Vec::new(),
         })
+    }
+
+    /// Connects from `local` (an IP of this machine, e.g. `127.0.0.2`) to
+    /// `addr`, with timeouts, without reading anything.
+    pub fn connect_from(local: std::net::IpAddr, addr: SocketAddr) -> io::Result<Self> {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        socket.bind(&SocketAddr::new(local, 0).into())?;
+        socket.connect_timeout(&addr.into(), CONNECT_TIMEOUT)?;
+        Self::over(socket.into(), addr)
+    }
+
+    /// Sends `bytes` as TCP urgent data (`MSG_OOB`): the kernel marks its
+    /// last byte as the urgent one, as a Telnet Synch does (RFC 959 §4.1.3).
+    pub fn send_urgent(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.records.push(Record::Client(format!(
+            "(urgent) {}",
+            String::from_utf8_lossy(bytes)
+        )));
+        let sent = socket2::SockRef::from(&self.writer).send_out_of_band(bytes)?;
+        if sent != bytes.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "urgent data cut short",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends raw bytes (no CRLF added) and records them.
+    pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.records
+            .push(Record::Client(String::from_utf8_lossy(bytes).into_owned()));
+        self.writer.write_all(bytes)
     }
 
     /// The recorded exchange so far.
