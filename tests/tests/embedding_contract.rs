@@ -364,7 +364,9 @@ fn client_control_write_failure_is_handled_as_eof() {
 #[test]
 fn an_unanswered_request_times_out_and_the_session_goes_on() {
     let mut config = ServerConfig::default();
-    config.timeouts.data_connect = None; // only the answer timeout runs
+    // Only the answer timeout runs.
+    config.timeouts.data_connect = None;
+    config.timeouts.passive_accept = None;
     let mut h = Server::with(config);
     h.login();
     h.pasv();

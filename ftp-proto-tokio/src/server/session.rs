@@ -492,7 +492,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 match bound {
                     Ok((addr, listener, claim)) => {
                         self.listener = Some((id, listener, claim));
-                        let _ = self.engine().data_listening(id, Ok(addr), now);
+                        let _ = self.engine().data_listening(now, id, Ok(addr));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, %ip, "cannot bind a passive port");

@@ -625,7 +625,7 @@ fn a_transfer_waits_data_connect_for_a_listener_of_its_own() {
         e,
         ServerEvent::Abort { .. } | ServerEvent::Data(DataAction::Close { .. })
     )));
-    h.s.data_connected(id, "192.0.2.9:50001".parse().unwrap(), h.now)
+    h.s.data_connected(h.now, id, "192.0.2.9:50001".parse().unwrap())
         .unwrap();
 }
 
@@ -907,7 +907,7 @@ fn abor_during_transfer_gives_426_then_226() {
             id,
             incomplete_upload: false
         }));
-        h.s.transfer_done(id, TransferOutcome::Aborted, h.now)
+        h.s.transfer_done(h.now, id, TransferOutcome::Aborted)
             .unwrap();
         assert_eq!(
             h.drain(),

@@ -706,6 +706,17 @@ impl<R: Responder> Pair<R> {
                         self.responder.read(path, *offset)
                     }
                     (TransferKind::Listing(b), Direction::Listing) => b.to_vec(),
+                    (TransferKind::DirectoryListing { path, style }, Direction::Listing) => {
+                        // Rendered as an adapter does, line by line.
+                        let mut out = bytes::BytesMut::new();
+                        for entry in self.responder.entries(path) {
+                            if style.write_line(&entry, &mut out).is_err() {
+                                self.anomalies
+                                    .push(format!("entry not renderable: {:?}", entry.name));
+                            }
+                        }
+                        out.to_vec()
+                    }
                     (_, Direction::Upload) if kind.is_upload() => {
                         let src = self.uploads.get(&op).cloned().unwrap_or_default();
                         src.get(offset as usize..).unwrap_or_default().to_vec()

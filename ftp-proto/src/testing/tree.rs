@@ -29,6 +29,16 @@ pub trait Responder {
 
     /// An upload (`STOR`, `APPE`, `STOU`) completed with `data`.
     fn write(&mut self, kind: &TransferKind, data: &[u8]);
+
+    /// The entries of the directory `path`, asked when a listing you
+    /// answered with [`Answer::DirectoryListing`] starts (the pair renders
+    /// them as an adapter does, with the engine's
+    /// [`ListingStyle`](crate::server::ListingStyle)). The default lists
+    /// nothing: implement it if you answer listings that way.
+    fn entries(&mut self, path: &VirtualPath) -> Vec<FileInfo> {
+        let _ = path;
+        Vec::new()
+    }
 }
 
 /// The user [`MemoryTree`] lets in (with [`PASSWORD`]).
@@ -59,6 +69,10 @@ pub struct MemoryTree {
     pub mtime: Timestamp,
     /// The wall clock handed to the server for LIST dates.
     pub wall_clock: Timestamp,
+    /// Answer directory listings with [`Answer::DirectoryListing`] (the
+    /// entries streamed by the adapter, here the pair) rather than
+    /// [`Answer::Listing`] (rendered by the engine). Default `false`.
+    pub stream_listings: bool,
     unique: u32,
 }
 
@@ -79,6 +93,7 @@ impl MemoryTree {
             nodes,
             mtime,
             wall_clock: Timestamp::from_unix(1_732_492_800, 0), // 2024-11-25
+            stream_listings: false,
             unique: 0,
         }
     }
@@ -200,6 +215,14 @@ impl MemoryTree {
         ) && !matches!(self.get(path), Some((Node::Dir, _)))
         {
             return Answer::Error(FsError::NotADirectory);
+        }
+        if self.stream_listings
+            && matches!(request, RequestKind::List { .. })
+            && matches!(self.get(path), Some((Node::Dir, _)))
+        {
+            return Answer::DirectoryListing {
+                wall_clock: self.wall_clock,
+            };
         }
         Answer::Listing {
             entries,
@@ -334,6 +357,10 @@ impl Responder for MemoryTree {
                 .to_vec(),
             _ => Vec::new(),
         }
+    }
+
+    fn entries(&mut self, path: &VirtualPath) -> Vec<FileInfo> {
+        self.children(path.as_bytes())
     }
 
     fn write(&mut self, kind: &TransferKind, data: &[u8]) {
