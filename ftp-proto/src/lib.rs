@@ -44,6 +44,7 @@ pub mod listing;
 mod number;
 pub mod path;
 pub mod reply;
+mod secret;
 pub mod server;
 pub mod session;
 #[cfg(feature = "testing")]
@@ -54,6 +55,7 @@ pub mod timestamp;
 pub use client::{ClientEvent, ClientSession};
 pub use command::Command;
 pub use error::{UsageError, UsageErrorKind};
+pub use secret::Secret;
 pub use server::{ServerEvent, ServerSession};
 pub use session::Session;
 pub use time::Instant;

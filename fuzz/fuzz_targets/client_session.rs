@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use arbitrary::Arbitrary;
 use bytes::Bytes;
-use ftp_proto::client::{
-    ClientConfig, ClientEvent, ClientSession, DataConnectionMode, DataRequest, OpId, Secret,
-};
+use ftp_proto::client::{ClientConfig, ClientEvent, ClientSession, DataConnectionMode, DataRequest, OpId};
+use ftp_proto::Secret;
 use ftp_proto::data::DataId;
 use ftp_proto::{Instant, Session};
 use libfuzzer_sys::fuzz_target;

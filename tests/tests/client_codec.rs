@@ -5,9 +5,10 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
+use ftp_proto::Secret;
 use ftp_proto::client::{
     ClientConfig, ClientError, ClientEvent, ClientSession, CloseReason, DataRequest, FileKind,
-    ListFormat, OpId, Outcome, ProtocolError, Secret,
+    ListFormat, OpId, Outcome, ProtocolError,
 };
 use ftp_proto::{Instant, Session, Timestamp, UsageErrorKind};
 

@@ -14,9 +14,9 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use ftp_proto::Secret;
 use ftp_proto::client::{
     ClientConfig, ClientEvent, ClientSession, DataRequest, FileKind, ListFormat, OpId, Outcome,
-    Secret,
 };
 use ftp_proto::{Instant, Session, Timestamp};
 use ftp_proto_tests::peers::{TEST_TREE, TEST_TREE_MTIME};

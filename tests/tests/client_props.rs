@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use ftp_proto::client::{ClientConfig, ClientEvent, ClientSession, DataRequest, OpId, Secret};
+use ftp_proto::Secret;
+use ftp_proto::client::{ClientConfig, ClientEvent, ClientSession, DataRequest, OpId};
 use ftp_proto::data::DataId;
 use ftp_proto::{Instant, Session};
 use proptest::prelude::*;

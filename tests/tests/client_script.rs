@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
+use ftp_proto::Secret;
 use ftp_proto::client::{
     AcceptedPeer, ClientConfig, ClientError, ClientEvent, ClientSession, CloseReason,
     ConformancePolicy, DataConnectionMode, DataRequest, Direction, MAX_FOREIGN_DATA_PEERS, OpId,
-    Outcome, PassiveAddressPolicy, ProtocolError, Secret,
+    Outcome, PassiveAddressPolicy, ProtocolError,
 };
 use ftp_proto::data::{DataId, DataProtection};
 use ftp_proto::{Instant, Session, UsageErrorKind};

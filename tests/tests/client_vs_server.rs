@@ -511,7 +511,7 @@ fn refused_login_and_raw_commands() {
     let now = p.now;
     let bad = p
         .client
-        .login(now, "alice", ftp_proto::client::Secret::new("wrong"), None)
+        .login(now, "alice", ftp_proto::Secret::new("wrong"), None)
         .unwrap();
     p.drive().unwrap();
     assert!(matches!(p.err(bad), ClientError::Permanent(r) if r.code().as_u16() == 530));

@@ -48,9 +48,10 @@ use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use bytes::Bytes;
+use ftp_proto::Secret;
 use ftp_proto::client::{
     AcceptedPeer, ClientError, ClientEvent, ClientSession, CloseReason, DataRequest, Direction,
-    Features, FileInfo, Listing, OpId, Outcome, Reply, Secret, TransferStart,
+    Features, FileInfo, Listing, OpId, Outcome, Reply, TransferStart,
 };
 use ftp_proto::data::{DataId, DataProtection};
 use ftp_proto::timestamp::Timestamp;

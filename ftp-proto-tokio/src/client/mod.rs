@@ -180,7 +180,7 @@ impl Client {
     /// The server's refusal ([`Error::reply`] has it), or any session failure.
     pub async fn login(&mut self, user: &str, password: &str) -> Result<Reply, Error> {
         let user = Bytes::copy_from_slice(user.as_bytes());
-        let pass = ftp_proto::client::Secret::new(Bytes::copy_from_slice(password.as_bytes()));
+        let pass = ftp_proto::Secret::new(Bytes::copy_from_slice(password.as_bytes()));
         let op = self.engine(|s, now| s.login(now, user, pass, None))?;
         let Outcome::LoggedIn(reply) = self.run(op).await? else {
             return Err(Error::UnexpectedOutcome);

@@ -426,8 +426,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ftp_proto::Secret;
+    use ftp_proto::client::OpId;
     use ftp_proto::client::{ClientConfig, ClientEvent, ClientSession, Outcome};
-    use ftp_proto::client::{OpId, Secret};
     use std::time::Duration;
     use tokio::io::AsyncBufReadExt;
 

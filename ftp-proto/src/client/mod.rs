@@ -108,7 +108,8 @@
 //! the timer. Here the "server" is a script of reply bytes:
 //!
 //! ```
-//! use ftp_proto::client::{ClientConfig, ClientEvent, ClientSession, OpId, Outcome, Secret};
+//! use ftp_proto::client::{ClientConfig, ClientEvent, ClientSession, OpId, Outcome};
+//! use ftp_proto::Secret;
 //! use ftp_proto::{Instant, Session};
 //!
 //! // What a server would answer, in order.
@@ -173,6 +174,6 @@ pub use error::{ClientError, CloseReason, ProtocolError};
 pub use event::{ClientEvent, DataRequest, Direction, OpId, Outcome, TransferStart};
 pub use features::Features;
 pub use listing::{ListFormat, Listing, ListingIntoIter, ListingIter};
-pub use ops::Secret;
+
 pub use session::{AcceptedPeer, ClientSession, MAX_FOREIGN_DATA_PEERS};
 pub use wire::Reply;

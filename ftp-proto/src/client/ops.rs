@@ -4,7 +4,6 @@
 
 use alloc::borrow::Cow;
 use bytes::Bytes;
-use core::fmt;
 use core::net::{IpAddr, SocketAddr};
 
 use super::config::{DataConnectionMode, PassiveAddressPolicy};
@@ -16,6 +15,7 @@ use super::listing::ListFormat;
 use super::listing::{ListingCollector, ListingKind};
 use super::session::{ClientSession, DataState};
 use super::wire::{self, ListingFormat, Reply};
+use crate::Secret;
 use crate::command::{
     AuthMechanism, Command, EpsvArgument, OptsArgument, ProtectionLevel, TransferType,
 };
@@ -23,24 +23,6 @@ use crate::data::{DataProtection, Representation};
 use crate::error::UsageError;
 use crate::time::Instant;
 use crate::timestamp::Timestamp;
-
-/// A password or account, never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Bytes);
-
-impl Secret {
-    /// Wraps a secret value.
-    #[must_use]
-    pub fn new(value: impl Into<Bytes>) -> Self {
-        Self(value.into())
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// What the active operation wants next.
 #[derive(Debug)]

@@ -8,6 +8,7 @@ use core::net::{IpAddr, SocketAddr};
 
 use bytes::{Bytes, BytesMut};
 
+use crate::Secret;
 use crate::data::{DataId, DataProtection, Representation};
 use crate::listing::{Facts, FileInfo, ListingError};
 use crate::path::VirtualPath;
@@ -28,30 +29,6 @@ impl RequestId {
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "request#{}", self.0)
-    }
-}
-
-/// A password (or other secret): its `Debug` output never shows the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Bytes);
-
-impl Secret {
-    /// Wraps a secret value.
-    #[must_use]
-    pub fn new(value: impl Into<Bytes>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret bytes. Compare them in constant time; never log them.
-    #[must_use]
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
     }
 }
 

@@ -27,7 +27,7 @@
 //!
 //! Logins: `USER` always gets `331` (RFC 2577: no user enumeration); the
 //! embedder sees user and password together in [`RequestKind::Login`], the
-//! password wrapped in a [`Secret`]. A refused login is answered `530` after
+//! password wrapped in a [`Secret`](crate::Secret). A refused login is answered `530` after
 //! [`Timeouts::failed_login_delay`] (the engine's own timer, via
 //! `poll_timeout`), and after [`Limits::max_login_attempts`] with `421` and
 //! close. `anonymous`/`ftp` logins fail without a request unless
@@ -219,7 +219,7 @@ pub use config::{
 };
 pub use event::{
     Answer, CloseReason, DataAction, Denial, FsError, ListFormat, ListingStyle, Refusal, Request,
-    RequestId, RequestKind, Secret, ServerEvent, TransferKind, TransferOutcome, TransferStart,
+    RequestId, RequestKind, ServerEvent, TransferKind, TransferOutcome, TransferStart,
 };
 pub use session::ServerSession;
 

@@ -1344,7 +1344,7 @@ impl ServerSession {
                 self.login = Login::NeedUser;
                 self.new_request(RequestKind::Login {
                     user,
-                    password: super::event::Secret::new(pass),
+                    password: crate::Secret::new(pass),
                     anonymous,
                 });
             }

@@ -9,7 +9,8 @@ use bytes::Bytes;
 
 use super::pair::Pair;
 use super::tree::Responder;
-use crate::client::{OpId, Secret};
+use crate::Secret;
+use crate::client::OpId;
 use crate::error::UsageError;
 
 /// The paths generated operations use: the files and folders of

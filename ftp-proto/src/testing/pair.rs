@@ -281,7 +281,7 @@ impl<R: Responder> Pair<R> {
             .login(
                 self.now,
                 bytes::Bytes::copy_from_slice(user.as_bytes()),
-                crate::client::Secret::new(bytes::Bytes::copy_from_slice(password.as_bytes())),
+                crate::Secret::new(bytes::Bytes::copy_from_slice(password.as_bytes())),
                 None,
             )
             .expect("queued");
