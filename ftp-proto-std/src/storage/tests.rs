@@ -308,75 +308,6 @@ mod escapes {
 mod operations {
     use super::*;
 
-    #[test]
-    fn nested_directories() {
-        let f = fixture();
-        f.fs.make_dir(b"/a").unwrap();
-        f.fs.make_dir(b"/a/b").unwrap();
-        f.fs.make_dir(b"/a/b/c").unwrap();
-        assert!(matches!(
-            f.fs.make_dir(b"/a/b"),
-            Err(StorageError::AlreadyExists)
-        ));
-        assert!(matches!(
-            f.fs.make_dir(b"/x/y"),
-            Err(StorageError::NotFound)
-        ));
-        f.fs.check_dir(b"/a/b/c").unwrap();
-        f.fs.check_dir(b"/").unwrap();
-        assert!(matches!(
-            f.fs.check_dir(b"/file"),
-            Err(StorageError::NotADirectory)
-        ));
-        assert!(matches!(
-            f.fs.check_dir(b"/nope"),
-            Err(StorageError::NotFound)
-        ));
-        f.write(b"/a/b/c/leaf", b"leaf");
-        assert!(f.fs.metadata(b"/a/b").unwrap().is_dir());
-        let leaf = f.fs.metadata(b"/a/b/c/leaf").unwrap();
-        assert!(leaf.is_file());
-        assert_eq!(leaf.size, 4);
-        assert_eq!(&leaf.name[..], b"leaf");
-        assert!(matches!(
-            f.fs.remove_dir(b"/a/b/c"),
-            Err(StorageError::DirectoryNotEmpty)
-        ));
-        assert!(matches!(
-            f.fs.remove_dir(b"/a/b/c/leaf"),
-            Err(StorageError::NotADirectory)
-        ));
-        assert!(matches!(
-            f.fs.remove_file(b"/a/b/c"),
-            Err(StorageError::IsADirectory)
-        ));
-        f.fs.remove_file(b"/a/b/c/leaf").unwrap();
-        f.fs.remove_dir(b"/a/b/c").unwrap();
-        assert!(!f.root.join("a/b/c").exists());
-        assert!(matches!(
-            f.fs.remove_dir(b"/"),
-            Err(StorageError::PermissionDenied)
-        ));
-    }
-
-    #[test]
-    fn unicode_names_and_spaces() {
-        let f = fixture();
-        let dir = "/dössier with spaces";
-        let file = "/dössier with spaces/fïlé näme 日本.txt";
-        f.fs.make_dir(dir.as_bytes()).unwrap();
-        f.write(file.as_bytes(), "contènt".as_bytes());
-        assert_eq!(f.read(file.as_bytes(), 0), "contènt".as_bytes());
-        let listing = listed(&f.fs, dir.as_bytes()).unwrap();
-        assert_eq!(listing.len(), 1);
-        assert_eq!(&listing[0].name[..], "fïlé näme 日本.txt".as_bytes());
-        assert!(
-            f.root
-                .join("dössier with spaces/fïlé näme 日本.txt")
-                .exists()
-        );
-    }
-
     #[cfg(unix)]
     #[test]
     fn non_utf8_names_are_bytes() {
@@ -384,104 +315,6 @@ mod operations {
         f.write(b"/caf\xe9", b"latin-1");
         let listing = listed(&f.fs, b"/").unwrap();
         assert!(listing.iter().any(|e| &e.name[..] == b"caf\xe9"));
-    }
-
-    #[test]
-    fn restart_offsets_for_reading() {
-        let f = fixture();
-        f.write(b"/digits", b"0123456789");
-        assert_eq!(f.read(b"/digits", 0), b"0123456789");
-        assert_eq!(f.read(b"/digits", 4), b"456789");
-        assert_eq!(f.read(b"/digits", 10), b"");
-        assert!(matches!(
-            f.fs.open_read(b"/digits", 11),
-            Err(StorageError::InvalidOffset)
-        ));
-        assert!(matches!(
-            f.fs.open_read(b"/", 0),
-            Err(StorageError::IsADirectory)
-        ));
-        f.fs.make_dir(b"/d").unwrap();
-        assert!(matches!(
-            f.fs.open_read(b"/d", 0),
-            Err(StorageError::IsADirectory)
-        ));
-        assert!(matches!(
-            f.fs.open_read(b"/missing", 0),
-            Err(StorageError::NotFound)
-        ));
-    }
-
-    #[test]
-    fn restart_offsets_for_writing() {
-        let f = fixture();
-        f.write(b"/digits", b"0123456789");
-        let mut file = f.fs.open_write(b"/digits", WriteMode::Resume(4)).unwrap();
-        file.write_all(b"xy").unwrap();
-        drop(file);
-        assert_eq!(f.read(b"/digits", 0), b"0123xy");
-        assert!(matches!(
-            f.fs.open_write(b"/digits", WriteMode::Resume(7)),
-            Err(StorageError::InvalidOffset)
-        ));
-        assert!(matches!(
-            f.fs.open_write(b"/absent", WriteMode::Resume(5)),
-            Err(StorageError::NotFound)
-        ));
-        // Offset 0 is a plain STOR.
-        let mut file = f.fs.open_write(b"/absent", WriteMode::Resume(0)).unwrap();
-        file.write_all(b"new").unwrap();
-        drop(file);
-        assert_eq!(f.read(b"/absent", 0), b"new");
-        assert!(matches!(
-            f.fs.open_write(b"/", WriteMode::Truncate),
-            Err(StorageError::IsADirectory)
-        ));
-    }
-
-    #[test]
-    fn truncate_and_append() {
-        let f = fixture();
-        f.write(b"/log", b"first");
-        f.write(b"/log", b"ab");
-        assert_eq!(f.read(b"/log", 0), b"ab");
-        let mut file = f.fs.open_write(b"/log", WriteMode::Append).unwrap();
-        file.write_all(b"cd").unwrap();
-        drop(file);
-        assert_eq!(f.read(b"/log", 0), b"abcd");
-        let mut file = f.fs.open_write(b"/fresh", WriteMode::Append).unwrap();
-        file.write_all(b"z").unwrap();
-        drop(file);
-        assert_eq!(f.read(b"/fresh", 0), b"z");
-    }
-
-    #[test]
-    fn unique_names() {
-        let f = fixture();
-        f.fs.make_dir(b"/in").unwrap();
-        let mut names = std::collections::HashSet::new();
-        for _ in 0..20 {
-            let mut unique = f.fs.create_unique(b"/in", None).unwrap();
-            unique.writer.write_all(b"u").unwrap();
-            assert_eq!(unique.path, [&b"/in/"[..], &unique.name].concat());
-            assert!(names.insert(unique.name.clone()));
-        }
-        assert_eq!(listed(&f.fs, b"/in").unwrap().len(), 20);
-        let first = f.fs.create_unique(b"/", Some(b"report.txt")).unwrap();
-        assert_eq!(&first.name[..], b"report.txt");
-        assert_eq!(&first.path[..], b"/report.txt");
-        let second = f.fs.create_unique(b"/", Some(b"report.txt")).unwrap();
-        assert!(second.name.starts_with(b"report.txt."));
-        for bad in [&b".."[..], b"a/b", b""] {
-            assert!(matches!(
-                f.fs.create_unique(b"/", Some(bad)),
-                Err(StorageError::InvalidName)
-            ));
-        }
-        assert!(matches!(
-            f.fs.create_unique(b"/missing", None),
-            Err(StorageError::NotFound)
-        ));
     }
 
     #[test]
@@ -503,27 +336,6 @@ mod operations {
         assert!(matches!(
             f.fs.set_modified(b"/missing", when),
             Err(StorageError::NotFound)
-        ));
-    }
-
-    #[test]
-    fn rename_files_and_directories() {
-        let f = fixture();
-        f.fs.make_dir(b"/d").unwrap();
-        f.fs.rename(b"/file", b"/d/moved").unwrap();
-        assert_eq!(f.read(b"/d/moved", 0), b"inside");
-        f.write(b"/other", b"other");
-        f.fs.rename(b"/other", b"/d/moved").unwrap();
-        assert_eq!(f.read(b"/d/moved", 0), b"other");
-        f.fs.rename(b"/d", b"/e").unwrap();
-        f.fs.check_dir(b"/e").unwrap();
-        assert!(matches!(
-            f.fs.rename(b"/missing", b"/x"),
-            Err(StorageError::NotFound)
-        ));
-        assert!(matches!(
-            f.fs.rename(b"/", b"/x"),
-            Err(StorageError::PermissionDenied)
         ));
     }
 
@@ -870,3 +682,307 @@ mod replacing_uploads {
         assert_eq!(names(&f.root), ["file", "u"]);
     }
 }
+
+/// The contract every storage keeps, as generic functions over
+/// [`Storage`], run against [`Filesystem`] and [`MemoryStorage`] alike.
+/// Each starts from a storage whose root holds one file, `/file`, with
+/// the content `inside`.
+mod contract {
+    use super::*;
+
+    fn write<S: Storage>(s: &S, path: &[u8], mode: WriteMode, data: &[u8]) {
+        let mut file = s.open_write(path, mode).unwrap();
+        file.write_all(data).unwrap();
+        file.flush().unwrap();
+        file.commit().unwrap();
+    }
+
+    fn read<S: Storage>(s: &S, path: &[u8], offset: u64) -> Vec<u8> {
+        let mut data = Vec::new();
+        s.open_read(path, offset)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        data
+    }
+
+    fn names<S: Storage>(s: &S, path: &[u8]) -> Vec<Bytes> {
+        let mut names: Vec<_> = s.list(path).unwrap().map(|e| e.unwrap().name).collect();
+        names.sort();
+        names
+    }
+
+    pub(super) fn hostile_paths_are_refused<S: Storage>(s: &S) {
+        for path in [&b"/../etc/passwd"[..], b"/a/../../x", b"/..", b"/file/.."] {
+            assert_refused(s.metadata(path));
+            assert_refused(s.list(path).map(drop));
+            assert_refused(s.open_read(path, 0).map(drop));
+            assert_refused(s.open_write(path, WriteMode::Replace).map(drop));
+            assert_refused(s.make_dir(path));
+            assert_refused(s.rename(b"/file", path));
+        }
+        for path in [&b""[..], b"file", b"../x", b"/fi\0le"] {
+            assert!(matches!(
+                s.open_read(path, 0).map(drop),
+                Err(StorageError::InvalidName)
+            ));
+        }
+        let long = [b"/".as_slice(), &[b'x'; MAX_PATH_LEN]].concat();
+        assert!(s.metadata(&long).is_err());
+        assert_eq!(read(s, b"/file", 0), b"inside");
+    }
+
+    pub(super) fn nested_directories<S: Storage>(s: &S) {
+        s.make_dir(b"/a").unwrap();
+        s.make_dir(b"/a/b").unwrap();
+        s.make_dir(b"/a/b/c").unwrap();
+        assert!(matches!(
+            s.make_dir(b"/a/b"),
+            Err(StorageError::AlreadyExists)
+        ));
+        assert!(matches!(s.make_dir(b"/x/y"), Err(StorageError::NotFound)));
+        s.check_dir(b"/a/b/c").unwrap();
+        s.check_dir(b"/").unwrap();
+        assert!(matches!(
+            s.check_dir(b"/file"),
+            Err(StorageError::NotADirectory)
+        ));
+        assert!(matches!(s.check_dir(b"/nope"), Err(StorageError::NotFound)));
+        write(s, b"/a/b/c/leaf", WriteMode::Truncate, b"leaf");
+        assert!(s.metadata(b"/a/b").unwrap().is_dir());
+        let leaf = s.metadata(b"/a/b/c/leaf").unwrap();
+        assert!(leaf.is_file());
+        assert_eq!(leaf.size, 4);
+        assert_eq!(&leaf.name[..], b"leaf");
+        assert!(matches!(
+            s.remove_dir(b"/a/b/c"),
+            Err(StorageError::DirectoryNotEmpty)
+        ));
+        assert!(matches!(
+            s.remove_dir(b"/a/b/c/leaf"),
+            Err(StorageError::NotADirectory)
+        ));
+        assert!(matches!(
+            s.remove_file(b"/a/b/c"),
+            Err(StorageError::IsADirectory)
+        ));
+        s.remove_file(b"/a/b/c/leaf").unwrap();
+        s.remove_dir(b"/a/b/c").unwrap();
+        assert!(matches!(
+            s.check_dir(b"/a/b/c"),
+            Err(StorageError::NotFound)
+        ));
+        assert!(matches!(
+            s.remove_dir(b"/"),
+            Err(StorageError::PermissionDenied)
+        ));
+        assert!(s.metadata(b"/").unwrap().is_dir());
+    }
+
+    pub(super) fn unicode_names_and_spaces<S: Storage>(s: &S) {
+        let dir = "/dössier with spaces";
+        let file = "/dössier with spaces/fïlé näme 日本.txt";
+        s.make_dir(dir.as_bytes()).unwrap();
+        write(s, file.as_bytes(), WriteMode::Replace, "contènt".as_bytes());
+        assert_eq!(read(s, file.as_bytes(), 0), "contènt".as_bytes());
+        assert_eq!(names(s, dir.as_bytes()), ["fïlé näme 日本.txt".as_bytes()]);
+    }
+
+    pub(super) fn restart_offsets<S: Storage>(s: &S) {
+        write(s, b"/digits", WriteMode::Replace, b"0123456789");
+        assert_eq!(read(s, b"/digits", 4), b"456789");
+        assert_eq!(read(s, b"/digits", 10), b"");
+        assert!(matches!(
+            s.open_read(b"/digits", 11),
+            Err(StorageError::InvalidOffset)
+        ));
+        assert!(matches!(
+            s.open_read(b"/", 0),
+            Err(StorageError::IsADirectory)
+        ));
+        assert!(matches!(
+            s.open_read(b"/missing", 0),
+            Err(StorageError::NotFound)
+        ));
+        write(s, b"/digits", WriteMode::Resume(4), b"xy");
+        assert_eq!(read(s, b"/digits", 0), b"0123xy");
+        assert!(matches!(
+            s.open_write(b"/digits", WriteMode::Resume(7)),
+            Err(StorageError::InvalidOffset)
+        ));
+        assert!(matches!(
+            s.open_write(b"/absent", WriteMode::Resume(5)),
+            Err(StorageError::NotFound)
+        ));
+        write(s, b"/absent", WriteMode::Resume(0), b"new");
+        assert_eq!(read(s, b"/absent", 0), b"new");
+        assert!(matches!(
+            s.open_write(b"/", WriteMode::Truncate),
+            Err(StorageError::IsADirectory)
+        ));
+        // An interrupted in-place upload leaves what was written.
+        let mut file = s.open_write(b"/digits", WriteMode::Resume(2)).unwrap();
+        file.write_all(b"ab").unwrap();
+        file.flush().unwrap();
+        drop(file);
+        assert_eq!(read(s, b"/digits", 0), b"01ab");
+    }
+
+    pub(super) fn truncate_and_append<S: Storage>(s: &S) {
+        write(s, b"/log", WriteMode::Truncate, b"first");
+        write(s, b"/log", WriteMode::Truncate, b"ab");
+        assert_eq!(read(s, b"/log", 0), b"ab");
+        write(s, b"/log", WriteMode::Append, b"cd");
+        assert_eq!(read(s, b"/log", 0), b"abcd");
+        write(s, b"/fresh", WriteMode::Append, b"z");
+        assert_eq!(read(s, b"/fresh", 0), b"z");
+    }
+
+    pub(super) fn replace_keeps_the_old_file_until_the_commit<S: Storage>(s: &S) {
+        let mut upload = s.open_write(b"/file", WriteMode::Replace).unwrap();
+        upload.write_all(b"the new contents").unwrap();
+        upload.flush().unwrap();
+        assert_eq!(read(s, b"/file", 0), b"inside");
+        upload.commit().unwrap();
+        assert_eq!(read(s, b"/file", 0), b"the new contents");
+        // Abandoned: the old content stays, a new name is not created.
+        let mut upload = s.open_write(b"/file", WriteMode::Replace).unwrap();
+        upload.write_all(b"half").unwrap();
+        upload.flush().unwrap();
+        drop(upload);
+        let mut upload = s.open_write(b"/new", WriteMode::Replace).unwrap();
+        upload.write_all(b"half").unwrap();
+        drop(upload);
+        assert_eq!(read(s, b"/file", 0), b"the new contents");
+        assert_eq!(names(s, b"/"), [&b"file"[..]]);
+    }
+
+    pub(super) fn unique_names<S: Storage>(s: &S) {
+        s.make_dir(b"/in").unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let mut unique = s.create_unique(b"/in", None).unwrap();
+            unique.writer.write_all(b"u").unwrap();
+            assert_eq!(unique.path, [&b"/in/"[..], &unique.name].concat());
+            assert!(seen.insert(unique.name.clone()));
+            unique.writer.commit().unwrap();
+        }
+        assert_eq!(names(s, b"/in").len(), 20);
+        let first = s.create_unique(b"/", Some(b"report.txt")).unwrap();
+        assert_eq!(&first.name[..], b"report.txt");
+        assert_eq!(&first.path[..], b"/report.txt");
+        let second = s.create_unique(b"/", Some(b"report.txt")).unwrap();
+        assert!(second.name.starts_with(b"report.txt."));
+        for bad in [&b".."[..], b"a/b", b""] {
+            assert!(matches!(
+                s.create_unique(b"/", Some(bad)),
+                Err(StorageError::InvalidName)
+            ));
+        }
+        assert!(matches!(
+            s.create_unique(b"/missing", None),
+            Err(StorageError::NotFound)
+        ));
+    }
+
+    pub(super) fn modification_time<S: Storage>(s: &S) {
+        let when = Timestamp::from_unix(1_000_000_000, 0);
+        s.set_modified(b"/file", when).unwrap();
+        assert_eq!(s.metadata(b"/file").unwrap().modified, Some(when));
+        let precise = Timestamp::from_unix(1_700_000_000, 123_000_000);
+        s.set_modified(b"/file", precise).unwrap();
+        assert_eq!(s.metadata(b"/file").unwrap().modified, Some(precise));
+        assert!(matches!(
+            s.set_modified(b"/missing", when),
+            Err(StorageError::NotFound)
+        ));
+    }
+
+    pub(super) fn rename_files_and_directories<S: Storage>(s: &S) {
+        s.make_dir(b"/d").unwrap();
+        s.rename(b"/file", b"/d/moved").unwrap();
+        assert_eq!(read(s, b"/d/moved", 0), b"inside");
+        write(s, b"/other", WriteMode::Replace, b"other");
+        s.rename(b"/other", b"/d/moved").unwrap();
+        assert_eq!(read(s, b"/d/moved", 0), b"other");
+        s.rename(b"/d", b"/e").unwrap();
+        s.check_dir(b"/e").unwrap();
+        assert_eq!(read(s, b"/e/moved", 0), b"other");
+        assert!(matches!(s.check_dir(b"/d"), Err(StorageError::NotFound)));
+        assert!(matches!(
+            s.rename(b"/missing", b"/x"),
+            Err(StorageError::NotFound)
+        ));
+        assert!(matches!(
+            s.rename(b"/", b"/x"),
+            Err(StorageError::PermissionDenied)
+        ));
+        assert!(s.rename(b"/e", b"/e/inner").is_err());
+        s.check_dir(b"/e").unwrap();
+        s.make_dir(b"/f").unwrap();
+        assert!(s.rename(b"/e/moved", b"/f").is_err());
+        assert_eq!(read(s, b"/e/moved", 0), b"other");
+    }
+
+    pub(super) fn listing_streams_every_entry_once<S: Storage>(s: &S) {
+        let mut expected = vec![Bytes::from_static(b"file")];
+        for i in 0..300 {
+            let name = format!("n{i:04}");
+            write(s, format!("/{name}").as_bytes(), WriteMode::Replace, b"");
+            expected.push(Bytes::from(name));
+        }
+        expected.sort();
+        assert_eq!(names(s, b"/"), expected);
+        let mut entries = s.list(b"/").unwrap();
+        assert!(entries.next().unwrap().is_ok());
+        assert_eq!(entries.count(), 300);
+        assert!(matches!(s.list(b"/file"), Err(StorageError::NotADirectory)));
+        assert!(matches!(s.list(b"/missing"), Err(StorageError::NotFound)));
+    }
+}
+
+/// Runs each [`contract`] function against a fresh storage made by
+/// `$make` (an expression giving a guard and the storage).
+macro_rules! contract_tests {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+
+            contract_tests!(@each $make;
+                hostile_paths_are_refused,
+                nested_directories,
+                unicode_names_and_spaces,
+                restart_offsets,
+                truncate_and_append,
+                replace_keeps_the_old_file_until_the_commit,
+                unique_names,
+                modification_time,
+                rename_files_and_directories,
+                listing_streams_every_entry_once,
+            );
+        }
+    };
+    (@each $make:expr; $($name:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let (_guard, storage) = $make;
+                contract::$name(&storage);
+            }
+        )*
+    };
+}
+
+contract_tests!(filesystem_contract, {
+    let f = fixture();
+    let fs = Filesystem::open(&f.root).unwrap();
+    (f, fs)
+});
+
+contract_tests!(memory_contract, {
+    let memory = MemoryStorage::new(1 << 20);
+    let mut file = memory.open_write(b"/file", WriteMode::Replace).unwrap();
+    file.write_all(b"inside").unwrap();
+    file.commit().unwrap();
+    ((), memory)
+});
