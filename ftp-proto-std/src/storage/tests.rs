@@ -5,7 +5,7 @@
 //! file that no operation may read, change or add to.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ftp_proto::timestamp::Timestamp;
@@ -986,3 +986,192 @@ contract_tests!(memory_contract, {
     file.commit().unwrap();
     ((), memory)
 });
+
+/// What only [`MemoryStorage`] has: limits, sharing, copy-on-read.
+mod memory {
+    use super::*;
+
+    fn upload(s: &MemoryStorage, path: &[u8], mode: WriteMode, data: &[u8]) -> io::Result<()> {
+        let mut file = s.open_write(path, mode).map_err(io::Error::other)?;
+        file.write_all(data)?;
+        file.flush()?;
+        file.commit().map_err(io::Error::other)
+    }
+
+    fn content(s: &MemoryStorage, path: &[u8]) -> Vec<u8> {
+        let mut data = Vec::new();
+        s.open_read(path, 0)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        data
+    }
+
+    /// The error a failed write turns into, as the servers see it.
+    #[track_caller]
+    fn assert_no_space(error: io::Error) {
+        let error = StorageError::from(error);
+        assert!(matches!(error, StorageError::NoSpace), "{error:?}");
+        assert_eq!(error.category(), ErrorCategory::InsufficientStorage);
+    }
+
+    #[test]
+    fn the_capacity_bounds_every_file_together() {
+        let s = MemoryStorage::new(10);
+        upload(&s, b"/a", WriteMode::Replace, b"12345678").unwrap();
+        assert_eq!(s.used(), 8);
+        let mut file = s.open_write(b"/b", WriteMode::Replace).unwrap();
+        file.write_all(b"12").unwrap();
+        assert_no_space(file.write_all(b"3").unwrap_err());
+        drop(file);
+        // Nothing half-written is visible, and the buffered bytes were
+        // given back.
+        assert!(matches!(s.metadata(b"/b"), Err(StorageError::NotFound)));
+        assert_eq!(s.used(), 8);
+        upload(&s, b"/b", WriteMode::Replace, b"12").unwrap();
+        // Deleting frees the room; a rename over a file frees the old one.
+        s.remove_file(b"/a").unwrap();
+        assert_eq!(s.used(), 2);
+        upload(&s, b"/c", WriteMode::Replace, b"1234").unwrap();
+        s.rename(b"/c", b"/b").unwrap();
+        assert_eq!(s.used(), 4);
+        // Appending counts too.
+        let mut file = s.open_write(b"/b", WriteMode::Append).unwrap();
+        assert_no_space(file.write_all(b"1234567").unwrap_err());
+        drop(file);
+        assert_eq!(content(&s, b"/b"), b"1234");
+    }
+
+    #[test]
+    fn the_per_file_limit_applies_from_where_the_upload_starts() {
+        let s = MemoryStorage::new(1000).with_max_file_size(5);
+        assert!(matches!(
+            StorageError::from(upload(&s, b"/big", WriteMode::Replace, b"123456").unwrap_err()),
+            StorageError::NoSpace
+        ));
+        assert!(matches!(s.metadata(b"/big"), Err(StorageError::NotFound)));
+        upload(&s, b"/f", WriteMode::Replace, b"123").unwrap();
+        let mut file = s.open_write(b"/f", WriteMode::Append).unwrap();
+        file.write_all(b"45").unwrap();
+        assert_no_space(file.write(b"6").unwrap_err());
+        file.commit().unwrap();
+        assert_eq!(content(&s, b"/f"), b"12345");
+        upload(&s, b"/f", WriteMode::Resume(1), b"abcd").unwrap();
+        assert_eq!(content(&s, b"/f"), b"1abcd");
+        let mut unique = s.create_unique(b"/", None).unwrap();
+        assert_no_space(unique.writer.write_all(b"123456").unwrap_err());
+    }
+
+    #[test]
+    fn readers_keep_what_they_opened_while_the_file_is_replaced() {
+        let s = MemoryStorage::new(1 << 20);
+        upload(&s, b"/f", WriteMode::Replace, b"old content").unwrap();
+        let mut early = s.open_read(b"/f", 4).unwrap();
+        let mut upload_ = s.open_write(b"/f", WriteMode::Replace).unwrap();
+        upload_.write_all(b"new content").unwrap();
+        // Until the commit, new readers still get the old file.
+        let mut during = s.open_read(b"/f", 0).unwrap();
+        upload_.commit().unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || content(&s, b"/f"))
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap(), b"new content");
+        }
+        let mut data = Vec::new();
+        early.read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"content");
+        data.clear();
+        during.read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"old content");
+    }
+
+    #[test]
+    fn a_replacing_upload_fails_its_commit_if_a_directory_took_the_name() {
+        let s = MemoryStorage::new(100);
+        let mut file = s.open_write(b"/later", WriteMode::Replace).unwrap();
+        file.write_all(b"x").unwrap();
+        s.make_dir(b"/later").unwrap();
+        assert!(matches!(file.commit(), Err(StorageError::IsADirectory)));
+        assert!(s.metadata(b"/later").unwrap().is_dir());
+        assert_eq!(s.used(), 0);
+        // The room the upload had buffered is free again.
+        upload(&s, b"/full", WriteMode::Replace, &[7; 100]).unwrap();
+    }
+
+    #[test]
+    fn clones_share_the_tree_and_a_read_only_view_refuses_changes() {
+        let s = MemoryStorage::new(100);
+        let ro = s.clone().with_read_only(true);
+        upload(&s, b"/shared", WriteMode::Replace, b"seen").unwrap();
+        assert_eq!(content(&ro, b"/shared"), b"seen");
+        assert!(ro.is_read_only() && !s.is_read_only());
+        let denied = |r: Result<(), StorageError>| {
+            assert!(matches!(r, Err(StorageError::PermissionDenied)), "{r:?}");
+        };
+        denied(ro.open_write(b"/shared", WriteMode::Replace).map(drop));
+        denied(ro.open_write(b"/new", WriteMode::Append).map(drop));
+        denied(ro.create_unique(b"/", None).map(drop));
+        denied(ro.remove_file(b"/shared"));
+        denied(ro.make_dir(b"/d"));
+        denied(ro.remove_dir(b"/d"));
+        denied(ro.rename(b"/shared", b"/x"));
+        denied(ro.set_modified(b"/shared", Timestamp::UNIX_EPOCH));
+        assert_eq!(content(&s, b"/shared"), b"seen");
+        let text = format!("{ro:?}");
+        assert!(text.contains("read_only: true"), "{text}");
+    }
+
+    #[test]
+    fn names_with_line_breaks_are_refused() {
+        let s = MemoryStorage::new(100);
+        for path in [&b"/a\rb"[..], b"/a\nb", b"/d\r\n/f"] {
+            assert!(matches!(
+                s.open_write(path, WriteMode::Replace).map(drop),
+                Err(StorageError::InvalidName)
+            ));
+            assert!(matches!(s.make_dir(path), Err(StorageError::InvalidName)));
+        }
+        assert!(matches!(
+            s.create_unique(b"/", Some(b"x\ny")).map(drop),
+            Err(StorageError::InvalidName)
+        ));
+        let long_name = [b"/".as_slice(), &[b'n'; 256]].concat();
+        assert!(matches!(
+            s.make_dir(&long_name),
+            Err(StorageError::InvalidName)
+        ));
+        assert_eq!(s.list(b"/").unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_listing_looks_names_up_as_it_goes() {
+        let s = MemoryStorage::new(100);
+        s.make_dir(b"/d").unwrap();
+        for name in [&b"/d/a"[..], b"/d/c"] {
+            upload(&s, name, WriteMode::Replace, b"").unwrap();
+        }
+        let mut entries = s.list(b"/d").unwrap();
+        assert_eq!(&entries.next().unwrap().unwrap().name[..], b"a");
+        // Added behind the cursor: not seen; ahead of it: seen.
+        upload(&s, b"/d/0", WriteMode::Replace, b"").unwrap();
+        upload(&s, b"/d/b", WriteMode::Replace, b"").unwrap();
+        assert_eq!(&entries.next().unwrap().unwrap().name[..], b"b");
+        // The directory goes away: the listing ends with an error.
+        s.rename(b"/d", b"/e").unwrap();
+        assert!(matches!(entries.next(), Some(Err(StorageError::NotFound))));
+        assert!(entries.next().is_none());
+    }
+
+    #[test]
+    fn pre_epoch_times_are_kept() {
+        let s = MemoryStorage::new(100);
+        s.make_dir(b"/d").unwrap();
+        let when = Timestamp::from_unix(-86_400, 0);
+        s.set_modified(b"/d", when).unwrap();
+        assert_eq!(s.metadata(b"/d").unwrap().modified, Some(when));
+    }
+}
