@@ -22,7 +22,7 @@ pub(crate) use ftp_proto_std::serving::Opened;
 
 use crate::auth::Identity;
 use crate::storage::{
-    EntryBatches, EntryInfo, Filesystem, Lookups, Storage, StorageError, WriteMode,
+    EntryBatches, EntryInfo, Filesystem, Lookups, MemoryStorage, Storage, StorageError, WriteMode,
 };
 use ftp_proto_std::serving::store_mode;
 
@@ -136,6 +136,18 @@ impl StorageFactory for FilesystemRoots {
         let fs = Filesystem::with_lookups(inner, self.lookups.clone());
         self.remember(key, &fs);
         Ok(fs)
+    }
+}
+
+/// One in-memory tree for every user: each login gets a clone of this
+/// storage (sharing its files), read-only unless the identity may write.
+/// Identities' own roots are not used.
+impl StorageFactory for MemoryStorage {
+    type Storage = MemoryStorage;
+
+    async fn storage_for(&self, identity: &Identity) -> Result<MemoryStorage, StorageError> {
+        let read_only = self.is_read_only() || !identity.permissions.write;
+        Ok(self.clone().with_read_only(read_only))
     }
 }
 
