@@ -26,8 +26,15 @@ use super::{
 /// How many generated names STOU tries before giving up (`Busy`).
 const UNIQUE_ATTEMPTS: u32 = 100;
 
-/// A file tree in memory, shared by its clones (see the [module
-/// documentation](self)).
+/// A file tree in memory, shared by its clones: for ephemeral drop-boxes
+/// and for tests.
+///
+/// The tree lives behind one `Arc<Mutex<_>>`, so every clone (every
+/// session, every user handed one) sees the same files. The lock is held
+/// only for the short tree operations, never while a transfer runs: a
+/// reader gets a cheap clone of the file's [`Bytes`] when it opens the
+/// file (a file replaced meanwhile keeps being read as it was), and an
+/// upload buffers its bytes and takes the lock again to put them in place.
 ///
 /// # Limits
 ///
