@@ -236,7 +236,7 @@ impl Tree {
 
     /// Takes `n` more bytes of the capacity for an upload's buffer.
     fn reserve(&mut self, n: u64) -> io::Result<()> {
-        if self.used + self.reserved + n > self.capacity {
+        if self.used.saturating_add(self.reserved).saturating_add(n) > self.capacity {
             return Err(io::Error::new(
                 io::ErrorKind::StorageFull,
                 "memory storage capacity exhausted",
@@ -695,7 +695,7 @@ impl MemoryUpload {
 impl Write for MemoryUpload {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = buf.len() as u64;
-        if self.buffer.len() as u64 + n > self.limit {
+        if (self.buffer.len() as u64).saturating_add(n) > self.limit {
             return Err(io::Error::new(
                 io::ErrorKind::FileTooLarge,
                 "file larger than the memory storage allows",
