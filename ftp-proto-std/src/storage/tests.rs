@@ -1167,6 +1167,28 @@ mod memory {
     }
 
     #[test]
+    fn concurrent_uploads_never_overrun_the_capacity() {
+        let s = MemoryStorage::new(5_000);
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    (0..10)
+                        .filter(|i| {
+                            let path = format!("/t{t}-{i}");
+                            upload(&s, path.as_bytes(), WriteMode::Replace, &[1; 100]).is_ok()
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        let stored: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(stored, 50, "exactly the capacity's worth got in");
+        assert_eq!(s.used(), 5_000);
+        assert_eq!(s.list(b"/").unwrap().count(), stored);
+    }
+
+    #[test]
     fn pre_epoch_times_are_kept() {
         let s = MemoryStorage::new(100);
         s.make_dir(b"/d").unwrap();
