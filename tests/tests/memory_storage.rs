@@ -17,6 +17,12 @@ fn users() -> UserList {
     UserList::new()
         .with_user("alice", "rw")
         .with_account("bob", "ro", Permissions::READ_ONLY, None)
+        .with_account(
+            "carol",
+            "rooted",
+            Permissions::READ_WRITE,
+            Some("/srv/carol".into()),
+        )
 }
 
 fn settings() -> ServerSettings {
@@ -70,6 +76,13 @@ async fn exercise(addr: SocketAddr, used: impl Fn() -> u64) {
     let refused = bob.delete("dir/b.bin").await.unwrap_err();
     assert_eq!(code(&refused), Some(550), "{refused}");
     bob.quit().await.unwrap();
+
+    // An account confined to a folder of its own cannot be confined in a
+    // memory tree: its login is refused rather than given the whole tree.
+    let options = ClientOptions::default().connect_timeout(Duration::from_secs(20));
+    let mut carol = Client::connect(addr, options).await.expect("connect");
+    let refused = carol.login("carol", "rooted").await.unwrap_err();
+    assert_eq!(code(&refused), Some(530), "{refused}");
 
     // Beyond the capacity: insufficient storage, and nothing half-written.
     let big = vec![7u8; 30_000];

@@ -59,14 +59,14 @@ impl StorageFactory for FilesystemRoots {
 }
 
 /// One in-memory tree for every user: each login gets a clone of this
-/// storage (sharing its files), read-only unless the identity may write.
-/// Identities' own roots are not used.
+/// storage (sharing its files), read-only unless the identity may write;
+/// an identity with a root folder of its own is refused (see
+/// [`MemoryStorage::view_for`]).
 impl StorageFactory for MemoryStorage {
     type Storage = MemoryStorage;
 
     fn storage_for(&self, identity: &Identity) -> Result<MemoryStorage, StorageError> {
-        let read_only = self.is_read_only() || !identity.permissions.write;
-        Ok(self.clone().with_read_only(read_only))
+        self.view_for(identity)
     }
 }
 

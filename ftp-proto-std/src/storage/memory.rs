@@ -283,6 +283,23 @@ impl MemoryStorage {
         self
     }
 
+    /// The view of this tree a logged-in user gets (what both servers'
+    /// `StorageFactory` for a `MemoryStorage` hands out): a clone, read-only
+    /// if this storage is or the identity may not write.
+    ///
+    /// # Errors
+    /// [`StorageError::PermissionDenied`] for an identity with a root folder
+    /// of its own: a tree in memory cannot confine it there, and handing it
+    /// the whole tree would give it more than its account allows (the
+    /// server then refuses the login).
+    pub fn view_for(&self, identity: &crate::auth::Identity) -> Result<Self, StorageError> {
+        if identity.root.is_some() {
+            return Err(StorageError::PermissionDenied);
+        }
+        let read_only = self.read_only || !identity.permissions.write;
+        Ok(self.clone().with_read_only(read_only))
+    }
+
     /// The bytes the files hold now.
     #[must_use]
     pub fn used(&self) -> u64 {
