@@ -308,6 +308,21 @@ mod escapes {
 mod operations {
     use super::*;
 
+    #[test]
+    fn names_reach_the_disk_as_given() {
+        let f = fixture();
+        f.fs.make_dir("/dössier with spaces".as_bytes()).unwrap();
+        f.write("/dössier with spaces/fïlé 日本.txt".as_bytes(), b"x");
+        assert!(f.root.join("dössier with spaces/fïlé 日本.txt").exists());
+        f.fs.make_dir(b"/d").unwrap();
+        assert!(matches!(
+            f.fs.open_read(b"/d", 0),
+            Err(StorageError::IsADirectory)
+        ));
+        f.fs.remove_dir(b"/d").unwrap();
+        assert!(!f.root.join("d").exists());
+    }
+
     #[cfg(unix)]
     #[test]
     fn non_utf8_names_are_bytes() {
