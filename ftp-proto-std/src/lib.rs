@@ -5,7 +5,8 @@
 //!
 //! - [`server`]: the blocking FTP server (threads per session, FTPS with rustls).
 //! - [`client`]: the blocking FTP client (`Read`/`Write` transfer streams).
-//! - [`storage`], [`auth`]: what the server serves and who may log in.
+//! - [`storage`], [`auth`]: what the server serves (a folder, or a tree in
+//!   memory) and who may log in.
 //! - [`tls`], [`net`], [`transfer`], [`listing`], [`serving`]: pieces every
 //!   adapter shares (rustls settings, passive-port selection, the wall clock,
 //!   the blocking data path of a transfer, the streamed listing renderer, what a server session decides

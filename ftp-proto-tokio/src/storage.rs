@@ -9,6 +9,8 @@
 //! [`Filesystem`]). Opened files come back as
 //! [`tokio::fs::File`] so the data path streams asynchronously, and listed
 //! directories as [`FilesystemEntries`], read a batch at a time.
+//! [`MemoryStorage`] is the blocking in-memory tree, called inline (its
+//! operations never wait on anything but a short lock).
 //!
 //! Every future returned by [`Storage`] is `Send`, so generic server code can
 //! call a storage from inside `tokio::spawn`.
@@ -30,6 +32,10 @@ use std::time::{Duration, Instant};
 use ftp_proto::timestamp::Timestamp;
 use ftp_proto_std::storage::Storage as _;
 use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite};
+
+mod memory;
+
+pub use memory::{MemoryEntries, MemoryStorage, MemoryUpload};
 
 pub use ftp_proto_std::storage::{
     BoxedEntries, EntryInfo, EntryKind, EntryResult, ErrorCategory, Placement, StorageError,

@@ -16,7 +16,7 @@ use crate::listing::StatEntries;
 use crate::net::wall_clock;
 pub(crate) use crate::serving::Opened;
 use crate::serving::store_mode;
-use crate::storage::{Filesystem, Storage, StorageError, WriteMode};
+use crate::storage::{Filesystem, MemoryStorage, Storage, StorageError, WriteMode};
 
 /// Gives each logged-in user a storage (their own root, their permissions).
 pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
@@ -55,6 +55,18 @@ impl StorageFactory for FilesystemRoots {
     fn storage_for(&self, identity: &Identity) -> Result<Filesystem, StorageError> {
         let root = identity.root.as_ref().unwrap_or(&self.default_root);
         Ok(Filesystem::open(root)?.with_read_only(!identity.permissions.write))
+    }
+}
+
+/// One in-memory tree for every user: each login gets a clone of this
+/// storage (sharing its files), read-only unless the identity may write;
+/// an identity with a root folder of its own is refused (see
+/// [`MemoryStorage::view_for`]).
+impl StorageFactory for MemoryStorage {
+    type Storage = MemoryStorage;
+
+    fn storage_for(&self, identity: &Identity) -> Result<MemoryStorage, StorageError> {
+        self.view_for(identity)
     }
 }
 

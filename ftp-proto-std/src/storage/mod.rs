@@ -14,6 +14,10 @@
 //! operating system itself refuses `..`, absolute symlink targets and symlinks
 //! leading out, at the moment of use (see [`Filesystem`] for the details).
 //!
+//! [`MemoryStorage`] is a whole file tree in memory, bounded by a capacity
+//! and a per-file size, shared by its clones: for ephemeral drop-boxes and
+//! for tests.
+//!
 //! Paths are given as the bytes of a virtual path (`VirtualPath::as_bytes`).
 //! They are validated again here (defence in depth): a path that does not
 //! start with `/`, holds a NUL byte or a `..` component is refused before the
@@ -31,6 +35,8 @@
 //! an upload to a temporary file beside the final one and renames it into
 //! place on commit; an object store maps the same contract onto a multipart
 //! upload (writes upload parts, `commit` completes it, a drop aborts it).
+//! [`MemoryStorage`] buffers the upload and swaps the new content in on
+//! commit.
 //!
 //! REST+STOR ([`WriteMode::Resume`]), APPE ([`WriteMode::Append`]), STOU
 //! and the servers' in-place option ([`WriteMode::Truncate`]) write into the
@@ -42,6 +48,7 @@
 mod error;
 mod filesystem;
 mod info;
+mod memory;
 mod vpath;
 
 #[cfg(test)]
@@ -56,6 +63,7 @@ use ftp_proto::timestamp::Timestamp;
 pub use error::{ErrorCategory, StorageError};
 pub use filesystem::{DirectoryEntries, FileUpload, Filesystem, Placement};
 pub use info::{EntryInfo, EntryKind};
+pub use memory::{MemoryEntries, MemoryStorage, MemoryUpload};
 pub use vpath::MAX_PATH_LEN;
 
 /// How [`Storage::open_write`] treats existing content.

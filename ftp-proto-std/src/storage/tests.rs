@@ -5,7 +5,7 @@
 //! file that no operation may read, change or add to.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ftp_proto::timestamp::Timestamp;
@@ -309,72 +309,18 @@ mod operations {
     use super::*;
 
     #[test]
-    fn nested_directories() {
+    fn names_reach_the_disk_as_given() {
         let f = fixture();
-        f.fs.make_dir(b"/a").unwrap();
-        f.fs.make_dir(b"/a/b").unwrap();
-        f.fs.make_dir(b"/a/b/c").unwrap();
+        f.fs.make_dir("/dössier with spaces".as_bytes()).unwrap();
+        f.write("/dössier with spaces/fïlé 日本.txt".as_bytes(), b"x");
+        assert!(f.root.join("dössier with spaces/fïlé 日本.txt").exists());
+        f.fs.make_dir(b"/d").unwrap();
         assert!(matches!(
-            f.fs.make_dir(b"/a/b"),
-            Err(StorageError::AlreadyExists)
-        ));
-        assert!(matches!(
-            f.fs.make_dir(b"/x/y"),
-            Err(StorageError::NotFound)
-        ));
-        f.fs.check_dir(b"/a/b/c").unwrap();
-        f.fs.check_dir(b"/").unwrap();
-        assert!(matches!(
-            f.fs.check_dir(b"/file"),
-            Err(StorageError::NotADirectory)
-        ));
-        assert!(matches!(
-            f.fs.check_dir(b"/nope"),
-            Err(StorageError::NotFound)
-        ));
-        f.write(b"/a/b/c/leaf", b"leaf");
-        assert!(f.fs.metadata(b"/a/b").unwrap().is_dir());
-        let leaf = f.fs.metadata(b"/a/b/c/leaf").unwrap();
-        assert!(leaf.is_file());
-        assert_eq!(leaf.size, 4);
-        assert_eq!(&leaf.name[..], b"leaf");
-        assert!(matches!(
-            f.fs.remove_dir(b"/a/b/c"),
-            Err(StorageError::DirectoryNotEmpty)
-        ));
-        assert!(matches!(
-            f.fs.remove_dir(b"/a/b/c/leaf"),
-            Err(StorageError::NotADirectory)
-        ));
-        assert!(matches!(
-            f.fs.remove_file(b"/a/b/c"),
+            f.fs.open_read(b"/d", 0),
             Err(StorageError::IsADirectory)
         ));
-        f.fs.remove_file(b"/a/b/c/leaf").unwrap();
-        f.fs.remove_dir(b"/a/b/c").unwrap();
-        assert!(!f.root.join("a/b/c").exists());
-        assert!(matches!(
-            f.fs.remove_dir(b"/"),
-            Err(StorageError::PermissionDenied)
-        ));
-    }
-
-    #[test]
-    fn unicode_names_and_spaces() {
-        let f = fixture();
-        let dir = "/dössier with spaces";
-        let file = "/dössier with spaces/fïlé näme 日本.txt";
-        f.fs.make_dir(dir.as_bytes()).unwrap();
-        f.write(file.as_bytes(), "contènt".as_bytes());
-        assert_eq!(f.read(file.as_bytes(), 0), "contènt".as_bytes());
-        let listing = listed(&f.fs, dir.as_bytes()).unwrap();
-        assert_eq!(listing.len(), 1);
-        assert_eq!(&listing[0].name[..], "fïlé näme 日本.txt".as_bytes());
-        assert!(
-            f.root
-                .join("dössier with spaces/fïlé näme 日本.txt")
-                .exists()
-        );
+        f.fs.remove_dir(b"/d").unwrap();
+        assert!(!f.root.join("d").exists());
     }
 
     #[cfg(unix)]
@@ -384,104 +330,6 @@ mod operations {
         f.write(b"/caf\xe9", b"latin-1");
         let listing = listed(&f.fs, b"/").unwrap();
         assert!(listing.iter().any(|e| &e.name[..] == b"caf\xe9"));
-    }
-
-    #[test]
-    fn restart_offsets_for_reading() {
-        let f = fixture();
-        f.write(b"/digits", b"0123456789");
-        assert_eq!(f.read(b"/digits", 0), b"0123456789");
-        assert_eq!(f.read(b"/digits", 4), b"456789");
-        assert_eq!(f.read(b"/digits", 10), b"");
-        assert!(matches!(
-            f.fs.open_read(b"/digits", 11),
-            Err(StorageError::InvalidOffset)
-        ));
-        assert!(matches!(
-            f.fs.open_read(b"/", 0),
-            Err(StorageError::IsADirectory)
-        ));
-        f.fs.make_dir(b"/d").unwrap();
-        assert!(matches!(
-            f.fs.open_read(b"/d", 0),
-            Err(StorageError::IsADirectory)
-        ));
-        assert!(matches!(
-            f.fs.open_read(b"/missing", 0),
-            Err(StorageError::NotFound)
-        ));
-    }
-
-    #[test]
-    fn restart_offsets_for_writing() {
-        let f = fixture();
-        f.write(b"/digits", b"0123456789");
-        let mut file = f.fs.open_write(b"/digits", WriteMode::Resume(4)).unwrap();
-        file.write_all(b"xy").unwrap();
-        drop(file);
-        assert_eq!(f.read(b"/digits", 0), b"0123xy");
-        assert!(matches!(
-            f.fs.open_write(b"/digits", WriteMode::Resume(7)),
-            Err(StorageError::InvalidOffset)
-        ));
-        assert!(matches!(
-            f.fs.open_write(b"/absent", WriteMode::Resume(5)),
-            Err(StorageError::NotFound)
-        ));
-        // Offset 0 is a plain STOR.
-        let mut file = f.fs.open_write(b"/absent", WriteMode::Resume(0)).unwrap();
-        file.write_all(b"new").unwrap();
-        drop(file);
-        assert_eq!(f.read(b"/absent", 0), b"new");
-        assert!(matches!(
-            f.fs.open_write(b"/", WriteMode::Truncate),
-            Err(StorageError::IsADirectory)
-        ));
-    }
-
-    #[test]
-    fn truncate_and_append() {
-        let f = fixture();
-        f.write(b"/log", b"first");
-        f.write(b"/log", b"ab");
-        assert_eq!(f.read(b"/log", 0), b"ab");
-        let mut file = f.fs.open_write(b"/log", WriteMode::Append).unwrap();
-        file.write_all(b"cd").unwrap();
-        drop(file);
-        assert_eq!(f.read(b"/log", 0), b"abcd");
-        let mut file = f.fs.open_write(b"/fresh", WriteMode::Append).unwrap();
-        file.write_all(b"z").unwrap();
-        drop(file);
-        assert_eq!(f.read(b"/fresh", 0), b"z");
-    }
-
-    #[test]
-    fn unique_names() {
-        let f = fixture();
-        f.fs.make_dir(b"/in").unwrap();
-        let mut names = std::collections::HashSet::new();
-        for _ in 0..20 {
-            let mut unique = f.fs.create_unique(b"/in", None).unwrap();
-            unique.writer.write_all(b"u").unwrap();
-            assert_eq!(unique.path, [&b"/in/"[..], &unique.name].concat());
-            assert!(names.insert(unique.name.clone()));
-        }
-        assert_eq!(listed(&f.fs, b"/in").unwrap().len(), 20);
-        let first = f.fs.create_unique(b"/", Some(b"report.txt")).unwrap();
-        assert_eq!(&first.name[..], b"report.txt");
-        assert_eq!(&first.path[..], b"/report.txt");
-        let second = f.fs.create_unique(b"/", Some(b"report.txt")).unwrap();
-        assert!(second.name.starts_with(b"report.txt."));
-        for bad in [&b".."[..], b"a/b", b""] {
-            assert!(matches!(
-                f.fs.create_unique(b"/", Some(bad)),
-                Err(StorageError::InvalidName)
-            ));
-        }
-        assert!(matches!(
-            f.fs.create_unique(b"/missing", None),
-            Err(StorageError::NotFound)
-        ));
     }
 
     #[test]
@@ -503,27 +351,6 @@ mod operations {
         assert!(matches!(
             f.fs.set_modified(b"/missing", when),
             Err(StorageError::NotFound)
-        ));
-    }
-
-    #[test]
-    fn rename_files_and_directories() {
-        let f = fixture();
-        f.fs.make_dir(b"/d").unwrap();
-        f.fs.rename(b"/file", b"/d/moved").unwrap();
-        assert_eq!(f.read(b"/d/moved", 0), b"inside");
-        f.write(b"/other", b"other");
-        f.fs.rename(b"/other", b"/d/moved").unwrap();
-        assert_eq!(f.read(b"/d/moved", 0), b"other");
-        f.fs.rename(b"/d", b"/e").unwrap();
-        f.fs.check_dir(b"/e").unwrap();
-        assert!(matches!(
-            f.fs.rename(b"/missing", b"/x"),
-            Err(StorageError::NotFound)
-        ));
-        assert!(matches!(
-            f.fs.rename(b"/", b"/x"),
-            Err(StorageError::PermissionDenied)
         ));
     }
 
@@ -868,5 +695,520 @@ mod replacing_uploads {
         drop(unique.writer);
         assert_eq!(fs::read(f.root.join("u")).unwrap(), b"unique");
         assert_eq!(names(&f.root), ["file", "u"]);
+    }
+}
+
+/// The contract every storage keeps, as generic functions over
+/// [`Storage`], run against [`Filesystem`] and [`MemoryStorage`] alike.
+/// Each starts from a storage whose root holds one file, `/file`, with
+/// the content `inside`.
+mod contract {
+    use super::*;
+
+    fn write<S: Storage>(s: &S, path: &[u8], mode: WriteMode, data: &[u8]) {
+        let mut file = s.open_write(path, mode).unwrap();
+        file.write_all(data).unwrap();
+        file.flush().unwrap();
+        file.commit().unwrap();
+    }
+
+    fn read<S: Storage>(s: &S, path: &[u8], offset: u64) -> Vec<u8> {
+        let mut data = Vec::new();
+        s.open_read(path, offset)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        data
+    }
+
+    fn names<S: Storage>(s: &S, path: &[u8]) -> Vec<Bytes> {
+        let mut names: Vec<_> = s.list(path).unwrap().map(|e| e.unwrap().name).collect();
+        names.sort();
+        names
+    }
+
+    pub(super) fn hostile_paths_are_refused<S: Storage>(s: &S) {
+        for path in [&b"/../etc/passwd"[..], b"/a/../../x", b"/..", b"/file/.."] {
+            assert_refused(s.metadata(path));
+            assert_refused(s.list(path).map(drop));
+            assert_refused(s.open_read(path, 0).map(drop));
+            assert_refused(s.open_write(path, WriteMode::Replace).map(drop));
+            assert_refused(s.make_dir(path));
+            assert_refused(s.rename(b"/file", path));
+        }
+        for path in [&b""[..], b"file", b"../x", b"/fi\0le"] {
+            assert!(matches!(
+                s.open_read(path, 0).map(drop),
+                Err(StorageError::InvalidName)
+            ));
+        }
+        let long = [b"/".as_slice(), &[b'x'; MAX_PATH_LEN]].concat();
+        assert!(s.metadata(&long).is_err());
+        assert_eq!(read(s, b"/file", 0), b"inside");
+    }
+
+    pub(super) fn nested_directories<S: Storage>(s: &S) {
+        s.make_dir(b"/a").unwrap();
+        s.make_dir(b"/a/b").unwrap();
+        s.make_dir(b"/a/b/c").unwrap();
+        assert!(matches!(
+            s.make_dir(b"/a/b"),
+            Err(StorageError::AlreadyExists)
+        ));
+        assert!(matches!(s.make_dir(b"/x/y"), Err(StorageError::NotFound)));
+        s.check_dir(b"/a/b/c").unwrap();
+        s.check_dir(b"/").unwrap();
+        assert!(matches!(
+            s.check_dir(b"/file"),
+            Err(StorageError::NotADirectory)
+        ));
+        assert!(matches!(s.check_dir(b"/nope"), Err(StorageError::NotFound)));
+        write(s, b"/a/b/c/leaf", WriteMode::Truncate, b"leaf");
+        assert!(s.metadata(b"/a/b").unwrap().is_dir());
+        let leaf = s.metadata(b"/a/b/c/leaf").unwrap();
+        assert!(leaf.is_file());
+        assert_eq!(leaf.size, 4);
+        assert_eq!(&leaf.name[..], b"leaf");
+        assert!(matches!(
+            s.remove_dir(b"/a/b/c"),
+            Err(StorageError::DirectoryNotEmpty)
+        ));
+        assert!(matches!(
+            s.remove_dir(b"/a/b/c/leaf"),
+            Err(StorageError::NotADirectory)
+        ));
+        assert!(matches!(
+            s.remove_file(b"/a/b/c"),
+            Err(StorageError::IsADirectory)
+        ));
+        s.remove_file(b"/a/b/c/leaf").unwrap();
+        s.remove_dir(b"/a/b/c").unwrap();
+        assert!(matches!(
+            s.check_dir(b"/a/b/c"),
+            Err(StorageError::NotFound)
+        ));
+        assert!(matches!(
+            s.remove_dir(b"/"),
+            Err(StorageError::PermissionDenied)
+        ));
+        assert!(s.metadata(b"/").unwrap().is_dir());
+    }
+
+    pub(super) fn unicode_names_and_spaces<S: Storage>(s: &S) {
+        let dir = "/dössier with spaces";
+        let file = "/dössier with spaces/fïlé näme 日本.txt";
+        s.make_dir(dir.as_bytes()).unwrap();
+        write(s, file.as_bytes(), WriteMode::Replace, "contènt".as_bytes());
+        assert_eq!(read(s, file.as_bytes(), 0), "contènt".as_bytes());
+        assert_eq!(names(s, dir.as_bytes()), ["fïlé näme 日本.txt".as_bytes()]);
+    }
+
+    pub(super) fn restart_offsets<S: Storage>(s: &S) {
+        write(s, b"/digits", WriteMode::Replace, b"0123456789");
+        assert_eq!(read(s, b"/digits", 4), b"456789");
+        assert_eq!(read(s, b"/digits", 10), b"");
+        assert!(matches!(
+            s.open_read(b"/digits", 11),
+            Err(StorageError::InvalidOffset)
+        ));
+        assert!(matches!(
+            s.open_read(b"/", 0),
+            Err(StorageError::IsADirectory)
+        ));
+        assert!(matches!(
+            s.open_read(b"/missing", 0),
+            Err(StorageError::NotFound)
+        ));
+        write(s, b"/digits", WriteMode::Resume(4), b"xy");
+        assert_eq!(read(s, b"/digits", 0), b"0123xy");
+        assert!(matches!(
+            s.open_write(b"/digits", WriteMode::Resume(7)),
+            Err(StorageError::InvalidOffset)
+        ));
+        assert!(matches!(
+            s.open_write(b"/absent", WriteMode::Resume(5)),
+            Err(StorageError::NotFound)
+        ));
+        write(s, b"/absent", WriteMode::Resume(0), b"new");
+        assert_eq!(read(s, b"/absent", 0), b"new");
+        assert!(matches!(
+            s.open_write(b"/", WriteMode::Truncate),
+            Err(StorageError::IsADirectory)
+        ));
+        // An interrupted in-place upload leaves what was written.
+        let mut file = s.open_write(b"/digits", WriteMode::Resume(2)).unwrap();
+        file.write_all(b"ab").unwrap();
+        file.flush().unwrap();
+        drop(file);
+        assert_eq!(read(s, b"/digits", 0), b"01ab");
+    }
+
+    pub(super) fn truncate_and_append<S: Storage>(s: &S) {
+        write(s, b"/log", WriteMode::Truncate, b"first");
+        write(s, b"/log", WriteMode::Truncate, b"ab");
+        assert_eq!(read(s, b"/log", 0), b"ab");
+        write(s, b"/log", WriteMode::Append, b"cd");
+        assert_eq!(read(s, b"/log", 0), b"abcd");
+        write(s, b"/fresh", WriteMode::Append, b"z");
+        assert_eq!(read(s, b"/fresh", 0), b"z");
+    }
+
+    pub(super) fn replace_keeps_the_old_file_until_the_commit<S: Storage>(s: &S) {
+        let mut upload = s.open_write(b"/file", WriteMode::Replace).unwrap();
+        upload.write_all(b"the new contents").unwrap();
+        upload.flush().unwrap();
+        assert_eq!(read(s, b"/file", 0), b"inside");
+        upload.commit().unwrap();
+        assert_eq!(read(s, b"/file", 0), b"the new contents");
+        // Abandoned: the old content stays, a new name is not created.
+        let mut upload = s.open_write(b"/file", WriteMode::Replace).unwrap();
+        upload.write_all(b"half").unwrap();
+        upload.flush().unwrap();
+        drop(upload);
+        let mut upload = s.open_write(b"/new", WriteMode::Replace).unwrap();
+        upload.write_all(b"half").unwrap();
+        drop(upload);
+        assert_eq!(read(s, b"/file", 0), b"the new contents");
+        assert_eq!(names(s, b"/"), [&b"file"[..]]);
+    }
+
+    pub(super) fn unique_names<S: Storage>(s: &S) {
+        s.make_dir(b"/in").unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let mut unique = s.create_unique(b"/in", None).unwrap();
+            unique.writer.write_all(b"u").unwrap();
+            assert_eq!(unique.path, [&b"/in/"[..], &unique.name].concat());
+            assert!(seen.insert(unique.name.clone()));
+            unique.writer.commit().unwrap();
+        }
+        assert_eq!(names(s, b"/in").len(), 20);
+        let first = s.create_unique(b"/", Some(b"report.txt")).unwrap();
+        assert_eq!(&first.name[..], b"report.txt");
+        assert_eq!(&first.path[..], b"/report.txt");
+        let second = s.create_unique(b"/", Some(b"report.txt")).unwrap();
+        assert!(second.name.starts_with(b"report.txt."));
+        for bad in [&b".."[..], b"a/b", b""] {
+            assert!(matches!(
+                s.create_unique(b"/", Some(bad)),
+                Err(StorageError::InvalidName)
+            ));
+        }
+        assert!(matches!(
+            s.create_unique(b"/missing", None),
+            Err(StorageError::NotFound)
+        ));
+    }
+
+    pub(super) fn modification_time<S: Storage>(s: &S) {
+        let when = Timestamp::from_unix(1_000_000_000, 0);
+        s.set_modified(b"/file", when).unwrap();
+        assert_eq!(s.metadata(b"/file").unwrap().modified, Some(when));
+        let precise = Timestamp::from_unix(1_700_000_000, 123_000_000);
+        s.set_modified(b"/file", precise).unwrap();
+        assert_eq!(s.metadata(b"/file").unwrap().modified, Some(precise));
+        assert!(matches!(
+            s.set_modified(b"/missing", when),
+            Err(StorageError::NotFound)
+        ));
+    }
+
+    pub(super) fn rename_files_and_directories<S: Storage>(s: &S) {
+        s.make_dir(b"/d").unwrap();
+        s.rename(b"/file", b"/d/moved").unwrap();
+        assert_eq!(read(s, b"/d/moved", 0), b"inside");
+        write(s, b"/other", WriteMode::Replace, b"other");
+        s.rename(b"/other", b"/d/moved").unwrap();
+        assert_eq!(read(s, b"/d/moved", 0), b"other");
+        s.rename(b"/d", b"/e").unwrap();
+        s.check_dir(b"/e").unwrap();
+        assert_eq!(read(s, b"/e/moved", 0), b"other");
+        assert!(matches!(s.check_dir(b"/d"), Err(StorageError::NotFound)));
+        assert!(matches!(
+            s.rename(b"/missing", b"/x"),
+            Err(StorageError::NotFound)
+        ));
+        assert!(matches!(
+            s.rename(b"/", b"/x"),
+            Err(StorageError::PermissionDenied)
+        ));
+        assert!(s.rename(b"/e", b"/e/inner").is_err());
+        s.check_dir(b"/e").unwrap();
+        s.make_dir(b"/f").unwrap();
+        assert!(s.rename(b"/e/moved", b"/f").is_err());
+        assert_eq!(read(s, b"/e/moved", 0), b"other");
+    }
+
+    pub(super) fn listing_streams_every_entry_once<S: Storage>(s: &S) {
+        let mut expected = vec![Bytes::from_static(b"file")];
+        for i in 0..300 {
+            let name = format!("n{i:04}");
+            write(s, format!("/{name}").as_bytes(), WriteMode::Replace, b"");
+            expected.push(Bytes::from(name));
+        }
+        expected.sort();
+        assert_eq!(names(s, b"/"), expected);
+        let mut entries = s.list(b"/").unwrap();
+        assert!(entries.next().unwrap().is_ok());
+        assert_eq!(entries.count(), 300);
+        assert!(matches!(s.list(b"/file"), Err(StorageError::NotADirectory)));
+        assert!(matches!(s.list(b"/missing"), Err(StorageError::NotFound)));
+    }
+}
+
+/// Runs each [`contract`] function against a fresh storage made by
+/// `$make` (an expression giving a guard and the storage).
+macro_rules! contract_tests {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+
+            contract_tests!(@each $make;
+                hostile_paths_are_refused,
+                nested_directories,
+                unicode_names_and_spaces,
+                restart_offsets,
+                truncate_and_append,
+                replace_keeps_the_old_file_until_the_commit,
+                unique_names,
+                modification_time,
+                rename_files_and_directories,
+                listing_streams_every_entry_once,
+            );
+        }
+    };
+    (@each $make:expr; $($name:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let (_guard, storage) = $make;
+                contract::$name(&storage);
+            }
+        )*
+    };
+}
+
+contract_tests!(filesystem_contract, {
+    let f = fixture();
+    let fs = Filesystem::open(&f.root).unwrap();
+    (f, fs)
+});
+
+contract_tests!(memory_contract, {
+    let memory = MemoryStorage::new(1 << 20);
+    let mut file = memory.open_write(b"/file", WriteMode::Replace).unwrap();
+    file.write_all(b"inside").unwrap();
+    file.commit().unwrap();
+    ((), memory)
+});
+
+/// What only [`MemoryStorage`] has: limits, sharing, copy-on-read.
+mod memory {
+    use super::*;
+
+    fn upload(s: &MemoryStorage, path: &[u8], mode: WriteMode, data: &[u8]) -> io::Result<()> {
+        let mut file = s.open_write(path, mode).map_err(io::Error::other)?;
+        file.write_all(data)?;
+        file.flush()?;
+        file.commit().map_err(io::Error::other)
+    }
+
+    fn content(s: &MemoryStorage, path: &[u8]) -> Vec<u8> {
+        let mut data = Vec::new();
+        s.open_read(path, 0)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        data
+    }
+
+    /// The error a failed write turns into, as the servers see it.
+    #[track_caller]
+    fn assert_no_space(error: io::Error) {
+        let error = StorageError::from(error);
+        assert!(matches!(error, StorageError::NoSpace), "{error:?}");
+        assert_eq!(error.category(), ErrorCategory::InsufficientStorage);
+    }
+
+    #[test]
+    fn the_capacity_bounds_every_file_together() {
+        let s = MemoryStorage::new(10);
+        upload(&s, b"/a", WriteMode::Replace, b"12345678").unwrap();
+        assert_eq!(s.used(), 8);
+        let mut file = s.open_write(b"/b", WriteMode::Replace).unwrap();
+        file.write_all(b"12").unwrap();
+        assert_no_space(file.write_all(b"3").unwrap_err());
+        drop(file);
+        // Nothing half-written is visible, and the buffered bytes were
+        // given back.
+        assert!(matches!(s.metadata(b"/b"), Err(StorageError::NotFound)));
+        assert_eq!(s.used(), 8);
+        upload(&s, b"/b", WriteMode::Replace, b"12").unwrap();
+        // Deleting frees the room; a rename over a file frees the old one.
+        s.remove_file(b"/a").unwrap();
+        assert_eq!(s.used(), 2);
+        upload(&s, b"/c", WriteMode::Replace, b"1234").unwrap();
+        s.rename(b"/c", b"/b").unwrap();
+        assert_eq!(s.used(), 4);
+        // Appending counts too.
+        let mut file = s.open_write(b"/b", WriteMode::Append).unwrap();
+        assert_no_space(file.write_all(b"1234567").unwrap_err());
+        drop(file);
+        assert_eq!(content(&s, b"/b"), b"1234");
+    }
+
+    #[test]
+    fn the_per_file_limit_applies_from_where_the_upload_starts() {
+        let s = MemoryStorage::new(1000).with_max_file_size(5);
+        assert!(matches!(
+            StorageError::from(upload(&s, b"/big", WriteMode::Replace, b"123456").unwrap_err()),
+            StorageError::NoSpace
+        ));
+        assert!(matches!(s.metadata(b"/big"), Err(StorageError::NotFound)));
+        upload(&s, b"/f", WriteMode::Replace, b"123").unwrap();
+        let mut file = s.open_write(b"/f", WriteMode::Append).unwrap();
+        file.write_all(b"45").unwrap();
+        assert_no_space(file.write(b"6").unwrap_err());
+        file.commit().unwrap();
+        assert_eq!(content(&s, b"/f"), b"12345");
+        upload(&s, b"/f", WriteMode::Resume(1), b"abcd").unwrap();
+        assert_eq!(content(&s, b"/f"), b"1abcd");
+        let mut unique = s.create_unique(b"/", None).unwrap();
+        assert_no_space(unique.writer.write_all(b"123456").unwrap_err());
+    }
+
+    #[test]
+    fn readers_keep_what_they_opened_while_the_file_is_replaced() {
+        let s = MemoryStorage::new(1 << 20);
+        upload(&s, b"/f", WriteMode::Replace, b"old content").unwrap();
+        let mut early = s.open_read(b"/f", 4).unwrap();
+        let mut upload_ = s.open_write(b"/f", WriteMode::Replace).unwrap();
+        upload_.write_all(b"new content").unwrap();
+        // Until the commit, new readers still get the old file.
+        let mut during = s.open_read(b"/f", 0).unwrap();
+        upload_.commit().unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || content(&s, b"/f"))
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap(), b"new content");
+        }
+        let mut data = Vec::new();
+        early.read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"content");
+        data.clear();
+        during.read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"old content");
+    }
+
+    #[test]
+    fn a_replacing_upload_fails_its_commit_if_a_directory_took_the_name() {
+        let s = MemoryStorage::new(100);
+        let mut file = s.open_write(b"/later", WriteMode::Replace).unwrap();
+        file.write_all(b"x").unwrap();
+        s.make_dir(b"/later").unwrap();
+        assert!(matches!(file.commit(), Err(StorageError::IsADirectory)));
+        assert!(s.metadata(b"/later").unwrap().is_dir());
+        assert_eq!(s.used(), 0);
+        // The room the upload had buffered is free again.
+        upload(&s, b"/full", WriteMode::Replace, &[7; 100]).unwrap();
+    }
+
+    #[test]
+    fn clones_share_the_tree_and_a_read_only_view_refuses_changes() {
+        let s = MemoryStorage::new(100);
+        let ro = s.clone().with_read_only(true);
+        upload(&s, b"/shared", WriteMode::Replace, b"seen").unwrap();
+        assert_eq!(content(&ro, b"/shared"), b"seen");
+        assert!(ro.is_read_only() && !s.is_read_only());
+        let denied = |r: Result<(), StorageError>| {
+            assert!(matches!(r, Err(StorageError::PermissionDenied)), "{r:?}");
+        };
+        denied(ro.open_write(b"/shared", WriteMode::Replace).map(drop));
+        denied(ro.open_write(b"/new", WriteMode::Append).map(drop));
+        denied(ro.create_unique(b"/", None).map(drop));
+        denied(ro.remove_file(b"/shared"));
+        denied(ro.make_dir(b"/d"));
+        denied(ro.remove_dir(b"/d"));
+        denied(ro.rename(b"/shared", b"/x"));
+        denied(ro.set_modified(b"/shared", Timestamp::UNIX_EPOCH));
+        assert_eq!(content(&s, b"/shared"), b"seen");
+        let text = format!("{ro:?}");
+        assert!(text.contains("read_only: true"), "{text}");
+    }
+
+    #[test]
+    fn names_with_line_breaks_are_refused() {
+        let s = MemoryStorage::new(100);
+        for path in [&b"/a\rb"[..], b"/a\nb", b"/d\r\n/f"] {
+            assert!(matches!(
+                s.open_write(path, WriteMode::Replace).map(drop),
+                Err(StorageError::InvalidName)
+            ));
+            assert!(matches!(s.make_dir(path), Err(StorageError::InvalidName)));
+        }
+        assert!(matches!(
+            s.create_unique(b"/", Some(b"x\ny")).map(drop),
+            Err(StorageError::InvalidName)
+        ));
+        let long_name = [b"/".as_slice(), &[b'n'; 256]].concat();
+        assert!(matches!(
+            s.make_dir(&long_name),
+            Err(StorageError::InvalidName)
+        ));
+        assert_eq!(s.list(b"/").unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_listing_looks_names_up_as_it_goes() {
+        let s = MemoryStorage::new(100);
+        s.make_dir(b"/d").unwrap();
+        for name in [&b"/d/a"[..], b"/d/c"] {
+            upload(&s, name, WriteMode::Replace, b"").unwrap();
+        }
+        let mut entries = s.list(b"/d").unwrap();
+        assert_eq!(&entries.next().unwrap().unwrap().name[..], b"a");
+        // Added behind the cursor: not seen; ahead of it: seen.
+        upload(&s, b"/d/0", WriteMode::Replace, b"").unwrap();
+        upload(&s, b"/d/b", WriteMode::Replace, b"").unwrap();
+        assert_eq!(&entries.next().unwrap().unwrap().name[..], b"b");
+        // The directory goes away: the listing ends with an error.
+        s.rename(b"/d", b"/e").unwrap();
+        assert!(matches!(entries.next(), Some(Err(StorageError::NotFound))));
+        assert!(entries.next().is_none());
+    }
+
+    #[test]
+    fn concurrent_uploads_never_overrun_the_capacity() {
+        let s = MemoryStorage::new(5_000);
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    (0..10)
+                        .filter(|i| {
+                            let path = format!("/t{t}-{i}");
+                            upload(&s, path.as_bytes(), WriteMode::Replace, &[1; 100]).is_ok()
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        let stored: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(stored, 50, "exactly the capacity's worth got in");
+        assert_eq!(s.used(), 5_000);
+        assert_eq!(s.list(b"/").unwrap().count(), stored);
+    }
+
+    #[test]
+    fn pre_epoch_times_are_kept() {
+        let s = MemoryStorage::new(100);
+        s.make_dir(b"/d").unwrap();
+        let when = Timestamp::from_unix(-86_400, 0);
+        s.set_modified(b"/d", when).unwrap();
+        assert_eq!(s.metadata(b"/d").unwrap().modified, Some(when));
     }
 }

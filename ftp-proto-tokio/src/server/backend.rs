@@ -22,7 +22,7 @@ pub(crate) use ftp_proto_std::serving::Opened;
 
 use crate::auth::Identity;
 use crate::storage::{
-    EntryBatches, EntryInfo, Filesystem, Lookups, Storage, StorageError, WriteMode,
+    EntryBatches, EntryInfo, Filesystem, Lookups, MemoryStorage, Storage, StorageError, WriteMode,
 };
 use ftp_proto_std::serving::store_mode;
 
@@ -136,6 +136,20 @@ impl StorageFactory for FilesystemRoots {
         let fs = Filesystem::with_lookups(inner, self.lookups.clone());
         self.remember(key, &fs);
         Ok(fs)
+    }
+}
+
+/// One in-memory tree for every user: each login gets a clone of this
+/// storage (sharing its files), read-only unless the identity may write;
+/// an identity with a root folder of its own is refused (see
+/// [`ftp_proto_std::storage::MemoryStorage::view_for`]).
+impl StorageFactory for MemoryStorage {
+    type Storage = MemoryStorage;
+
+    async fn storage_for(&self, identity: &Identity) -> Result<MemoryStorage, StorageError> {
+        self.as_blocking()
+            .view_for(identity)
+            .map(MemoryStorage::from)
     }
 }
 
