@@ -30,8 +30,10 @@
 //! ## Client example
 //! ```no_run
 //! use ftp_proto_tokio::client::{Client, ClientOptions};
+//! # #[cfg(feature = "tls")]
 //! use ftp_proto_tokio::tls::TlsClient;
 //!
+//! # #[cfg(feature = "tls")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Explicit FTPS (AUTH TLS, PBSZ 0, PROT P), verified with the Mozilla roots.
 //! let tls = TlsClient::webpki_roots()?.with_server_name("ftp.example.org")?;
