@@ -19,6 +19,10 @@
 //! server name, so data connections resume the control connection's
 //! session, as vsftpd and ProFTPD require.
 //!
+//! Features: [`Client`], [`Download`] and [`Upload`] need `blocking`, FTPS
+//! `tls`. [`ClientOptions`], [`Security`] and [`Error`], which the tokio
+//! client shares, are always built.
+//!
 //! ```no_run
 //! use std::io::Read;
 //! use ftp_proto_std::client::{Client, ClientOptions};
@@ -1052,4 +1056,30 @@ fn copy_into(
 #[cfg(feature = "blocking")]
 fn bytes_of(value: impl AsRef<[u8]>) -> Bytes {
     Bytes::copy_from_slice(value.as_ref())
+}
+
+#[cfg(all(test, feature = "blocking", not(feature = "tls")))]
+mod tests {
+    use super::*;
+
+    /// Without the feature `tls`, options that still ask for FTPS fail at
+    /// once rather than going on in clear text.
+    #[test]
+    fn ftps_is_refused_without_the_feature() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        for security in [Security::ExplicitTls, Security::ImplicitTls] {
+            let mut options = ClientOptions {
+                security,
+                ..ClientOptions::default()
+            };
+            // Without the check, the client would wait this long for a
+            // greeting that never comes, and fail otherwise.
+            options.engine.reply_timeout = Duration::from_millis(200);
+            let result = Client::connect(listener.local_addr().unwrap(), options);
+            assert!(
+                matches!(result, Err(Error::TlsNotConfigured)),
+                "{security:?}"
+            );
+        }
+    }
 }

@@ -8,6 +8,12 @@
 //! handshakes (rustls), calls the storage and the authenticator, and logs
 //! through `tracing` (a span per session and per transfer).
 //!
+//! Features: the server itself ([`Server`], [`ServerBuilder`],
+//! [`ServerHandle`], [`FilesystemRoots`], [`StorageFactory`]) needs
+//! `blocking`, its FTPS `tls`. The settings ([`ServerSettings`],
+//! [`ResolvedSettings`]), login bans and connection limits, which the tokio
+//! server shares, are always built.
+//!
 //! Threads: one accept thread per listen address, and per session a
 //! session thread, a control reader thread and, during a transfer, one
 //! transfer thread (see the `session` module for the bound).

@@ -447,3 +447,24 @@ async fn write_refusal(mut engine: ServerSession, mut control: Transport<control
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), control.shutdown()).await;
 }
+
+#[cfg(all(test, not(feature = "tls")))]
+mod tests {
+    use ftp_proto::server::TlsPolicy;
+
+    use super::*;
+
+    /// Without the feature `tls`, settings that ask for FTPS (possible when
+    /// something else turned on `ftp-proto-std/tls`) do not bind.
+    #[test]
+    fn settings_asking_for_tls_are_refused_without_the_feature() {
+        let plain = ServerConfig::default();
+        assert!(matches!(server_tls(&plain, false), Ok(None)));
+        let mut offered = ServerConfig::default();
+        offered.tls = TlsPolicy::Available;
+        for (engine, implicit) in [(&offered, false), (&plain, true)] {
+            let refused = server_tls(engine, implicit).err().map(|e| e.kind());
+            assert_eq!(refused, Some(io::ErrorKind::Unsupported));
+        }
+    }
+}
