@@ -24,9 +24,12 @@
 //! client shares, are always built.
 //!
 //! ```no_run
+//! # #[cfg(feature = "blocking")]
 //! use std::io::Read;
+//! # #[cfg(feature = "blocking")]
 //! use ftp_proto_std::client::{Client, ClientOptions};
 //!
+//! # #[cfg(feature = "blocking")]
 //! # fn demo() -> Result<(), ftp_proto_std::client::Error> {
 //! let mut client = Client::connect("127.0.0.1:21", ClientOptions::default())?;
 //! client.login("anonymous", "anonymous@")?;

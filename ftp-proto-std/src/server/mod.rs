@@ -19,9 +19,14 @@
 //! transfer thread (see the `session` module for the bound).
 //!
 //! ```
+//! # #[cfg(feature = "blocking")]
 //! use ftp_proto_std::auth::AnonymousOnly;
+//! # #[cfg(feature = "blocking")]
 //! use ftp_proto_std::server::{FilesystemRoots, Server, ServerSettings};
 //!
+//! # #[cfg(not(feature = "blocking"))]
+//! # fn main() {}
+//! # #[cfg(feature = "blocking")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let folder = tempfile::tempdir()?;
 //! # let root = folder.path();
