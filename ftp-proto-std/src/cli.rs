@@ -6,7 +6,7 @@
 //! exactly alike.
 //!
 //! Not a general CLI library: small, dependency-free, and specific to those
-//! programs.
+//! programs. Feature `tls` (the programs take FTPS options).
 
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;

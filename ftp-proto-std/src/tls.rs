@@ -1,4 +1,5 @@
-//! FTPS settings shared by every adapter (rustls with the `ring` provider):
+//! FTPS settings shared by every adapter (rustls with the `ring` provider;
+//! feature `tls`):
 //! [`TlsConfig`] for servers, [`TlsClient`] for clients.
 //!
 //! Both are plain rustls configurations, free of any I/O runtime: the

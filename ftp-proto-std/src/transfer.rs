@@ -23,10 +23,12 @@ use std::time::{Duration, Instant};
 use ftp_proto::ascii::{Inbound, Outbound};
 use ftp_proto::data::Representation;
 use ftp_proto::server::{ListingStyle, TransferOutcome};
+#[cfg(feature = "tls")]
 use rustls::{HandshakeKind, ServerConnection, StreamOwned};
 
 use crate::listing::ListingWriter;
 use crate::storage::{EntryResult, StorageError, Upload};
+#[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 
 /// Size of the buffer a blocking transfer moves bytes through (allocated
@@ -236,6 +238,8 @@ impl Stopper {
 /// connection's session and answers whether the transfer may go on: the
 /// engine's verdict
 /// ([`ServerSession::data_secured`](ftp_proto::server::ServerSession::data_secured)).
+/// Feature `tls`; [`run_plain`] is the same without TLS.
+#[cfg(feature = "tls")]
 pub fn run<R, W, D, C>(
     stream: TcpStream,
     stopper: &Stopper,
@@ -250,21 +254,16 @@ where
     D: Iterator<Item = EntryResult>,
     C: FnOnce(bool) -> bool,
 {
+    let Some((tls, check)) = tls else {
+        return run_plain(stream, stopper, job, progress, limits);
+    };
     if !stopper.arm(&stream) {
         return TransferOutcome::Aborted;
     }
-    let timeouts = |stream: &TcpStream, d: Duration| {
-        let _ = stream.set_read_timeout(Some(d));
-        let _ = stream.set_write_timeout(Some(d));
-    };
     // The socket timeouts only wake the pump up to check the stall rule,
     // which is measured across calls (see `StallWatch`).
     let wake = StallWatch::new(Instant::now(), limits.stall).wake();
-    let Some((tls, check)) = tls else {
-        timeouts(&stream, wake);
-        return pump(Plain(stream), job, progress, limits.stall, stopper);
-    };
-    timeouts(&stream, limits.handshake);
+    set_timeouts(&stream, limits.handshake);
     let config = if matches!(job, Job::Receive { .. }) {
         tls.upload_rustls_config()
     } else {
@@ -287,8 +286,40 @@ where
         close_politely(secured, limits.handshake);
         return TransferOutcome::TlsFailed;
     }
-    timeouts(&secured.sock, wake);
+    set_timeouts(&secured.sock, wake);
     pump(Secured(secured), job, progress, limits.stall, stopper)
+}
+
+/// Runs one transfer on a plain (clear-text) data connection: [`run`]
+/// without TLS, the one form that exists without the feature `tls`.
+pub fn run_plain<R, W, D>(
+    stream: TcpStream,
+    stopper: &Stopper,
+    job: Job<R, W, D>,
+    progress: &AtomicU64,
+    limits: Limits,
+) -> TransferOutcome
+where
+    R: Read + 'static,
+    W: Upload,
+    D: Iterator<Item = EntryResult>,
+{
+    if !stopper.arm(&stream) {
+        return TransferOutcome::Aborted;
+    }
+    // The socket timeouts only wake the pump up to check the stall rule,
+    // which is measured across calls (see `StallWatch`).
+    set_timeouts(
+        &stream,
+        StallWatch::new(Instant::now(), limits.stall).wake(),
+    );
+    pump(Plain(stream), job, progress, limits.stall, stopper)
+}
+
+/// Sets both socket timeouts of `stream` to `d`.
+fn set_timeouts(stream: &TcpStream, d: Duration) {
+    let _ = stream.set_read_timeout(Some(d));
+    let _ = stream.set_write_timeout(Some(d));
 }
 
 /// A data connection, plain or TLS, with the close the protocol needs.
@@ -335,14 +366,17 @@ impl DataStream for Plain {
     }
 }
 
+#[cfg(feature = "tls")]
 struct Secured(StreamOwned<ServerConnection, TcpStream>);
 
+#[cfg(feature = "tls")]
 impl Read for Secured {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read(buf)
     }
 }
 
+#[cfg(feature = "tls")]
 impl Write for Secured {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.write(buf)
@@ -352,6 +386,7 @@ impl Write for Secured {
     }
 }
 
+#[cfg(feature = "tls")]
 impl DataStream for Secured {
     fn close(&mut self) -> io::Result<()> {
         self.0.conn.send_close_notify();
@@ -371,6 +406,7 @@ impl DataStream for Secured {
     }
 }
 
+#[cfg(feature = "tls")]
 /// Closes a TLS data connection that carries no data: `close_notify`, then
 /// waits (briefly) for the peer's, so the client sees a clean end and reads
 /// the reply on the control connection.
@@ -731,6 +767,31 @@ mod tests {
     }
 
     type NoCheck = fn(bool) -> bool;
+
+    /// Without the feature `tls`, [`run`] as these tests call it: no TLS
+    /// settings exist, so the plain transfer.
+    #[cfg(not(feature = "tls"))]
+    enum TlsConfig {}
+
+    #[cfg(not(feature = "tls"))]
+    fn run<R, W, D>(
+        stream: TcpStream,
+        stopper: &Stopper,
+        tls: Option<(&TlsConfig, NoCheck)>,
+        job: Job<R, W, D>,
+        progress: &AtomicU64,
+        limits: Limits,
+    ) -> TransferOutcome
+    where
+        R: Read + 'static,
+        W: Upload,
+        D: Iterator<Item = EntryResult>,
+    {
+        if let Some((tls, _)) = tls {
+            match *tls {}
+        }
+        run_plain(stream, stopper, job, progress, limits)
+    }
 
     fn receive_into(
         stream: TcpStream,

@@ -23,15 +23,21 @@
 //! crate speaks plain FTP only: a client whose options ask for FTPS fails
 //! to connect (`Error::TlsNotConfigured`), a server whose settings name a
 //! TLS configuration does not bind, and the engine refuses `AUTH TLS` and
-//! `PROT P` for the server. (The option and settings types are
-//! `ftp-proto-std`'s, shared with the blocking adapter, so they exist
-//! either way.)
+//! `PROT P` for the server. The feature turns on `ftp-proto-std/tls`
+//! (the option and settings types are `ftp-proto-std`'s, shared with the
+//! blocking adapter); without it neither crate builds rustls, unless
+//! something else in the build turns on `ftp-proto-std/tls`, and then the
+//! TLS settings exist but this crate still refuses them as above. This
+//! crate uses `ftp-proto-std` without its default features: the blocking
+//! server and client are not built for it.
 //!
 //! ## Client example
 //! ```no_run
 //! use ftp_proto_tokio::client::{Client, ClientOptions};
+//! # #[cfg(feature = "tls")]
 //! use ftp_proto_tokio::tls::TlsClient;
 //!
+//! # #[cfg(feature = "tls")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Explicit FTPS (AUTH TLS, PBSZ 0, PROT P), verified with the Mozilla roots.
 //! let tls = TlsClient::webpki_roots()?.with_server_name("ftp.example.org")?;

@@ -20,9 +20,10 @@ pub enum Error {
     Io(#[from] io::Error),
     /// The TLS handshake or TLS I/O on the control connection failed.
     #[error("TLS error: {0}")]
+    #[cfg(feature = "tls")]
     Tls(rustls::Error),
-    /// FTPS was asked for without a [`TlsClient`](crate::tls::TlsClient)
-    /// (or from a client built without TLS support).
+    /// FTPS was asked for without a `TlsClient` (or from a client built
+    /// without TLS support: the feature `tls`).
     #[error("FTPS requested but no TLS configuration given")]
     TlsNotConfigured,
     /// Connecting (TCP or the TLS handshake) took longer than the connect timeout.
@@ -59,14 +60,16 @@ impl Error {
         matches!(self, Self::Ftp(_) | Self::Closed(_))
     }
 
-    /// An I/O error from a TLS stream as [`Error::Tls`] when it carries a
-    /// rustls error, else as [`Error::Io`].
+    /// An I/O error from a TLS stream as `Error::Tls` when it carries a
+    /// rustls error, else as [`Error::Io`] (always, without the feature
+    /// `tls`).
     #[must_use]
     pub fn from_tls_io(e: io::Error) -> Self {
-        match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-            Some(tls) => Self::Tls(tls.clone()),
-            None => Self::Io(e),
+        #[cfg(feature = "tls")]
+        if let Some(tls) = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+            return Self::Tls(tls.clone());
         }
+        Self::Io(e)
     }
 }
 

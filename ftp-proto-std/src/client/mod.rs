@@ -19,10 +19,17 @@
 //! server name, so data connections resume the control connection's
 //! session, as vsftpd and ProFTPD require.
 //!
+//! Features: [`Client`], [`Download`] and [`Upload`] need `blocking`, FTPS
+//! `tls`. [`ClientOptions`], [`Security`] and [`Error`], which the tokio
+//! client shares, are always built.
+//!
 //! ```no_run
+//! # #[cfg(feature = "blocking")]
 //! use std::io::Read;
+//! # #[cfg(feature = "blocking")]
 //! use ftp_proto_std::client::{Client, ClientOptions};
 //!
+//! # #[cfg(feature = "blocking")]
 //! # fn demo() -> Result<(), ftp_proto_std::client::Error> {
 //! let mut client = Client::connect("127.0.0.1:21", ClientOptions::default())?;
 //! client.login("anonymous", "anonymous@")?;
@@ -39,36 +46,53 @@
 
 mod error;
 mod options;
+#[cfg(feature = "blocking")]
 mod stream;
+#[cfg(feature = "blocking")]
 mod transfer;
 
+#[cfg(feature = "blocking")]
 use std::collections::VecDeque;
+#[cfg(feature = "blocking")]
 use std::io::{self, Read, Write};
+#[cfg(feature = "blocking")]
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+#[cfg(feature = "blocking")]
 use std::time::Duration;
 
+#[cfg(feature = "blocking")]
 use bytes::Bytes;
+#[cfg(feature = "blocking")]
 use ftp_proto::Secret;
+#[cfg(feature = "blocking")]
 use ftp_proto::client::{
     AcceptedPeer, ClientError, ClientEvent, ClientSession, CloseReason, DataRequest, Direction,
     Features, FileInfo, Listing, OpId, Outcome, Reply, TransferStart,
 };
+#[cfg(feature = "blocking")]
 use ftp_proto::data::{DataId, DataProtection};
+#[cfg(feature = "blocking")]
 use ftp_proto::timestamp::Timestamp;
+#[cfg(feature = "blocking")]
 use ftp_proto::{Instant, Session, UsageError, UsageErrorKind};
 
 pub use error::Error;
 pub use options::{ClientOptions, Security};
+#[cfg(feature = "blocking")]
 pub use transfer::{Download, Upload};
 
+#[cfg(feature = "blocking")]
 use stream::{Stream, is_unclean_tls_eof};
 
+#[cfg(feature = "blocking")]
 /// Size of the buffer for control reads, listings and whole-file copies.
 const BUFFER_SIZE: usize = 256 * 1024;
 
+#[cfg(feature = "blocking")]
 /// Most finished results kept for operations nobody waits for.
 const MAX_UNCLAIMED: usize = 64;
 
+#[cfg(feature = "blocking")]
 /// Maps an I/O error from a TLS stream to [`Error::Tls`] when it is one,
 /// and a socket timeout to [`Error::ConnectTimeout`].
 fn from_io(e: io::Error) -> Error {
@@ -85,6 +109,7 @@ fn from_io(e: io::Error) -> Error {
     }
 }
 
+#[cfg(feature = "blocking")]
 /// Where the current data connection is.
 #[derive(Debug, Default)]
 enum DataConn {
@@ -98,6 +123,7 @@ enum DataConn {
     Open(DataId, Stream),
 }
 
+#[cfg(feature = "blocking")]
 impl DataConn {
     fn id(&self) -> Option<DataId> {
         match self {
@@ -107,8 +133,10 @@ impl DataConn {
     }
 }
 
+#[cfg(feature = "blocking")]
 type EngineResult = Result<OpId, UsageError>;
 
+#[cfg(feature = "blocking")]
 /// A blocking FTP client session.
 #[derive(Debug)]
 pub struct Client {
@@ -129,6 +157,7 @@ pub struct Client {
     buf: Box<[u8]>,
 }
 
+#[cfg(feature = "blocking")]
 impl Client {
     /// Connects to `addr`, runs TLS first for implicit FTPS, waits for the
     /// `220` greeting, and for explicit FTPS runs `AUTH TLS`.
@@ -137,6 +166,10 @@ impl Client {
     /// Connect failures and timeouts, TLS failures, a refused greeting or
     /// `AUTH TLS`.
     pub fn connect(addr: impl ToSocketAddrs, options: ClientOptions) -> Result<Self, Error> {
+        #[cfg(not(feature = "tls"))]
+        if options.security != Security::Plain {
+            return Err(Error::TlsNotConfigured);
+        }
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
         let mut tcp = None;
         for a in addr.to_socket_addrs()? {
@@ -152,7 +185,9 @@ impl Client {
         tcp.set_nodelay(true)?;
         tcp.set_write_timeout(Some(options.engine.reply_timeout))?;
         let (peer, local) = (tcp.peer_addr()?, tcp.local_addr()?);
+        #[allow(unused_mut, reason = "only changed with TLS")]
         let mut control = Stream::Plain(tcp);
+        #[cfg(feature = "tls")]
         if options.security == Security::ImplicitTls {
             let tls = options.tls.as_ref().ok_or(Error::TlsNotConfigured)?;
             control
@@ -161,6 +196,7 @@ impl Client {
         }
         let mut engine = options.engine.clone();
         engine.implicit_tls = options.security == Security::ImplicitTls;
+        #[cfg(feature = "tls")]
         if options.security == Security::ExplicitTls {
             if options.tls.is_none() {
                 return Err(Error::TlsNotConfigured);
@@ -796,6 +832,7 @@ impl Client {
         Ok(())
     }
 
+    #[cfg(feature = "tls")]
     fn upgrade_control(&mut self) -> Result<(), Error> {
         let Some(tls) = self.options.tls.clone() else {
             self.fail_locally();
@@ -815,6 +852,14 @@ impl Client {
                 Err(from_io(e))
             }
         }
+    }
+
+    /// Without the feature `tls` the engine never asks for TLS (the
+    /// options cannot name any); should it, the session ends.
+    #[cfg(not(feature = "tls"))]
+    fn upgrade_control(&mut self) -> Result<(), Error> {
+        self.fail_locally();
+        Err(Error::TlsNotConfigured)
     }
 
     fn data_request(&mut self, request: DataRequest) {
@@ -887,12 +932,17 @@ impl Client {
             let timeout = Some(self.options.engine.data_timeout);
             tcp.set_read_timeout(timeout)?;
             tcp.set_write_timeout(timeout)?;
+            #[allow(unused_mut, reason = "only changed with TLS")]
             let mut stream = Stream::Plain(tcp);
             if start.protection == DataProtection::Private {
-                let tls = self.options.tls.as_ref().ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::Unsupported, "no TLS configuration")
-                })?;
-                stream.upgrade(tls, self.peer.ip(), self.options.connect_timeout)?;
+                let no_tls = || io::Error::new(io::ErrorKind::Unsupported, "no TLS configuration");
+                #[cfg(feature = "tls")]
+                {
+                    let tls = self.options.tls.as_ref().ok_or_else(no_tls)?;
+                    stream.upgrade(tls, self.peer.ip(), self.options.connect_timeout)?;
+                }
+                #[cfg(not(feature = "tls"))]
+                return Err(no_tls());
             }
             Ok(stream)
         });
@@ -982,6 +1032,7 @@ impl Client {
     }
 }
 
+#[cfg(feature = "blocking")]
 fn copy_into(
     mut upload: Upload<'_>,
     source: &mut (impl Read + ?Sized),
@@ -1007,6 +1058,33 @@ fn copy_into(
     upload.finish().map(|r| (total, r))
 }
 
+#[cfg(feature = "blocking")]
 fn bytes_of(value: impl AsRef<[u8]>) -> Bytes {
     Bytes::copy_from_slice(value.as_ref())
+}
+
+#[cfg(all(test, feature = "blocking", not(feature = "tls")))]
+mod tests {
+    use super::*;
+
+    /// Without the feature `tls`, options that still ask for FTPS fail at
+    /// once rather than going on in clear text.
+    #[test]
+    fn ftps_is_refused_without_the_feature() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        for security in [Security::ExplicitTls, Security::ImplicitTls] {
+            let mut options = ClientOptions {
+                security,
+                ..ClientOptions::default()
+            };
+            // Without the check, the client would wait this long for a
+            // greeting that never comes, and fail otherwise.
+            options.engine.reply_timeout = Duration::from_millis(200);
+            let result = Client::connect(listener.local_addr().unwrap(), options);
+            assert!(
+                matches!(result, Err(Error::TlsNotConfigured)),
+                "{security:?}"
+            );
+        }
+    }
 }

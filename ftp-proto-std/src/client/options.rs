@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use ftp_proto::client::{ClientConfig, DataConnectionMode};
 
+#[cfg(feature = "tls")]
 use crate::tls::TlsClient;
 
 /// Whether and how the control connection runs TLS.
@@ -46,7 +47,11 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Plain, explicit or implicit FTPS.
     pub security: Security,
-    /// Certificates, verification and session store for FTPS.
+    /// Certificates, verification and session store for FTPS (feature
+    /// `tls`; without it a [`security`](Self::security) other than
+    /// [`Security::Plain`] fails to connect with
+    /// [`Error::TlsNotConfigured`](super::Error::TlsNotConfigured)).
+    #[cfg(feature = "tls")]
     pub tls: Option<TlsClient>,
 }
 
@@ -56,6 +61,7 @@ impl Default for ClientOptions {
             engine: ClientConfig::default(),
             connect_timeout: Duration::from_secs(30),
             security: Security::Plain,
+            #[cfg(feature = "tls")]
             tls: None,
         }
     }
@@ -88,6 +94,7 @@ impl ClientOptions {
     }
 
     /// Explicit FTPS (`AUTH TLS`, `PBSZ 0`, `PROT P`) with `tls`.
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn explicit_tls(mut self, tls: TlsClient) -> Self {
         self.security = Security::ExplicitTls;
@@ -97,6 +104,7 @@ impl ClientOptions {
     }
 
     /// Implicit FTPS (TLS from the first byte) with `tls`.
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn implicit_tls(mut self, tls: TlsClient) -> Self {
         self.security = Security::ImplicitTls;

@@ -1,21 +1,27 @@
 //! A blocking TCP stream that is plain or TLS (rustls as client), for the
 //! control connection (swapped on `AUTH TLS`/`CCC`) and data connections.
+//! Without the feature `tls` it is always plain.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "tls")]
 use rustls::{ClientConnection, StreamOwned};
 
+#[cfg(feature = "tls")]
 use crate::tls::TlsClient;
 
 /// Plain TCP, or TLS over it.
 #[derive(Debug)]
 pub(crate) enum Stream {
     Plain(TcpStream),
+    #[cfg(feature = "tls")]
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
     /// After a failed upgrade: every operation fails.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code, reason = "upgrades need TLS"))]
     Gone,
 }
 
@@ -28,18 +34,23 @@ impl Stream {
     pub(crate) fn tcp(&self) -> Option<&TcpStream> {
         match self {
             Self::Plain(s) => Some(s),
+            #[cfg(feature = "tls")]
             Self::Tls(s) => Some(&s.sock),
             Self::Gone => None,
         }
     }
 
     pub(crate) fn is_tls(&self) -> bool {
-        matches!(self, Self::Tls(_))
+        #[cfg(feature = "tls")]
+        return matches!(self, Self::Tls(_));
+        #[cfg(not(feature = "tls"))]
+        false
     }
 
     /// Runs the client side of a TLS handshake on a plain stream, within
     /// `timeout`, with `tls`'s shared configuration (and so its session
     /// store: data connections resume the control connection's session).
+    #[cfg(feature = "tls")]
     pub(crate) fn upgrade(
         &mut self,
         tls: &TlsClient,
@@ -67,6 +78,7 @@ impl Stream {
     /// the server's one TLS record at a time (each read bounded by
     /// `timeout`), so not one clear-text byte after it is swallowed by the
     /// TLS layer; then plain TCP again.
+    #[cfg(feature = "tls")]
     pub(crate) fn downgrade(&mut self, timeout: Duration) -> io::Result<()> {
         /// Records the server may send before its `close_notify`.
         const MAX_RECORDS: usize = 64;
@@ -118,10 +130,17 @@ impl Stream {
         Ok(())
     }
 
+    /// Leaves TLS: without the feature `tls` the stream never runs it.
+    #[cfg(not(feature = "tls"))]
+    pub(crate) fn downgrade(&mut self, _timeout: Duration) -> io::Result<()> {
+        Err(io::Error::other("not a TLS stream"))
+    }
+
     /// Sends TLS `close_notify` (when TLS) and the TCP FIN; reading stays possible.
     pub(crate) fn close_write(&mut self) -> io::Result<()> {
         match self {
             Self::Plain(s) => s.shutdown(Shutdown::Write),
+            #[cfg(feature = "tls")]
             Self::Tls(s) => {
                 s.conn.send_close_notify();
                 s.flush()?;
@@ -136,6 +155,7 @@ impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Self::Plain(s) => s.read(buf),
+            #[cfg(feature = "tls")]
             Self::Tls(s) => s.read(buf),
             Self::Gone => Err(gone()),
         }
@@ -146,6 +166,7 @@ impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Self::Plain(s) => s.write(buf),
+            #[cfg(feature = "tls")]
             Self::Tls(s) => s.write(buf),
             Self::Gone => Err(gone()),
         }
@@ -154,6 +175,7 @@ impl Write for Stream {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Self::Plain(s) => s.flush(),
+            #[cfg(feature = "tls")]
             Self::Tls(s) => s.flush(),
             Self::Gone => Err(gone()),
         }

@@ -17,13 +17,18 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 use std::time::Duration;
 
 use ftp_proto::{Instant, Session};
-use rustls::ServerConnection;
+#[cfg(feature = "tls")]
+pub(crate) use rustls::ServerConnection;
 
+#[cfg(not(feature = "tls"))]
+pub(crate) use self::no_tls::ServerConnection;
+use super::ServerTls;
 use super::session::Msg;
 
 /// Most bytes one control read takes.
@@ -125,14 +130,21 @@ impl Control {
 
     /// Starts the server side of a TLS handshake (after `AUTH TLS`); the
     /// client's bytes arrive through [`feed`](Self::feed).
-    pub(crate) fn start_tls(&mut self, config: &Arc<rustls::ServerConfig>) -> bool {
-        match ServerConnection::new(Arc::clone(config)) {
+    #[cfg(feature = "tls")]
+    pub(crate) fn start_tls(&mut self, tls: &ServerTls) -> bool {
+        match ServerConnection::new(Arc::clone(tls.rustls_config())) {
             Ok(conn) => {
                 self.tls = Some(conn);
                 true
             }
             Err(_) => false,
         }
+    }
+
+    /// Without the feature `tls` no TLS settings exist to start with.
+    #[cfg(not(feature = "tls"))]
+    pub(crate) fn start_tls(&mut self, tls: &ServerTls) -> bool {
+        match *tls {}
     }
 
     /// Starts shutting TLS down on the connection (after `CCC`'s `200` went
@@ -365,6 +377,7 @@ impl Drop for Control {
 
 /// Runs an implicit-FTPS handshake on a fresh connection (before any
 /// reader thread exists), within `timeout`.
+#[cfg(feature = "tls")]
 pub(crate) fn accept_tls(
     tcp: &mut TcpStream,
     config: &Arc<rustls::ServerConfig>,
@@ -378,4 +391,68 @@ pub(crate) fn accept_tls(
     }
     let _ = tcp.set_read_timeout(None);
     Ok(conn)
+}
+
+/// Without the feature `tls`: a stand-in for rustls' `ServerConnection`
+/// that cannot exist, so `Control`'s TLS paths compile unchanged and are
+/// unreachable (its `tls` is always `None`).
+#[cfg(not(feature = "tls"))]
+mod no_tls {
+    use std::io::{self, Read, Write};
+
+    /// No TLS connection can exist.
+    #[derive(Debug)]
+    pub(crate) enum ServerConnection {}
+
+    impl ServerConnection {
+        pub(crate) fn is_handshaking(&self) -> bool {
+            match *self {}
+        }
+        pub(crate) fn wants_write(&self) -> bool {
+            match *self {}
+        }
+        pub(crate) fn send_close_notify(&mut self) {
+            match *self {}
+        }
+        pub(crate) fn reader(&mut self) -> &mut Self {
+            self
+        }
+        pub(crate) fn writer(&mut self) -> &mut Self {
+            self
+        }
+        pub(crate) fn read_tls(&mut self, _: &mut dyn Read) -> io::Result<usize> {
+            match *self {}
+        }
+        pub(crate) fn write_tls(&mut self, _: &mut dyn Write) -> io::Result<usize> {
+            match *self {}
+        }
+        pub(crate) fn process_new_packets(&mut self) -> io::Result<IoState> {
+            match *self {}
+        }
+    }
+
+    /// What `process_new_packets` tells (never, here).
+    #[derive(Debug)]
+    pub(crate) struct IoState;
+
+    impl IoState {
+        pub(crate) fn peer_has_closed(&self) -> bool {
+            false
+        }
+    }
+
+    impl Read for ServerConnection {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            match *self {}
+        }
+    }
+
+    impl Write for ServerConnection {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            match *self {}
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            match *self {}
+        }
+    }
 }

@@ -8,14 +8,25 @@
 //! handshakes (rustls), calls the storage and the authenticator, and logs
 //! through `tracing` (a span per session and per transfer).
 //!
+//! Features: the server itself ([`Server`], [`ServerBuilder`],
+//! [`ServerHandle`], [`FilesystemRoots`], [`StorageFactory`]) needs
+//! `blocking`, its FTPS `tls`. The settings ([`ServerSettings`],
+//! [`ResolvedSettings`]), login bans and connection limits, which the tokio
+//! server shares, are always built.
+//!
 //! Threads: one accept thread per listen address, and per session a
 //! session thread, a control reader thread and, during a transfer, one
 //! transfer thread (see the `session` module for the bound).
 //!
 //! ```
+//! # #[cfg(feature = "blocking")]
 //! use ftp_proto_std::auth::AnonymousOnly;
+//! # #[cfg(feature = "blocking")]
 //! use ftp_proto_std::server::{FilesystemRoots, Server, ServerSettings};
 //!
+//! # #[cfg(not(feature = "blocking"))]
+//! # fn main() {}
+//! # #[cfg(feature = "blocking")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let folder = tempfile::tempdir()?;
 //! # let root = folder.path();
@@ -42,43 +53,73 @@
 //!
 //! [`ServerSession`]: ftp_proto::server::ServerSession
 
+#[cfg(feature = "blocking")]
 mod backend;
 mod bans;
+#[cfg(feature = "blocking")]
 mod control;
+#[cfg(feature = "blocking")]
 mod data;
 mod limits;
+#[cfg(feature = "blocking")]
 mod session;
 mod settings;
 
+#[cfg(feature = "blocking")]
 use std::collections::HashMap;
+#[cfg(feature = "blocking")]
 use std::io::{self, Write};
+#[cfg(feature = "blocking")]
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+#[cfg(feature = "blocking")]
 use std::ops::RangeInclusive;
+#[cfg(feature = "blocking")]
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+#[cfg(feature = "blocking")]
 use std::sync::mpsc::{Sender, channel};
+#[cfg(feature = "blocking")]
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
+#[cfg(feature = "blocking")]
 use std::time::Duration;
 
+#[cfg(feature = "blocking")]
 use ftp_proto::server::{Refusal, ServerConfig, ServerSession};
+#[cfg(feature = "blocking")]
 use ftp_proto::{Instant, Session};
 
+#[cfg(feature = "blocking")]
 pub use backend::{FilesystemRoots, StorageFactory};
 pub use bans::{BanPolicy, LoginBans};
 pub use limits::{ConnectionCounter, ConnectionLimits, ConnectionSlot, PassiveClaim, PassiveLimit};
 pub use settings::{ResolvedSettings, ServerSettings};
 
+#[cfg(feature = "tls")]
 pub use crate::tls::{TlsConfig, TlsConfigError};
 
+#[cfg(feature = "blocking")]
 use crate::auth::Authenticator;
+#[cfg(feature = "blocking")]
 use session::{Driver, Msg};
 
+/// The server's TLS settings inside the crate: [`TlsConfig`] with the
+/// feature `tls`, an empty type without it (so `Option<ServerTls>` is
+/// always `None` and the TLS paths are unreachable).
+#[cfg(all(feature = "blocking", feature = "tls"))]
+pub(crate) type ServerTls = TlsConfig;
+/// The server's TLS settings inside the crate: none can exist, the crate
+/// is built without the feature `tls`.
+#[cfg(all(feature = "blocking", not(feature = "tls")))]
+#[derive(Debug, Clone)]
+pub(crate) enum ServerTls {}
+
+#[cfg(feature = "blocking")]
 /// What every session of one server shares.
 #[derive(Debug)]
 pub(crate) struct Shared<A, F> {
     pub(crate) auth: A,
     pub(crate) factory: F,
     pub(crate) engine: Arc<ServerConfig>,
-    pub(crate) tls: Option<TlsConfig>,
+    pub(crate) tls: Option<ServerTls>,
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
     pub(crate) handshake_timeout: Duration,
     pub(crate) write_timeout: Duration,
@@ -93,6 +134,7 @@ pub(crate) struct Shared<A, F> {
     pub(crate) passive: PassiveLimit,
 }
 
+#[cfg(feature = "blocking")]
 /// The live sessions (to tell them about a shutdown, and to know when all
 /// are gone).
 #[derive(Debug)]
@@ -105,12 +147,14 @@ struct State {
     counter: Arc<ConnectionCounter>,
 }
 
+#[cfg(feature = "blocking")]
 impl State {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Sender<Msg>>> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
+#[cfg(feature = "blocking")]
 /// A connection's place among the live sessions, and in the connection
 /// counts unless it is over a limit; released when dropped.
 #[derive(Debug)]
@@ -121,6 +165,7 @@ struct Slot {
     admitted: Result<ConnectionSlot, Refusal>,
 }
 
+#[cfg(feature = "blocking")]
 impl Drop for Slot {
     fn drop(&mut self) {
         // `admitted` gives its place in the counts back right after this.
@@ -129,6 +174,7 @@ impl Drop for Slot {
     }
 }
 
+#[cfg(feature = "blocking")]
 /// Configures a [`Server`]: its [`ServerSettings`]; [`bind`](Self::bind)
 /// opens its listeners.
 #[derive(Debug)]
@@ -139,6 +185,7 @@ pub struct ServerBuilder<A, F> {
     settings: ServerSettings,
 }
 
+#[cfg(feature = "blocking")]
 impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
     /// The server's settings (default: [`ServerSettings::default`]).
     pub fn settings(mut self, settings: ServerSettings) -> Self {
@@ -160,6 +207,7 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
         let ResolvedSettings {
             listen,
             engine,
+            #[cfg(feature = "tls")]
             tls,
             implicit_tls,
             passive_ports,
@@ -186,7 +234,10 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
                 auth,
                 factory,
                 engine: Arc::new(engine),
+                #[cfg(feature = "tls")]
                 tls,
+                #[cfg(not(feature = "tls"))]
+                tls: None,
                 passive_ports,
                 handshake_timeout,
                 write_timeout,
@@ -208,15 +259,18 @@ impl<A: Authenticator + 'static, F: StorageFactory> ServerBuilder<A, F> {
     }
 }
 
+#[cfg(feature = "blocking")]
 /// A bound FTP server; [`serve`](Self::serve) runs it.
 #[derive(Debug)]
 pub struct Server<A, F> {
     listeners: Vec<TcpListener>,
     shared: Arc<Shared<A, F>>,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code, reason = "always false"))]
     implicit_tls: bool,
     state: Arc<State>,
 }
 
+#[cfg(feature = "blocking")]
 /// Stops a running [`Server`]; cheap to clone, usable from any thread.
 #[derive(Debug, Clone)]
 pub struct ServerHandle {
@@ -225,6 +279,7 @@ pub struct ServerHandle {
     wake: Vec<SocketAddr>,
 }
 
+#[cfg(feature = "blocking")]
 impl ServerHandle {
     /// Graceful shutdown: stop accepting, `421` to idle sessions, running
     /// transfers finish within the grace period (then `426`), and
@@ -243,6 +298,7 @@ impl ServerHandle {
     }
 }
 
+#[cfg(feature = "blocking")]
 impl Server<(), ()> {
     /// Starts configuring a server with an authenticator and a storage factory.
     pub fn builder<A: Authenticator + 'static, F: StorageFactory>(
@@ -257,6 +313,7 @@ impl Server<(), ()> {
     }
 }
 
+#[cfg(feature = "blocking")]
 /// The loopback address of the same family, for a listener on "any".
 fn wake_address(addr: SocketAddr) -> SocketAddr {
     let ip = match addr.ip() {
@@ -267,6 +324,7 @@ fn wake_address(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, addr.port())
 }
 
+#[cfg(feature = "blocking")]
 impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
     /// The bound addresses (with the real ports when port 0 was asked).
     #[must_use]
@@ -387,7 +445,9 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
         let Ok(local) = stream.local_addr() else {
             return;
         };
-        let mut tls = None;
+        #[allow(unused_mut, reason = "only changed with TLS")]
+        let mut tls: Option<control::ServerConnection> = None;
+        #[cfg(feature = "tls")]
         if self.implicit_tls {
             let Some(config) = self.shared.tls.as_ref() else {
                 return;
@@ -463,8 +523,9 @@ impl<A: Authenticator + 'static, F: StorageFactory> Server<A, F> {
     }
 }
 
+#[cfg(feature = "blocking")]
 /// Sends every pending TLS record of `conn`.
-fn write_tls(conn: &mut rustls::ServerConnection, stream: &mut TcpStream) -> io::Result<()> {
+fn write_tls(conn: &mut control::ServerConnection, stream: &mut TcpStream) -> io::Result<()> {
     while conn.wants_write() {
         conn.write_tls(stream)?;
     }

@@ -402,7 +402,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                     .shared
                     .tls
                     .as_ref()
-                    .is_some_and(|tls| self.control.start_tls(tls.rustls_config()));
+                    .is_some_and(|tls| self.control.start_tls(tls));
                 if started {
                     self.handshake_until =
                         Some(std::time::Instant::now() + self.shared.handshake_timeout);
@@ -599,7 +599,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 };
                 let tls = tls.as_ref().map(|t| (t, check));
                 let outcome = match stream_rx.recv() {
-                    Ok(stream) => transfer::run(stream, &stop, tls, job, &counter, limits),
+                    Ok(stream) => data::run_transfer(stream, &stop, tls, job, &counter, limits),
                     Err(_) => TransferOutcome::NeverConnected,
                 };
                 let _ = tx.send(Msg::TransferEnded(id));

@@ -14,6 +14,7 @@ use ftp_proto::server::{ServerConfig, ShutdownPolicy, TlsPolicy};
 
 use super::bans::BanPolicy;
 use super::limits::ConnectionLimits;
+#[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 
 /// Every option of a server (either adapter's): where it listens, FTPS,
@@ -34,8 +35,11 @@ use crate::tls::TlsConfig;
 pub struct ServerSettings {
     listen: Vec<SocketAddr>,
     engine: ServerConfig,
+    #[cfg(feature = "tls")]
     tls: Option<TlsConfig>,
+    #[cfg(feature = "tls")]
     implicit_tls: bool,
+    #[cfg(feature = "tls")]
     require_tls: bool,
     passive_ports: Option<RangeInclusive<u16>>,
     limits: ConnectionLimits,
@@ -60,8 +64,11 @@ impl Default for ServerSettings {
         Self {
             listen: Vec::new(),
             engine: ServerConfig::default(),
+            #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "tls")]
             implicit_tls: false,
+            #[cfg(feature = "tls")]
             require_tls: false,
             passive_ports: None,
             limits: ConnectionLimits {
@@ -104,13 +111,16 @@ impl ServerSettings {
 
     /// Offers FTPS with this certificate: explicit `AUTH TLS`, and `PROT P`
     /// data connections (for `ftp_proto_tokio`, with its feature `tls`).
+    /// Feature `tls`: without it the settings can offer no FTPS.
+    #[cfg(feature = "tls")]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
         self
     }
 
     /// Implicit FTPS: every connection starts with a TLS handshake (needs
-    /// [`tls`](Self::tls)).
+    /// [`tls`](Self::tls)). Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn implicit_tls(mut self, implicit: bool) -> Self {
         self.implicit_tls = implicit;
         self
@@ -118,6 +128,8 @@ impl ServerSettings {
 
     /// Refuse login before `AUTH TLS` and transfers without `PROT P`
     /// (with [`tls`](Self::tls); without it there is no TLS to require).
+    /// Feature `tls`.
+    #[cfg(feature = "tls")]
     pub fn require_tls(mut self, required: bool) -> Self {
         self.require_tls = required;
         self
@@ -276,8 +288,11 @@ impl ServerSettings {
         let Self {
             mut listen,
             mut engine,
+            #[cfg(feature = "tls")]
             tls,
+            #[cfg(feature = "tls")]
             implicit_tls,
+            #[cfg(feature = "tls")]
             require_tls,
             passive_ports,
             limits,
@@ -287,6 +302,9 @@ impl ServerSettings {
             data_stall,
             in_place_uploads,
         } = self;
+        // Without the feature `tls`: plain FTP only.
+        #[cfg(not(feature = "tls"))]
+        let (tls, implicit_tls, require_tls) = (None::<std::convert::Infallible>, false, false);
         if implicit_tls && tls.is_none() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -302,8 +320,11 @@ impl ServerSettings {
             (Some(_), true) => TlsPolicy::RequiredForLoginAndData,
         };
         engine.implicit_tls = implicit_tls;
-        engine.require_tls_session_reuse =
-            tls.as_ref().is_some_and(TlsConfig::session_reuse_required);
+        #[cfg(feature = "tls")]
+        let session_reuse = tls.as_ref().is_some_and(TlsConfig::session_reuse_required);
+        #[cfg(not(feature = "tls"))]
+        let session_reuse = false;
+        engine.require_tls_session_reuse = session_reuse;
         // The engine lets transfers finish after `shutdown`, and aborts them
         // at the end of the grace period itself.
         engine.shutdown_policy = ShutdownPolicy::LetTransfersFinish;
@@ -313,6 +334,7 @@ impl ServerSettings {
         Ok(ResolvedSettings {
             listen,
             engine,
+            #[cfg(feature = "tls")]
             tls,
             implicit_tls,
             passive_ports,
@@ -336,9 +358,12 @@ pub struct ResolvedSettings {
     /// The engine's configuration, every session's.
     pub engine: ServerConfig,
     /// The FTPS certificate and rustls settings, if FTPS is offered.
+    /// Feature `tls` (without it no FTPS is offered: `engine.tls` is
+    /// [`TlsPolicy::Disabled`]).
+    #[cfg(feature = "tls")]
     pub tls: Option<TlsConfig>,
-    /// Whether every connection starts with a TLS handshake (then
-    /// [`tls`](Self::tls) is set).
+    /// Whether every connection starts with a TLS handshake (then `tls`
+    /// is set; always `false` without the feature `tls`).
     pub implicit_tls: bool,
     /// Where passive data ports come from (`None`: any free port).
     pub passive_ports: Option<RangeInclusive<u16>>,
@@ -405,12 +430,14 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "tls")]
     fn require_tls_without_tls_is_plain_ftp() {
         let r = ServerSettings::new().require_tls(true).resolve().unwrap();
         assert_eq!(r.engine.tls, TlsPolicy::Disabled);
     }
 
     #[test]
+    #[cfg(feature = "tls")]
     fn implicit_tls_needs_a_tls_configuration() {
         let err = ServerSettings::new()
             .implicit_tls(true)

@@ -154,6 +154,7 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
         let ResolvedSettings {
             listen,
             engine,
+            #[cfg(feature = "tls")]
             tls,
             implicit_tls,
             passive_ports,
@@ -166,7 +167,10 @@ impl<A: Authenticator, F: StorageFactory> ServerBuilder<A, F> {
             in_place_uploads,
             ..
         } = settings.resolve()?;
+        #[cfg(feature = "tls")]
         let tls = server_tls(tls)?;
+        #[cfg(not(feature = "tls"))]
+        let tls = server_tls(&engine, implicit_tls)?;
         let mut listeners = Vec::with_capacity(listen.len());
         for addr in listen {
             listeners.push(TcpListener::bind(addr).await?);
@@ -203,15 +207,19 @@ fn server_tls(tls: Option<TlsConfig>) -> io::Result<Option<ServerTls>> {
     Ok(tls)
 }
 
-/// The settings' TLS configuration as this build can use it: none.
+/// The settings' TLS configuration as this build can use it: none. The
+/// settings can still name one when something else turned on
+/// `ftp-proto-std/tls`: the engine's TLS policy then says so, and the
+/// server does not bind.
 #[cfg(not(feature = "tls"))]
-fn server_tls(tls: Option<ftp_proto_std::tls::TlsConfig>) -> io::Result<Option<ServerTls>> {
-    match tls {
-        None => Ok(None),
-        Some(_) => Err(io::Error::new(
+fn server_tls(engine: &ServerConfig, implicit_tls: bool) -> io::Result<Option<ServerTls>> {
+    if engine.tls == ftp_proto::server::TlsPolicy::Disabled && !implicit_tls {
+        Ok(None)
+    } else {
+        Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "FTPS needs the feature `tls` of ftp-proto-tokio",
-        )),
+        ))
     }
 }
 
@@ -438,4 +446,25 @@ async fn write_refusal(mut engine: ServerSession, mut control: Transport<control
         }
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), control.shutdown()).await;
+}
+
+#[cfg(all(test, not(feature = "tls")))]
+mod tests {
+    use ftp_proto::server::TlsPolicy;
+
+    use super::*;
+
+    /// Without the feature `tls`, settings that ask for FTPS (possible when
+    /// something else turned on `ftp-proto-std/tls`) do not bind.
+    #[test]
+    fn settings_asking_for_tls_are_refused_without_the_feature() {
+        let plain = ServerConfig::default();
+        assert!(matches!(server_tls(&plain, false), Ok(None)));
+        let mut offered = ServerConfig::default();
+        offered.tls = TlsPolicy::Available;
+        for (engine, implicit) in [(&offered, false), (&plain, true)] {
+            let refused = server_tls(engine, implicit).err().map(|e| e.kind());
+            assert_eq!(refused, Some(io::ErrorKind::Unsupported));
+        }
+    }
 }

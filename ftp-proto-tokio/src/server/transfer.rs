@@ -180,11 +180,7 @@ pub(crate) fn spawn_thread(t: ThreadTransfer) -> std::io::Result<TransferHandle>
             let _span = span.entered();
             let outcome = match stream.blocking_recv() {
                 Ok(stream) => match blocking_stream(stream) {
-                    Ok(stream) => {
-                        let (tls, check) = tls.unzip();
-                        let tls = tls.as_ref().map(std_tls).zip(check.map(blocking_check));
-                        transfer::run(stream, &stop, tls, job, &progress, limits)
-                    }
+                    Ok(stream) => run(stream, &stop, tls, job, &progress, limits),
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot move the data connection off the runtime");
                         TransferOutcome::LocalError
@@ -208,6 +204,7 @@ fn blocking_stream(stream: TcpStream) -> std::io::Result<std::net::TcpStream> {
 }
 
 /// The TLS handshake report and the engine's verdict, from a thread.
+#[cfg(feature = "tls")]
 fn blocking_check(check: TlsCheck) -> impl FnOnce(bool) -> bool {
     move |resumed| {
         let TlsCheck {
@@ -218,14 +215,28 @@ fn blocking_check(check: TlsCheck) -> impl FnOnce(bool) -> bool {
     }
 }
 
-/// The blocking adapter's form of the server's TLS settings.
-#[cfg(feature = "tls")]
-fn std_tls(tls: &ServerTls) -> &ftp_proto_std::tls::TlsConfig {
-    tls
-}
-
-/// Without the `tls` feature no TLS settings exist.
-#[cfg(not(feature = "tls"))]
-fn std_tls(tls: &ServerTls) -> &ftp_proto_std::tls::TlsConfig {
-    match *tls {}
+/// Runs the transfer with blocking calls: [`transfer::run`], TLS included,
+/// with the `tls` feature; else [`transfer::run_plain`] (no TLS settings
+/// can exist).
+fn run(
+    stream: std::net::TcpStream,
+    stop: &Stopper,
+    tls: Option<(ServerTls, TlsCheck)>,
+    job: BlockingJob,
+    progress: &AtomicU64,
+    limits: Limits,
+) -> TransferOutcome {
+    #[cfg(feature = "tls")]
+    {
+        let (tls, check) = tls.unzip();
+        let tls = tls.as_ref().zip(check.map(blocking_check));
+        transfer::run(stream, stop, tls, job, progress, limits)
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        if let Some((tls, _)) = tls {
+            match tls {}
+        }
+        transfer::run_plain(stream, stop, job, progress, limits)
+    }
 }
