@@ -77,6 +77,16 @@ pub enum WriteMode {
     Resume(u64),
     /// APPE: create the file if needed and write at its end.
     Append,
+    /// STOR by a user who may not overwrite
+    /// ([`Permissions::overwrite`](crate::auth::Permissions::overwrite)):
+    /// create the file exclusively and write into it;
+    /// [`StorageError::AlreadyExists`] (`550`) when anything already has
+    /// that name. The existence check and the creation must be one atomic
+    /// step (an exclusive create, `O_CREAT | O_EXCL`), so that no upload
+    /// replaces a file that appeared in between; nothing is ever renamed
+    /// over an existing name. A failed upload leaves what was written, as
+    /// [`WriteMode::Truncate`] does.
+    CreateNew,
 }
 
 /// One entry of a directory being read, or the error that stopped the

@@ -869,4 +869,44 @@ mod replacing_uploads {
         assert_eq!(fs::read(f.root.join("u")).unwrap(), b"unique");
         assert_eq!(names(&f.root), ["file", "u"]);
     }
+
+    /// A STOR without the right to overwrite: an exclusive create in
+    /// place, never a replacement, never through a symlink.
+    #[test]
+    fn create_new_never_replaces_anything() {
+        let f = fixture();
+        let mut upload = f.fs.open_write(b"/new", WriteMode::CreateNew).unwrap();
+        upload.write_all(b"fresh").unwrap();
+        upload.commit().unwrap();
+        assert_eq!(fs::read(f.root.join("new")).unwrap(), b"fresh");
+        assert!(matches!(
+            f.fs.open_write(b"/new", WriteMode::CreateNew),
+            Err(StorageError::AlreadyExists)
+        ));
+        assert_eq!(fs::read(f.root.join("new")).unwrap(), b"fresh");
+        fs::create_dir(f.root.join("dir")).unwrap();
+        assert!(f.fs.open_write(b"/dir", WriteMode::CreateNew).is_err());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("new", f.root.join("link")).unwrap();
+            std::os::unix::fs::symlink("missing", f.root.join("dangling")).unwrap();
+            for link in [&b"/link"[..], b"/dangling"] {
+                assert!(matches!(
+                    f.fs.open_write(link, WriteMode::CreateNew),
+                    Err(StorageError::AlreadyExists)
+                ));
+            }
+            assert!(!f.root.join("missing").exists());
+        }
+        assert!(matches!(
+            f.fs.open_write(b"/other", WriteMode::CreateNew).map(drop),
+            Ok(())
+        ));
+        let read_only = Filesystem::open(&f.root).unwrap().with_read_only(true);
+        assert!(matches!(
+            read_only.open_write(b"/third", WriteMode::CreateNew),
+            Err(StorageError::PermissionDenied)
+        ));
+        f.assert_outside_untouched();
+    }
 }
