@@ -32,9 +32,13 @@
 //! place on commit; an object store maps the same contract onto a multipart
 //! upload (writes upload parts, `commit` completes it, a drop aborts it).
 //!
-//! REST+STOR ([`WriteMode::Resume`]), APPE ([`WriteMode::Append`]), STOU
-//! and the servers' in-place option ([`WriteMode::Truncate`]) write into the
-//! file itself: a failed one leaves what was written, as vsftpd and
+//! A STOR by a user who may not overwrite files opens
+//! [`WriteMode::CreateNew`]: an exclusive create that fails when the name
+//! exists, never a replacement.
+//!
+//! REST+STOR ([`WriteMode::Resume`]), APPE ([`WriteMode::Append`]), STOU,
+//! [`WriteMode::CreateNew`] and the servers' in-place option
+//! ([`WriteMode::Truncate`]) write into the file itself: a failed one leaves what was written, as vsftpd and
 //! pure-ftpd do, so that the client can resume it with REST+STOR. (Resuming
 //! a failed [`WriteMode::Replace`] upload is not possible: what is left is
 //! the old file, not a prefix of the new one.)
@@ -212,6 +216,9 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// (CWD, CDUP).
     fn check_dir(&self, path: &[u8]) -> Result<(), StorageError>;
 
-    /// Whether every modifying operation is refused.
+    /// Whether the storage itself refuses every modifying operation (it
+    /// must then do so in each of them). The servers do not rely on it: they
+    /// check the user's [`Permissions`](crate::auth::Permissions) before any
+    /// request reaches the storage, whatever this says.
     fn is_read_only(&self) -> bool;
 }
