@@ -45,6 +45,7 @@ use ftp_proto::server::RequestKind;
 /// | `APPE` | [`append`](Self::append) and [`upload`](Self::upload) (it creates a missing file) |
 /// | `DELE` | [`delete`](Self::delete) |
 /// | `RNFR`, `RNTO` | [`rename`](Self::rename) |
+/// | `RNTO` onto an existing name | [`rename`](Self::rename) and [`overwrite`](Self::overwrite) |
 /// | `MKD` | [`make_dir`](Self::make_dir) |
 /// | `RMD` | [`remove_dir`](Self::remove_dir) |
 /// | `MFMT` | [`set_time`](Self::set_time) |
@@ -53,7 +54,10 @@ use ftp_proto::server::RequestKind;
 /// A `STOR` without [`overwrite`](Self::overwrite) creates its file
 /// exclusively ([`WriteMode::CreateNew`](crate::storage::WriteMode::CreateNew)):
 /// it fails (`550`) when the file exists, without a window in which a
-/// concurrent upload could be replaced.
+/// concurrent upload could be replaced. An `RNTO` without
+/// [`overwrite`](Self::overwrite) is refused when its target exists (a
+/// check before the rename: a target created between the two is replaced,
+/// as storages offer no rename that refuses to replace).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[allow(
     clippy::struct_excessive_bools,
@@ -69,7 +73,7 @@ pub struct Permissions {
     /// [`append`](Self::append)).
     pub upload: bool,
     /// May replace or change an existing file's content (`STOR` over an
-    /// existing file, `REST`+`STOR`).
+    /// existing file, `REST`+`STOR`, `RNTO` onto an existing name).
     pub overwrite: bool,
     /// May append to files (`APPE`, with [`upload`](Self::upload)).
     pub append: bool,

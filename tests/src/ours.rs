@@ -6,7 +6,8 @@
 //! [`pattern`]), `sub dir/nested.txt`; beside it `outside/secret` must
 //! stay unreachable. Users: [`USER`]/[`PASSWORD`] (every right),
 //! [`READER`]/[`READER_PASSWORD`] ([`Permissions::READ_ONLY`]),
-//! [`DROPPER`]/[`DROPPER_PASSWORD`] ([`Permissions::DROP_BOX`]) and
+//! [`DROPPER`]/[`DROPPER_PASSWORD`] ([`Permissions::DROP_BOX`]),
+//! [`KEEPER`]/[`KEEPER_PASSWORD`] (every right but overwriting) and
 //! anonymous (read-only).
 #![allow(clippy::print_stderr, reason = "skips say why")]
 
@@ -31,6 +32,10 @@ pub const READER_PASSWORD: &str = "reads-only";
 pub const DROPPER: &str = "dora";
 /// [`DROPPER`]'s password.
 pub const DROPPER_PASSWORD: &str = "drops-only";
+/// A user with every right but [`Permissions::overwrite`].
+pub const KEEPER: &str = "kim";
+/// [`KEEPER`]'s password.
+pub const KEEPER_PASSWORD: &str = "overwrites-nothing";
 
 /// Which of our servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,7 +282,13 @@ impl TestServer {
                 UserList::new()
                     .with_user(USER, PASSWORD)
                     .with_account(READER, READER_PASSWORD, Permissions::READ_ONLY, None)
-                    .with_account(DROPPER, DROPPER_PASSWORD, Permissions::DROP_BOX, None),
+                    .with_account(DROPPER, DROPPER_PASSWORD, Permissions::DROP_BOX, None)
+                    .with_account(
+                        KEEPER,
+                        KEEPER_PASSWORD,
+                        Permissions::FULL.without_overwrite(),
+                        None,
+                    ),
             )
         };
         let mut cert = None;

@@ -10,7 +10,8 @@
 use std::path::Path;
 
 use ftp_proto_tests::ours::{
-    DROPPER, DROPPER_PASSWORD, Flavor, PASSWORD, READER, READER_PASSWORD, Setup, TestServer, USER,
+    DROPPER, DROPPER_PASSWORD, Flavor, KEEPER, KEEPER_PASSWORD, PASSWORD, READER, READER_PASSWORD,
+    Setup, TestServer, USER,
 };
 use ftp_proto_tests::peers::{RawControl, require_or_skip};
 
@@ -204,6 +205,36 @@ fn a_drop_box_user_uploads_new_files_and_sees_nothing() {
         };
         let server = TestServer::start(flavor, &in_place).unwrap();
         drop_box_takes_new_files_only(&server);
+    }
+}
+
+/// Without `overwrite` a rename may not land on an existing name (which
+/// would replace that file), but may move a file to a new one.
+#[test]
+fn a_user_who_may_not_overwrite_cannot_rename_onto_a_file() {
+    for flavor in FLAVORS {
+        let server = TestServer::start(flavor, &writable()).unwrap();
+        let root = server.root();
+        let mut c = login(&server, KEEPER, KEEPER_PASSWORD);
+        assert_eq!(c.command("RNFR hello.txt").unwrap().code, 350, "{flavor:?}");
+        let code = c.command("RNTO data.bin").unwrap().code;
+        assert!(matches!(code, 550 | 553), "{flavor:?}: {code}");
+        assert_eq!(
+            std::fs::metadata(root.join("data.bin")).unwrap().len(),
+            3 * 1024 * 1024 + 17
+        );
+        assert_eq!(c.command("RNFR hello.txt").unwrap().code, 350, "{flavor:?}");
+        assert_eq!(c.command("RNTO moved.txt").unwrap().code, 250, "{flavor:?}");
+        assert_eq!(
+            std::fs::read(root.join("moved.txt")).unwrap(),
+            b"hello from ftp-proto\n"
+        );
+        // And a STOR onto the moved file is refused too.
+        assert!(
+            refused(upload(&mut c, "STOR moved.txt", b"x")),
+            "{flavor:?}"
+        );
+        assert_eq!(c.command("QUIT").unwrap().code, 221);
     }
 }
 

@@ -133,7 +133,12 @@ pub(crate) fn answer<S: Storage>(
             }
             done(storage.metadata(path.as_bytes()).map(drop))
         }
-        RequestKind::Rename { from, to } => done(storage.rename(from.as_bytes(), to.as_bytes())),
+        RequestKind::Rename { from, to } => {
+            if !permissions.overwrite && storage.metadata(to.as_bytes()).is_ok() {
+                return err(&StorageError::AlreadyExists);
+            }
+            done(storage.rename(from.as_bytes(), to.as_bytes()))
+        }
         RequestKind::Size {
             path,
             representation,

@@ -237,6 +237,9 @@ pub(crate) async fn answer<S: Storage>(
             Answered::plain(Answer::Done)
         }
         RequestKind::Rename { from, to } => {
+            if !permissions.overwrite && storage.metadata(to.as_bytes()).await.is_ok() {
+                return err(&StorageError::AlreadyExists);
+            }
             tri!(storage.rename(from.as_bytes(), to.as_bytes()).await);
             Answered::plain(Answer::Done)
         }
