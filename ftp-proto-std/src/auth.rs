@@ -1,13 +1,15 @@
 //! Authentication: checking USER/PASS and deciding what a user may do.
 //!
 //! An [`Authenticator`] turns a user name and password into an [`Identity`]:
-//! who the user is, whether they may read and write, and optionally which
-//! folder is their root (the server opens a
-//! [`Filesystem`](crate::storage::Filesystem) there, read-only unless
-//! [`Permissions::write`] is set).
+//! who the user is, what they may do ([`Permissions`]: list, download,
+//! upload, overwrite, delete, ...; the servers enforce them for every
+//! storage), and optionally which folder is their root (the server opens a
+//! [`Filesystem`](crate::storage::Filesystem) there, read-only when no
+//! right of the user changes anything).
 //!
 //! Implementations here: [`AnonymousOnly`] (the `anonymous`/`ftp` account,
-//! read-only), [`UserList`] (named users with passwords, read-write), and
+//! [`Permissions::READ_ONLY`]), [`UserList`] (named users with passwords,
+//! [`Permissions::FULL`] unless given others), and
 //! [`FirstOf`], which asks one authenticator and then another (anonymous plus
 //! a user list is `FirstOf::new(AnonymousOnly::new(), users)`).
 //!
@@ -19,26 +21,227 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// What a user may do.
+use ftp_proto::listing::{FileKind, Perms};
+use ftp_proto::server::RequestKind;
+
+/// What a user may do: one right per kind of command. The servers check
+/// them before a request reaches the storage, for every storage, and answer
+/// `550` when the right is missing; MLSx `perm` facts (RFC 3659 §7.5.5)
+/// show them.
+///
+/// The fields are public: a drop box where uploads may land but nothing
+/// can be seen or taken is one line, [`Permissions::DROP_BOX`], and any
+/// other set is `Permissions { delete: false, ..Permissions::FULL }` or
+/// the `with_*`/`without_*` builders.
+///
+/// Which command needs which right ([`Permissions::allows`]):
+///
+/// | Command | Right |
+/// |---|---|
+/// | `LIST`, `NLST`, `MLSD`, `STAT path`, `MLST`, `SIZE`, `MDTM` | [`list`](Self::list) |
+/// | `RETR` | [`download`](Self::download) |
+/// | `STOR`, `STOU` | [`upload`](Self::upload) |
+/// | `STOR` over an existing file, `REST`+`STOR` | [`upload`](Self::upload) and [`overwrite`](Self::overwrite) |
+/// | `APPE` | [`append`](Self::append) and [`upload`](Self::upload) (it creates a missing file) |
+/// | `DELE` | [`delete`](Self::delete) |
+/// | `RNFR`, `RNTO` | [`rename`](Self::rename) |
+/// | `RNTO` onto an existing name | [`rename`](Self::rename) and [`overwrite`](Self::overwrite) |
+/// | `MKD` | [`make_dir`](Self::make_dir) |
+/// | `RMD` | [`remove_dir`](Self::remove_dir) |
+/// | `MFMT` | [`set_time`](Self::set_time) |
+/// | `CWD`, `CDUP`, `PWD` | none (always allowed) |
+///
+/// A `STOR` without [`overwrite`](Self::overwrite) creates its file
+/// exclusively ([`WriteMode::CreateNew`](crate::storage::WriteMode::CreateNew)):
+/// it fails (`550`) when the file exists, without a window in which a
+/// concurrent upload could be replaced. An `RNTO` without
+/// [`overwrite`](Self::overwrite) is refused when its target exists (a
+/// check before the rename: a target created between the two is replaced,
+/// as storages offer no rename that refuses to replace).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one independent right per field, set by name"
+)]
 pub struct Permissions {
-    /// May list and download.
-    pub read: bool,
-    /// May upload, delete, rename, make and remove directories, set times.
-    pub write: bool,
+    /// May list directories and see a file's facts (`LIST`, `NLST`,
+    /// `MLSD`, `STAT path`, `MLST`, `SIZE`, `MDTM`).
+    pub list: bool,
+    /// May download files (`RETR`).
+    pub download: bool,
+    /// May upload new files (`STOR`, `STOU`; `APPE` with
+    /// [`append`](Self::append)).
+    pub upload: bool,
+    /// May replace or change an existing file's content (`STOR` over an
+    /// existing file, `REST`+`STOR`, `RNTO` onto an existing name).
+    pub overwrite: bool,
+    /// May append to files (`APPE`, with [`upload`](Self::upload)).
+    pub append: bool,
+    /// May delete files (`DELE`).
+    pub delete: bool,
+    /// May rename files and directories (`RNFR`/`RNTO`).
+    pub rename: bool,
+    /// May create directories (`MKD`).
+    pub make_dir: bool,
+    /// May remove directories (`RMD`).
+    pub remove_dir: bool,
+    /// May set modification times (`MFMT`).
+    pub set_time: bool,
 }
 
+/// Builder methods: `with_NAME` grants a right, `without_NAME` takes it
+/// away.
+macro_rules! rights_builders {
+    ($($field:ident $with:ident $without:ident),* $(,)?) => {
+        impl Permissions {
+            $(
+                #[doc = concat!("These permissions with [`", stringify!($field), "`](Self::", stringify!($field), ") granted.")]
+                #[must_use]
+                pub const fn $with(mut self) -> Self {
+                    self.$field = true;
+                    self
+                }
+
+                #[doc = concat!("These permissions without [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+                #[must_use]
+                pub const fn $without(mut self) -> Self {
+                    self.$field = false;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+rights_builders!(
+    list with_list without_list,
+    download with_download without_download,
+    upload with_upload without_upload,
+    overwrite with_overwrite without_overwrite,
+    append with_append without_append,
+    delete with_delete without_delete,
+    rename with_rename without_rename,
+    make_dir with_make_dir without_make_dir,
+    remove_dir with_remove_dir without_remove_dir,
+    set_time with_set_time without_set_time,
+);
+
 impl Permissions {
-    /// Read but not write (anonymous users).
-    pub const READ_ONLY: Self = Self {
-        read: true,
-        write: false,
+    /// No right at all (a session before its login).
+    pub const NONE: Self = Self {
+        list: false,
+        download: false,
+        upload: false,
+        overwrite: false,
+        append: false,
+        delete: false,
+        rename: false,
+        make_dir: false,
+        remove_dir: false,
+        set_time: false,
     };
-    /// Read and write.
-    pub const READ_WRITE: Self = Self {
-        read: true,
-        write: true,
+    /// List and download, nothing else (anonymous users).
+    pub const READ_ONLY: Self = Self::NONE.with_list().with_download();
+    /// Every right.
+    pub const FULL: Self = Self {
+        list: true,
+        download: true,
+        upload: true,
+        overwrite: true,
+        append: true,
+        delete: true,
+        rename: true,
+        make_dir: true,
+        remove_dir: true,
+        set_time: true,
     };
+    /// An upload-only drop box: new files may be uploaded, but nothing can
+    /// be listed, downloaded, overwritten, appended to, deleted or renamed.
+    pub const DROP_BOX: Self = Self::NONE.with_upload();
+    /// The former name of [`FULL`](Self::FULL), kept as an alias; use
+    /// `FULL` in new code.
+    pub const READ_WRITE: Self = Self::FULL;
+
+    /// Whether any right changes the storage (everything but
+    /// [`list`](Self::list) and [`download`](Self::download)); without one
+    /// a user's storage can be opened read-only.
+    #[must_use]
+    pub const fn may_modify(&self) -> bool {
+        self.upload
+            || self.overwrite
+            || self.append
+            || self.delete
+            || self.rename
+            || self.make_dir
+            || self.remove_dir
+            || self.set_time
+    }
+
+    /// Whether these permissions allow the request `kind` (see the table
+    /// on [`Permissions`]). Requests about no file (login, `HOST`, `SITE`)
+    /// and `CWD`/`CDUP` are always allowed here; the server decides them
+    /// otherwise.
+    #[must_use]
+    pub fn allows(&self, kind: &RequestKind) -> bool {
+        match kind {
+            RequestKind::List { .. }
+            | RequestKind::Stat { .. }
+            | RequestKind::MachineListOne { .. }
+            | RequestKind::Size { .. }
+            | RequestKind::ModifiedTime { .. } => self.list,
+            RequestKind::Retrieve { .. } => self.download,
+            RequestKind::Store { offset: 0, .. } | RequestKind::StoreUnique { .. } => self.upload,
+            RequestKind::Store { .. } => self.upload && self.overwrite,
+            RequestKind::Append { .. } => self.append && self.upload,
+            RequestKind::Delete { .. } => self.delete,
+            RequestKind::RenameFrom { .. } | RequestKind::Rename { .. } => self.rename,
+            RequestKind::MakeDir { .. } => self.make_dir,
+            RequestKind::RemoveDir { .. } => self.remove_dir,
+            RequestKind::SetModifiedTime { .. } => self.set_time,
+            _ => true,
+        }
+    }
+
+    /// The MLSx `perm` fact (RFC 3659 §7.5.5: what this user may do with
+    /// the entry) of an entry of `kind`, within `possible` (what the entry
+    /// itself allows, say [`Perms::from_mode`]; [`Perms::from_letters`]
+    /// of every letter when nothing limits it).
+    ///
+    /// For a directory: `e` (enter, always), `l` ([`list`](Self::list)),
+    /// `c` ([`upload`](Self::upload)), `m` ([`make_dir`](Self::make_dir)),
+    /// `p` ([`delete`](Self::delete): its files may be deleted), `d`
+    /// ([`remove_dir`](Self::remove_dir)), `f` ([`rename`](Self::rename)).
+    /// For anything else: `r` ([`download`](Self::download)), `w`
+    /// ([`overwrite`](Self::overwrite)), `a` ([`append`](Self::append)),
+    /// `d` ([`delete`](Self::delete)), `f` ([`rename`](Self::rename)).
+    #[must_use]
+    pub fn perm_fact(&self, kind: &FileKind, possible: Perms) -> Perms {
+        let rights: [(bool, Perms); 7] = if kind.is_dir() {
+            [
+                (true, Perms::ENTER),
+                (self.list, Perms::LIST),
+                (self.upload, Perms::CREATE),
+                (self.make_dir, Perms::MKDIR),
+                (self.delete, Perms::PURGE),
+                (self.remove_dir, Perms::DELETE),
+                (self.rename, Perms::RENAME),
+            ]
+        } else {
+            [
+                (self.download, Perms::READ),
+                (self.overwrite, Perms::WRITE),
+                (self.append, Perms::APPEND),
+                (self.delete, Perms::DELETE),
+                (self.rename, Perms::RENAME),
+                (false, Perms::NONE),
+                (false, Perms::NONE),
+            ]
+        };
+        rights
+            .into_iter()
+            .filter(|&(granted, letter)| granted && possible.contains(letter))
+            .fold(Perms::NONE, |all, (_, letter)| all | letter)
+    }
 }
 
 /// An authenticated user.
@@ -115,7 +318,7 @@ pub fn is_anonymous_name(user: &[u8]) -> bool {
 }
 
 /// Accepts the anonymous account (`anonymous` or `ftp`, any case, any
-/// password) with read-only permissions; every other name is
+/// password) with [`Permissions::READ_ONLY`]; every other name is
 /// [`AuthError::UnknownUser`].
 #[derive(Debug, Clone, Default)]
 pub struct AnonymousOnly {
@@ -180,8 +383,8 @@ impl fmt::Debug for Account {
     }
 }
 
-/// Named users with passwords. Users get read-write permissions unless
-/// added with others.
+/// Named users with passwords. Users get [`Permissions::FULL`] unless
+/// added with others ([`UserList::with_account`]).
 ///
 /// The password check takes the same time whether the name exists or not
 /// and whatever the password's content (a constant-time comparison, run
@@ -206,10 +409,11 @@ impl UserList {
         Self::default()
     }
 
-    /// Adds (or replaces) a read-write user with the default root.
+    /// Adds (or replaces) a user with every right
+    /// ([`Permissions::FULL`]) and the default root.
     #[must_use]
     pub fn with_user(self, name: impl AsRef<[u8]>, password: impl AsRef<[u8]>) -> Self {
-        self.with_account(name, password, Permissions::READ_WRITE, None)
+        self.with_account(name, password, Permissions::FULL, None)
     }
 
     /// Adds (or replaces) a user with the given permissions and root folder.
@@ -359,7 +563,7 @@ mod tests {
         let alice = users.authenticate(b"alice", b"s3cret").unwrap();
         assert_eq!(alice.user, "alice");
         assert!(!alice.anonymous);
-        assert_eq!(alice.permissions, Permissions::READ_WRITE);
+        assert_eq!(alice.permissions, Permissions::FULL);
         assert_eq!(alice.root, None);
         let bob = users.authenticate(b"bob", b"pw").unwrap();
         assert_eq!(bob.permissions, Permissions::READ_ONLY);
@@ -451,5 +655,200 @@ mod tests {
         ));
         let boxed: Box<dyn Authenticator> = Box::new(auth);
         assert!(boxed.authenticate(b"ftp", b"").is_ok());
+    }
+
+    fn vpath(p: &str) -> ftp_proto::path::VirtualPath {
+        ftp_proto::path::VirtualPath::new(p.as_bytes()).unwrap()
+    }
+
+    /// Every request kind against every single right: exactly the rights
+    /// the table on `Permissions` names are needed.
+    #[test]
+    fn each_request_needs_its_rights() {
+        use ftp_proto::data::Representation::Binary;
+        use ftp_proto::server::ListFormat;
+        use ftp_proto::timestamp::Timestamp;
+        let p = vpath("/f");
+        let cases: Vec<(RequestKind, &[&str])> = vec![
+            (
+                RequestKind::List {
+                    path: p.clone(),
+                    format: ListFormat::Long,
+                },
+                &["list"],
+            ),
+            (
+                RequestKind::List {
+                    path: p.clone(),
+                    format: ListFormat::Names,
+                },
+                &["list"],
+            ),
+            (
+                RequestKind::List {
+                    path: p.clone(),
+                    format: ListFormat::Machine,
+                },
+                &["list"],
+            ),
+            (RequestKind::Stat { path: p.clone() }, &["list"]),
+            (RequestKind::MachineListOne { path: p.clone() }, &["list"]),
+            (
+                RequestKind::Size {
+                    path: p.clone(),
+                    representation: Binary,
+                },
+                &["list"],
+            ),
+            (RequestKind::ModifiedTime { path: p.clone() }, &["list"]),
+            (
+                RequestKind::Retrieve {
+                    path: p.clone(),
+                    offset: 0,
+                    representation: Binary,
+                },
+                &["download"],
+            ),
+            (
+                RequestKind::Store {
+                    path: p.clone(),
+                    offset: 0,
+                    representation: Binary,
+                },
+                &["upload"],
+            ),
+            (
+                RequestKind::Store {
+                    path: p.clone(),
+                    offset: 5,
+                    representation: Binary,
+                },
+                &["upload", "overwrite"],
+            ),
+            (
+                RequestKind::StoreUnique {
+                    dir: vpath("/"),
+                    hint: None,
+                    representation: Binary,
+                },
+                &["upload"],
+            ),
+            (
+                RequestKind::Append {
+                    path: p.clone(),
+                    representation: Binary,
+                },
+                &["append", "upload"],
+            ),
+            (RequestKind::Delete { path: p.clone() }, &["delete"]),
+            (RequestKind::RenameFrom { path: p.clone() }, &["rename"]),
+            (
+                RequestKind::Rename {
+                    from: p.clone(),
+                    to: vpath("/g"),
+                },
+                &["rename"],
+            ),
+            (RequestKind::MakeDir { path: p.clone() }, &["make_dir"]),
+            (RequestKind::RemoveDir { path: p.clone() }, &["remove_dir"]),
+            (
+                RequestKind::SetModifiedTime {
+                    path: p.clone(),
+                    time: Timestamp::UNIX_EPOCH,
+                },
+                &["set_time"],
+            ),
+            (RequestKind::ChangeDir { path: p.clone() }, &[]),
+        ];
+        let single: [(&str, Permissions); 10] = [
+            ("list", Permissions::NONE.with_list()),
+            ("download", Permissions::NONE.with_download()),
+            ("upload", Permissions::NONE.with_upload()),
+            ("overwrite", Permissions::NONE.with_overwrite()),
+            ("append", Permissions::NONE.with_append()),
+            ("delete", Permissions::NONE.with_delete()),
+            ("rename", Permissions::NONE.with_rename()),
+            ("make_dir", Permissions::NONE.with_make_dir()),
+            ("remove_dir", Permissions::NONE.with_remove_dir()),
+            ("set_time", Permissions::NONE.with_set_time()),
+        ];
+        for (kind, needed) in &cases {
+            assert!(Permissions::FULL.allows(kind), "{kind:?}");
+            assert_eq!(
+                Permissions::NONE.allows(kind),
+                needed.is_empty(),
+                "{kind:?}"
+            );
+            for (name, _) in single {
+                // All rights but this one: refused exactly when it is needed.
+                let without = single
+                    .iter()
+                    .filter(|(other, _)| *other != name)
+                    .fold(Permissions::NONE, |all, (_, one)| union(all, *one));
+                assert_eq!(
+                    without.allows(kind),
+                    !needed.contains(&name),
+                    "{kind:?} without {name}"
+                );
+            }
+        }
+        // The named sets.
+        let retr = &cases[7].0;
+        let stor = &cases[8].0;
+        assert!(Permissions::READ_ONLY.allows(&cases[0].0) && Permissions::READ_ONLY.allows(retr));
+        assert!(!Permissions::READ_ONLY.allows(stor));
+        assert!(Permissions::DROP_BOX.allows(stor));
+        // A drop box may STOR, STOU and CWD, nothing else.
+        for (index, (kind, _)) in cases.iter().enumerate() {
+            let allowed = [8, 10, 18].contains(&index);
+            assert_eq!(Permissions::DROP_BOX.allows(kind), allowed, "{kind:?}");
+        }
+        assert!(!Permissions::READ_ONLY.may_modify() && Permissions::DROP_BOX.may_modify());
+        assert_eq!(Permissions::READ_WRITE, Permissions::FULL);
+    }
+
+    fn union(a: Permissions, b: Permissions) -> Permissions {
+        Permissions {
+            list: a.list || b.list,
+            download: a.download || b.download,
+            upload: a.upload || b.upload,
+            overwrite: a.overwrite || b.overwrite,
+            append: a.append || b.append,
+            delete: a.delete || b.delete,
+            rename: a.rename || b.rename,
+            make_dir: a.make_dir || b.make_dir,
+            remove_dir: a.remove_dir || b.remove_dir,
+            set_time: a.set_time || b.set_time,
+        }
+    }
+
+    #[test]
+    fn perm_facts_follow_the_rights() {
+        let all = Perms::from_letters(b"acdeflmprw");
+        let facts = |p: Permissions, kind: FileKind| {
+            let letters: Vec<u8> = p.perm_fact(&kind, all).letters().collect();
+            String::from_utf8(letters).unwrap()
+        };
+        assert_eq!(facts(Permissions::READ_ONLY, FileKind::File), "r");
+        assert_eq!(facts(Permissions::READ_ONLY, FileKind::Directory), "el");
+        assert_eq!(facts(Permissions::FULL, FileKind::File), "adfrw");
+        assert_eq!(facts(Permissions::FULL, FileKind::Directory), "cdeflmp");
+        assert_eq!(facts(Permissions::DROP_BOX, FileKind::File), "");
+        assert_eq!(facts(Permissions::DROP_BOX, FileKind::Directory), "ce");
+        assert_eq!(
+            facts(Permissions::NONE.with_delete(), FileKind::Directory),
+            "ep"
+        );
+        assert_eq!(
+            facts(Permissions::NONE.with_remove_dir(), FileKind::Directory),
+            "de"
+        );
+        // Never more than the entry itself allows.
+        let read_only_file = Perms::from_mode(&FileKind::File, Some(0o444));
+        let letters: Vec<u8> = Permissions::FULL
+            .perm_fact(&FileKind::File, read_only_file)
+            .letters()
+            .collect();
+        assert_eq!(letters, b"r");
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use ftp_proto::listing::{FileInfo, FileKind};
 
-use crate::auth::{AnonymousOnly, Authenticator, FirstOf, UserList};
+use crate::auth::{AnonymousOnly, Authenticator, FirstOf, Permissions, UserList};
 use crate::client::{ClientOptions, Error};
 use crate::server::{BanPolicy, ServerSettings};
 use crate::tls::{TlsClient, TlsConfig};
@@ -39,8 +39,11 @@ Options:
                            default 127.0.0.1:2121)
   --root DIR               folder to serve (default: the current folder)
   --user NAME:PASSWORD     a user who may read and write (repeatable)
+  --drop-box-user NAME:PASSWORD
+                           a user who may only upload new files: no listing,
+                           download, overwrite or delete (repeatable)
   --anonymous              allow anonymous read-only login (the default when no
-                           --user is given)
+                           --user or --drop-box-user is given)
   --passive-ports LOW-HIGH passive data ports (default: any free port)
   --masquerade IP          IPv4 address announced in PASV replies (behind NAT)
   --tls-cert PEM           certificate chain for FTPS (with --tls-key)
@@ -80,6 +83,9 @@ pub struct ServerOptions {
     pub root: PathBuf,
     /// `--user NAME:PASSWORD`, in order.
     pub users: Vec<(String, String)>,
+    /// `--drop-box-user NAME:PASSWORD`, in order: upload-only users
+    /// ([`Permissions::DROP_BOX`](crate::auth::Permissions::DROP_BOX)).
+    pub drop_box_users: Vec<(String, String)>,
     /// `--anonymous` (on when no user is given).
     pub anonymous: bool,
     /// `--passive-ports LOW-HIGH`.
@@ -139,6 +145,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
         listen: Vec::new(),
         root: PathBuf::from("."),
         users: Vec::new(),
+        drop_box_users: Vec::new(),
         anonymous: false,
         passive_ports: None,
         masquerade: None,
@@ -176,13 +183,18 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
                 );
             }
             "--root" => o.root = PathBuf::from(value()?),
-            "--user" => {
+            "--user" | "--drop-box-user" => {
                 let v = value()?;
                 let (user, password) = v
                     .split_once(':')
                     .filter(|(u, _)| !u.is_empty())
-                    .ok_or_else(|| format!("--user: expected NAME:PASSWORD, got {v}"))?;
-                o.users.push((user.to_owned(), password.to_owned()));
+                    .ok_or_else(|| format!("{name}: expected NAME:PASSWORD, got {v}"))?;
+                let list = if name == "--user" {
+                    &mut o.users
+                } else {
+                    &mut o.drop_box_users
+                };
+                list.push((user.to_owned(), password.to_owned()));
             }
             "--anonymous" => o.anonymous = true,
             "--offload-lookups" => o.offload_lookups = true,
@@ -255,7 +267,7 @@ pub fn parse_server_args(mut args: impl Iterator<Item = String>) -> Result<Serve
     if (o.implicit_tls || o.require_tls) && o.tls_cert.is_none() {
         return Err("--implicit-tls and --require-tls need --tls-cert and --tls-key".to_owned());
     }
-    if o.users.is_empty() {
+    if o.users.is_empty() && o.drop_box_users.is_empty() {
         o.anonymous = true;
     }
     if o.listen.is_empty() {
@@ -319,15 +331,19 @@ impl ServerOptions {
         Ok(root)
     }
 
-    /// Who may log in: the `--user`s (read and write), and anonymous
-    /// (read-only) with `--anonymous` or without any `--user`.
+    /// Who may log in: the `--user`s (read and write), the
+    /// `--drop-box-user`s (upload new files only), and anonymous
+    /// (read-only) with `--anonymous` or without any other user.
     #[must_use]
     pub fn authenticator(&self) -> Box<dyn Authenticator> {
         let mut users = UserList::new();
+        for (name, password) in &self.drop_box_users {
+            users = users.with_account(name, password, Permissions::DROP_BOX, None);
+        }
         for (name, password) in &self.users {
             users = users.with_user(name, password);
         }
-        match (self.anonymous, self.users.is_empty()) {
+        match (self.anonymous, users.is_empty()) {
             (true, true) => Box::new(AnonymousOnly::new()),
             (true, false) => Box::new(FirstOf::new(AnonymousOnly::new(), users)),
             (false, _) => Box::new(users),
@@ -1063,6 +1079,28 @@ mod tests {
         ] {
             assert!(client(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn drop_box_users_may_only_upload() {
+        let ServerCommand::Run(o) =
+            server(&["--drop-box-user", "inbox:pw", "--user=alice:secret"]).unwrap()
+        else {
+            panic!("help")
+        };
+        assert!(!o.anonymous);
+        assert_eq!(o.drop_box_users, [("inbox".to_owned(), "pw".to_owned())]);
+        let auth = o.authenticator();
+        let inbox = auth.authenticate(b"inbox", b"pw").unwrap();
+        assert_eq!(inbox.permissions, Permissions::DROP_BOX);
+        let alice = auth.authenticate(b"alice", b"secret").unwrap();
+        assert_eq!(alice.permissions, Permissions::FULL);
+        assert!(auth.authenticate(b"anonymous", b"x").is_err());
+        let ServerCommand::Run(o) = server(&["--drop-box-user=inbox:pw"]).unwrap() else {
+            panic!("help")
+        };
+        assert!(!o.anonymous);
+        assert!(server(&["--drop-box-user", "nopassword"]).is_err());
     }
 
     #[test]

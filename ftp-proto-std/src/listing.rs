@@ -16,6 +16,7 @@ use ftp_proto::listing::{Facts, FileInfo};
 use ftp_proto::server::{ListFormat, ListingStyle, TransferOutcome};
 use ftp_proto::timestamp::Timestamp;
 
+use crate::auth::Permissions;
 use crate::storage::{EntryInfo, StorageError};
 
 /// The outcome of a listing whose directory could not be read to its end
@@ -45,17 +46,20 @@ pub const LISTING_BATCH: usize = 128;
 #[derive(Debug)]
 pub struct ListingWriter {
     style: ListingStyle,
+    permissions: Permissions,
     buf: BytesMut,
     skipped: u64,
 }
 
 impl ListingWriter {
     /// A writer for lines in `style` (the engine's choice, from the
-    /// transfer it started).
+    /// transfer it started), for a user with `permissions` (MLSD `perm`
+    /// facts show them, see [`EntryInfo::into_file_info`]).
     #[must_use]
-    pub fn new(style: ListingStyle) -> Self {
+    pub fn new(style: ListingStyle, permissions: Permissions) -> Self {
         Self {
             style,
+            permissions,
             buf: BytesMut::with_capacity(LISTING_BUFFER + 1024),
             skipped: 0,
         }
@@ -65,7 +69,7 @@ impl ListingWriter {
     /// pending lines fill the buffer and should be written out now. An
     /// entry whose name cannot be written safely (CR, LF, NUL) is skipped.
     pub fn push(&mut self, entry: EntryInfo) -> bool {
-        let info = FileInfo::from(entry);
+        let info = entry.into_file_info(&self.permissions);
         if self.style.write_line(&info, &mut self.buf).is_err() {
             self.skipped = self.skipped.saturating_add(1);
         }
@@ -164,7 +168,7 @@ mod tests {
 
     #[test]
     fn a_writer_fills_to_its_bound_and_skips_unsafe_names() {
-        let mut writer = ListingWriter::new(names());
+        let mut writer = ListingWriter::new(names(), Permissions::FULL);
         assert!(!writer.push(entry(b"a")));
         assert!(!writer.push(entry(b"bad\r\n226 x")));
         assert_eq!(writer.pending(), b"a\r\n");

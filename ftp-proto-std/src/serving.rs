@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ftp_proto::data::DataProtection;
 use ftp_proto::path::VirtualPath;
 use ftp_proto::server::{
-    Answer, Denial, RequestKind, ServerEvent, TransferKind, TransferOutcome, TransferStart,
+    Answer, Denial, FsError, RequestKind, ServerEvent, TransferKind, TransferOutcome, TransferStart,
 };
 
-use crate::auth::{AuthError, Identity};
+use crate::auth::{AuthError, Identity, Permissions};
 use crate::server::LoginBans;
 use crate::storage::WriteMode;
 use crate::transfer::Job;
@@ -46,13 +46,17 @@ impl<R, W, D> fmt::Debug for Opened<R, W, D> {
     }
 }
 
-/// How a `STOR` opens its file: from `offset` (`REST`) in place, else as a
-/// replacement committed when complete ([`WriteMode::Replace`]) or, with
-/// the servers' in-place option, emptied and written in place
-/// ([`WriteMode::Truncate`]).
+/// How a `STOR` opens its file: from `offset` (`REST`) in place; else, for
+/// a user who may not overwrite ([`Permissions::overwrite`]), created
+/// exclusively ([`WriteMode::CreateNew`], refused when the file exists);
+/// else as a replacement committed when complete ([`WriteMode::Replace`])
+/// or, with the servers' in-place option, emptied and written in place
+/// ([`WriteMode::Truncate`]). (A `REST`+`STOR` without the right to
+/// overwrite never gets here: [`policy_answer`] refuses it.)
 #[must_use]
-pub fn store_mode(offset: u64, in_place: bool) -> WriteMode {
+pub fn store_mode(offset: u64, in_place: bool, permissions: &Permissions) -> WriteMode {
     match (offset, in_place) {
+        (0, _) if !permissions.overwrite => WriteMode::CreateNew,
         (0, false) => WriteMode::Replace,
         (0, true) => WriteMode::Truncate,
         (offset, _) => WriteMode::Resume(offset),
@@ -105,7 +109,8 @@ pub struct PlannedTransfer<R, W, T, D = std::iter::Empty<crate::storage::EntryRe
 
 /// The transfer the engine `start`ed, from the file or directory the
 /// storage `opened` for it (a listing the engine rendered needs none; `cwd`
-/// names it) and the server's `tls` settings (needed for `PROT P`).
+/// names it), the server's `tls` settings (needed for `PROT P`) and the
+/// user's `permissions` (a streamed `MLSD` shows them as `perm` facts).
 ///
 /// # Errors
 /// The transfer's label when it cannot run: no open file of the right kind,
@@ -116,6 +121,7 @@ pub fn plan_transfer<R, W, D, T: Clone>(
     opened: Option<Opened<R, W, D>>,
     cwd: &VirtualPath,
     tls: Option<&T>,
+    permissions: Permissions,
 ) -> Result<PlannedTransfer<R, W, T, D>, TransferLabel> {
     let TransferStart {
         kind,
@@ -150,7 +156,12 @@ pub fn plan_transfer<R, W, D, T: Clone>(
         ),
         (TransferKind::Listing(bytes), _) => ("listing", cwd.clone(), Some(Job::Listing(bytes))),
         (TransferKind::DirectoryListing { path, style }, Some(Opened::Directory(entries))) => {
-            ("listing", path, Some(Job::Directory { entries, style }))
+            let job = Job::Directory {
+                entries,
+                style,
+                permissions,
+            };
+            ("listing", path, Some(job))
         }
         (_, _) => ("transfer", cwd.clone(), None),
     };
@@ -197,14 +208,23 @@ pub fn log_event(event: &ServerEvent) {
 }
 
 /// The answer to a request this server decides by fixed policy, not with
-/// the authenticator or the storage (both come only before login): `HOST`
-/// (with `validate_hosts`; there are no virtual hosts, every name is
-/// welcome) and `ACCT` (the authenticators know no accounts).
+/// the authenticator or the storage: `HOST` (with `validate_hosts`; there
+/// are no virtual hosts, every name is welcome), `ACCT` (the
+/// authenticators know no accounts), and every file request the user's
+/// `permissions` do not allow ([`Permissions::allows`]), refused with
+/// [`FsError::PermissionDenied`] (`550`) before it reaches the storage,
+/// whatever the storage is. Both servers ask this first, with the
+/// permissions of the session's login ([`Permissions::NONE`] before one).
 #[must_use]
-pub fn policy_answer(kind: &RequestKind) -> Option<Answer> {
+pub fn policy_answer(kind: &RequestKind, permissions: &Permissions) -> Option<Answer> {
     match kind {
         RequestKind::Host { .. } => Some(Answer::Done),
         RequestKind::Account { .. } => Some(Answer::Denied(Denial::NotAllowed)),
+        RequestKind::Login { .. } => None,
+        kind if !permissions.allows(kind) => {
+            tracing::info!(request = ?kind, "refused: the user lacks the right");
+            Some(Answer::Error(FsError::PermissionDenied))
+        }
         _ => None,
     }
 }
@@ -214,7 +234,7 @@ pub fn login_accepted(user: &[u8], identity: &Identity) {
     tracing::info!(
         user = %String::from_utf8_lossy(user),
         anonymous = identity.anonymous,
-        write = identity.permissions.write,
+        write = identity.permissions.may_modify(),
         "login ok"
     );
 }
@@ -305,7 +325,13 @@ mod tests {
         protection: DataProtection,
         tls: Option<&()>,
     ) -> Plan {
-        plan_transfer(start(kind, protection), opened, &path("/home"), tls)
+        plan_transfer(
+            start(kind, protection),
+            opened,
+            &path("/home"),
+            tls,
+            Permissions::FULL,
+        )
     }
 
     #[test]
@@ -362,7 +388,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p.label.what, p.label.path.as_str()), ("listing", "/pub"));
-        assert!(matches!(p.job, Job::Directory { entries: "d", style: s } if s == style));
+        assert!(matches!(
+            p.job,
+            Job::Directory { entries: "d", style: s, permissions: Permissions::FULL } if s == style
+        ));
         // A streamed listing needs its opened directory.
         assert!(plan(directory, None, DataProtection::Clear, None).is_err());
         // A file opened for the other direction, or none, cannot run.

@@ -26,6 +26,7 @@ use ftp_proto::server::{ListingStyle, TransferOutcome};
 #[cfg(feature = "tls")]
 use rustls::{HandshakeKind, ServerConnection, StreamOwned};
 
+use crate::auth::Permissions;
 use crate::listing::ListingWriter;
 use crate::storage::{EntryResult, StorageError, Upload};
 #[cfg(feature = "tls")]
@@ -67,6 +68,8 @@ pub enum Job<R, W, D = std::iter::Empty<EntryResult>> {
         entries: D,
         /// How the engine wants them rendered.
         style: ListingStyle,
+        /// The user's rights, shown as MLSD `perm` facts.
+        permissions: Permissions,
     },
 }
 
@@ -511,9 +514,11 @@ fn pump<T: DataStream, R: Read + 'static, W: Upload, D: Iterator<Item = EntryRes
     };
     let result = match job {
         Job::Listing(bytes) => write_all(&mut stream, &bytes, &mut moved),
-        Job::Directory { entries, style } => {
-            send_directory(&mut stream, entries, style, &mut moved)
-        }
+        Job::Directory {
+            entries,
+            style,
+            permissions,
+        } => send_directory(&mut stream, entries, style, permissions, &mut moved),
         Job::Send {
             reader,
             representation,
@@ -558,9 +563,10 @@ fn send_directory<T: DataStream, D: Iterator<Item = EntryResult>>(
     stream: &mut T,
     entries: D,
     style: ListingStyle,
+    permissions: Permissions,
     moved: &mut Moved<'_>,
 ) -> Result<(), TransferOutcome> {
-    let mut lines = ListingWriter::new(style);
+    let mut lines = ListingWriter::new(style, permissions);
     for entry in entries {
         let entry = entry.map_err(|e| crate::listing::read_error(&e))?;
         if lines.push(entry) {
@@ -959,7 +965,11 @@ mod tests {
             ftp_proto::listing::Facts::DEFAULT,
             ftp_proto::timestamp::Timestamp::UNIX_EPOCH,
         );
-        let job: Job<io::Empty, io::Sink, _> = Job::Directory { entries, style };
+        let job: Job<io::Empty, io::Sink, _> = Job::Directory {
+            entries,
+            style,
+            permissions: Permissions::FULL,
+        };
         let outcome = run(
             ours,
             &Stopper::new(),

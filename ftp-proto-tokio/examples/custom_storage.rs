@@ -33,8 +33,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use ftp_proto_std::auth::{Permissions, UserList};
-use ftp_proto_tokio::auth::Blocking;
+use ftp_proto_tokio::auth::{Blocking, Permissions, UserList};
 use ftp_proto_tokio::server::{Server, ServerSettings};
 use ftp_proto_tokio::storage::MemoryStorage;
 

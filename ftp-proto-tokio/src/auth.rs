@@ -113,7 +113,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(alice.permissions, Permissions::READ_WRITE);
+        assert_eq!(alice.permissions, Permissions::FULL);
         assert!(matches!(
             auth.authenticate(b"alice", b"wrong").await,
             Err(AuthError::WrongPassword)

@@ -150,7 +150,10 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// Succeeds if `path` is an existing directory the server may enter (CWD).
     fn check_dir(&self, path: &[u8]) -> impl Future<Output = Result<(), StorageError>> + Send;
 
-    /// Whether every modifying operation is refused.
+    /// Whether the storage itself refuses every modifying operation (it
+    /// must then do so in each of them). The servers do not rely on it: they
+    /// check the user's [`Permissions`](crate::auth::Permissions) before any
+    /// request reaches the storage, whatever this says.
     fn is_read_only(&self) -> bool;
 
     /// The local file behind a reader, when there is one.

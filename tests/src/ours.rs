@@ -4,7 +4,10 @@
 //!
 //! The root holds `hello.txt`, `data.bin` (3 MiB + 17 bytes of
 //! [`pattern`]), `sub dir/nested.txt`; beside it `outside/secret` must
-//! stay unreachable. Users: [`USER`]/[`PASSWORD`] (read+write) and
+//! stay unreachable. Users: [`USER`]/[`PASSWORD`] (every right),
+//! [`READER`]/[`READER_PASSWORD`] ([`Permissions::READ_ONLY`]),
+//! [`DROPPER`]/[`DROPPER_PASSWORD`] ([`Permissions::DROP_BOX`]),
+//! [`KEEPER`]/[`KEEPER_PASSWORD`] (every right but overwriting) and
 //! anonymous (read-only).
 #![allow(clippy::print_stderr, reason = "skips say why")]
 
@@ -12,7 +15,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ftp_proto_std::auth::{AnonymousOnly, FirstOf, UserList};
+use ftp_proto_std::auth::{AnonymousOnly, FirstOf, Permissions, UserList};
 use ftp_proto_std::server::{ServerSettings, TlsConfig};
 
 use crate::peers::RawControl;
@@ -21,6 +24,18 @@ use crate::peers::RawControl;
 pub const USER: &str = "alice";
 /// [`USER`]'s password.
 pub const PASSWORD: &str = "wonderland";
+/// A user with [`Permissions::READ_ONLY`] (list and download).
+pub const READER: &str = "rita";
+/// [`READER`]'s password.
+pub const READER_PASSWORD: &str = "reads-only";
+/// A user with [`Permissions::DROP_BOX`] (upload new files, nothing else).
+pub const DROPPER: &str = "dora";
+/// [`DROPPER`]'s password.
+pub const DROPPER_PASSWORD: &str = "drops-only";
+/// A user with every right but [`Permissions::overwrite`].
+pub const KEEPER: &str = "kim";
+/// [`KEEPER`]'s password.
+pub const KEEPER_PASSWORD: &str = "overwrites-nothing";
 
 /// Which of our servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +76,11 @@ pub struct Setup {
     pub transfer_threads: Option<usize>,
     /// Any other setting, applied last.
     pub configure: Option<fn(ServerSettings) -> ServerSettings>,
+    /// Every user gets a read-write storage, whatever their permissions
+    /// (as a custom storage that knows nothing of users does): only the
+    /// servers' own permission checks then stand between a user and a
+    /// change.
+    pub writable_storage: bool,
 }
 
 /// The pattern file contents of length `len`.
@@ -165,6 +185,82 @@ fn settings(setup: &Setup, tls: Option<TlsConfig>) -> ServerSettings {
     s
 }
 
+/// Binds a tokio server with `factory` and serves it on `runtime`.
+fn start_tokio<A, F>(
+    runtime: &tokio::runtime::Runtime,
+    auth: A,
+    factory: F,
+    settings: ServerSettings,
+    threads: Option<usize>,
+) -> std::io::Result<(SocketAddr, ftp_proto_tokio::server::ServerHandle)>
+where
+    A: ftp_proto_tokio::auth::Authenticator,
+    F: ftp_proto_tokio::server::StorageFactory,
+{
+    let mut builder = ftp_proto_tokio::server::Server::builder(auth, factory).settings(settings);
+    if let Some(threads) = threads {
+        builder = builder.max_transfer_threads(threads);
+    }
+    let server = runtime.block_on(builder.bind())?;
+    let addr = *server.local_addrs().first().unwrap();
+    let handle = server.handle();
+    runtime.spawn(server.serve());
+    Ok((addr, handle))
+}
+
+/// A running std server: its address, handle and serving thread.
+type StdStarted = (
+    SocketAddr,
+    ftp_proto_std::server::ServerHandle,
+    std::thread::JoinHandle<std::io::Result<()>>,
+);
+
+/// Binds a std server with `factory` and serves it on a thread.
+fn start_std<A, F>(auth: A, factory: F, settings: ServerSettings) -> std::io::Result<StdStarted>
+where
+    A: ftp_proto_std::auth::Authenticator + 'static,
+    F: ftp_proto_std::server::StorageFactory,
+{
+    let server = ftp_proto_std::server::Server::builder(auth, factory)
+        .settings(settings)
+        .bind()?;
+    let addr = *server.local_addrs().first().unwrap();
+    let handle = server.handle();
+    let thread = std::thread::spawn(move || server.serve());
+    Ok((addr, handle, thread))
+}
+
+/// A storage factory that gives every user a read-write `Filesystem`,
+/// whatever their permissions ([`Setup::writable_storage`]).
+#[derive(Debug)]
+struct WritableStdRoots(PathBuf);
+
+impl ftp_proto_std::server::StorageFactory for WritableStdRoots {
+    type Storage = ftp_proto_std::storage::Filesystem;
+
+    fn storage_for(
+        &self,
+        _identity: &ftp_proto_std::auth::Identity,
+    ) -> Result<Self::Storage, ftp_proto_std::storage::StorageError> {
+        Ok(ftp_proto_std::storage::Filesystem::open(&self.0)?)
+    }
+}
+
+/// [`WritableStdRoots`] for the tokio server.
+#[derive(Debug)]
+struct WritableTokioRoots(PathBuf);
+
+impl ftp_proto_tokio::server::StorageFactory for WritableTokioRoots {
+    type Storage = ftp_proto_tokio::storage::Filesystem;
+
+    async fn storage_for(
+        &self,
+        _identity: &ftp_proto_std::auth::Identity,
+    ) -> Result<Self::Storage, ftp_proto_std::storage::StorageError> {
+        Ok(ftp_proto_tokio::storage::Filesystem::open(self.0.clone()).await?)
+    }
+}
+
 impl TestServer {
     /// Starts a server; `None` (with a message) when `setup.listen` cannot be bound.
     ///
@@ -183,7 +279,16 @@ impl TestServer {
         let users = || {
             FirstOf::new(
                 AnonymousOnly::new(),
-                UserList::new().with_user(USER, PASSWORD),
+                UserList::new()
+                    .with_user(USER, PASSWORD)
+                    .with_account(READER, READER_PASSWORD, Permissions::READ_ONLY, None)
+                    .with_account(DROPPER, DROPPER_PASSWORD, Permissions::DROP_BOX, None)
+                    .with_account(
+                        KEEPER,
+                        KEEPER_PASSWORD,
+                        Permissions::FULL.without_overwrite(),
+                        None,
+                    ),
             )
         };
         let mut cert = None;
@@ -214,25 +319,25 @@ impl TestServer {
         let settings = settings(setup, tls);
         let (addr, running) = match flavor {
             Flavor::Tokio => {
-                use ftp_proto_tokio::server::{FilesystemRoots, Server};
+                use ftp_proto_tokio::server::FilesystemRoots;
                 let auth = ftp_proto_tokio::auth::Blocking::new(users());
-                let mut builder =
-                    Server::builder(auth, FilesystemRoots::new(&root)).settings(settings);
-                if let Some(threads) = setup.transfer_threads {
-                    builder = builder.max_transfer_threads(threads);
-                }
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .enable_all()
                     .build()
                     .unwrap();
-                let server = match runtime.block_on(builder.bind()) {
-                    Ok(s) => s,
+                let threads = setup.transfer_threads;
+                let started = if setup.writable_storage {
+                    let factory = WritableTokioRoots(root.clone());
+                    start_tokio(&runtime, auth, factory, settings, threads)
+                } else {
+                    let factory = FilesystemRoots::new(&root);
+                    start_tokio(&runtime, auth, factory, settings, threads)
+                };
+                let (addr, handle) = match started {
+                    Ok(started) => started,
                     Err(e) => return skip(e),
                 };
-                let addr = *server.local_addrs().first().unwrap();
-                let handle = server.handle();
-                runtime.spawn(server.serve());
                 (
                     addr,
                     Running::Tokio {
@@ -242,16 +347,17 @@ impl TestServer {
                 )
             }
             Flavor::Std => {
-                use ftp_proto_std::server::{FilesystemRoots, Server};
-                let builder =
-                    Server::builder(users(), FilesystemRoots::new(&root)).settings(settings);
-                let server = match builder.bind() {
-                    Ok(s) => s,
+                use ftp_proto_std::server::FilesystemRoots;
+                let started = if setup.writable_storage {
+                    let factory = WritableStdRoots(root.clone());
+                    start_std(users(), factory, settings)
+                } else {
+                    start_std(users(), FilesystemRoots::new(&root), settings)
+                };
+                let (addr, handle, thread) = match started {
+                    Ok(started) => started,
                     Err(e) => return skip(e),
                 };
-                let addr = *server.local_addrs().first().unwrap();
-                let handle = server.handle();
-                let thread = std::thread::spawn(move || server.serve());
                 (
                     addr,
                     Running::Std {

@@ -11,7 +11,7 @@ use ftp_proto::listing::FileInfo;
 use ftp_proto::path::VirtualPath;
 use ftp_proto::server::{Answer, FsError, ListFormat, RequestKind};
 
-use crate::auth::Identity;
+use crate::auth::{Identity, Permissions};
 use crate::listing::StatEntries;
 use crate::net::wall_clock;
 pub(crate) use crate::serving::Opened;
@@ -32,8 +32,11 @@ pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
 }
 
 /// The usual factory: a [`Filesystem`] rooted at the identity's own root
-/// or, without one, at the server's default root; read-only unless the
-/// identity may write (so anonymous users are read-only).
+/// or, without one, at the server's default root; read-only
+/// ([`Filesystem::with_read_only`]) when no right of the identity changes
+/// anything ([`Permissions::may_modify`](crate::auth::Permissions::may_modify);
+/// so anonymous users are read-only). The finer rights are enforced by the
+/// servers for every storage.
 #[derive(Debug, Clone)]
 pub struct FilesystemRoots {
     default_root: PathBuf,
@@ -54,7 +57,7 @@ impl StorageFactory for FilesystemRoots {
 
     fn storage_for(&self, identity: &Identity) -> Result<Filesystem, StorageError> {
         let root = identity.root.as_ref().unwrap_or(&self.default_root);
-        Ok(Filesystem::open(root)?.with_read_only(!identity.permissions.write))
+        Ok(Filesystem::open(root)?.with_read_only(!identity.permissions.may_modify()))
     }
 }
 
@@ -114,14 +117,18 @@ macro_rules! tri {
 }
 
 /// Answers a file-system request with `storage` (every request but
-/// `Login`/`Account`, which the session handles). `max_listing_bytes` is
-/// the engine's limit for a `STAT path` listing; `in_place` writes a
-/// replacing STOR into the file itself instead of beside it.
+/// `Login`/`Account`, which the session handles, and those the user's
+/// `permissions` refuse, which [`serving::policy_answer`](crate::serving::policy_answer)
+/// answers first). `max_listing_bytes` is the engine's limit for a
+/// `STAT path` listing; `in_place` writes a replacing STOR into the file
+/// itself instead of beside it; `permissions` decide whether a STOR may
+/// replace a file and which MLST `perm` facts to show.
 pub(crate) fn answer<S: Storage>(
     storage: &S,
     kind: &RequestKind,
     max_listing_bytes: usize,
     in_place: bool,
+    permissions: &Permissions,
 ) -> Answered<S> {
     let done = |r: Result<(), StorageError>| match r {
         Ok(()) => Answered::plain(Answer::Done),
@@ -138,7 +145,12 @@ pub(crate) fn answer<S: Storage>(
             }
             done(storage.metadata(path.as_bytes()).map(drop))
         }
-        RequestKind::Rename { from, to } => done(storage.rename(from.as_bytes(), to.as_bytes())),
+        RequestKind::Rename { from, to } => {
+            if !permissions.overwrite && storage.metadata(to.as_bytes()).is_ok() {
+                return err(&StorageError::AlreadyExists);
+            }
+            done(storage.rename(from.as_bytes(), to.as_bytes()))
+        }
         RequestKind::Size {
             path,
             representation,
@@ -180,7 +192,7 @@ pub(crate) fn answer<S: Storage>(
             Answered::opened(Answer::Ready { size }, Opened::Reader(reader))
         }
         RequestKind::Store { path, offset, .. } => {
-            let mode = store_mode(*offset, in_place);
+            let mode = store_mode(*offset, in_place, permissions);
             let writer = tri!(storage.open_write(path.as_bytes(), mode));
             Answered::opened(Answer::Ready { size: None }, Opened::Writer(writer))
         }
@@ -231,7 +243,7 @@ pub(crate) fn answer<S: Storage>(
         }
         RequestKind::MachineListOne { path } => {
             let meta = tri!(storage.metadata(path.as_bytes()));
-            let mut info = FileInfo::from(meta);
+            let mut info = meta.into_file_info(permissions);
             info.name = path.to_bytes();
             Answered::plain(Answer::Entry(Box::new(info)))
         }

@@ -38,7 +38,7 @@ use super::backend::{self, OpenedFile, StorageFactory};
 use super::control::{Control, Fed};
 use super::data;
 use super::{PassiveClaim, Shared};
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, Permissions};
 use crate::serving::{self, PlannedTransfer, TransferLabel};
 use crate::transfer::{self, Stopper};
 
@@ -125,6 +125,8 @@ pub(crate) struct Driver<A: Authenticator, F: StorageFactory> {
     eof_delivered: bool,
 
     storage: Option<Arc<F::Storage>>,
+    /// The logged-in user's rights ([`Permissions::NONE`] before a login).
+    permissions: Permissions,
     opened: Option<OpenedFile<F::Storage>>,
 
     listener: Option<Listening>,
@@ -156,6 +158,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             handshake_until: None,
             eof_delivered: false,
             storage: None,
+            permissions: Permissions::NONE,
             opened: None,
             listener: None,
             connecting: None,
@@ -426,7 +429,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     fn answer(&mut self, request: Request) {
         let answer = if let RequestKind::Login { .. } = request.kind() {
             self.login(&request)
-        } else if let Some(answer) = serving::policy_answer(request.kind()) {
+        } else if let Some(answer) = serving::policy_answer(request.kind(), &self.permissions) {
             answer
         } else if let Some(storage) = &self.storage {
             let max_listing_bytes = self.shared.engine.limits.max_listing_bytes;
@@ -435,6 +438,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 request.kind(),
                 max_listing_bytes,
                 self.shared.in_place_uploads,
+                &self.permissions,
             );
             self.opened = answered.opened;
             answered.answer
@@ -469,6 +473,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
             Ok(storage) => {
                 serving::login_accepted(user, &identity);
                 self.storage = Some(Arc::new(storage));
+                self.permissions = identity.permissions;
                 Answer::LoggedIn { home: None }
             }
             Err(e) => serving::storage_unavailable(&identity, &e),
@@ -570,8 +575,13 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
     fn start_transfer(&mut self, start: TransferStart) {
         let id = start.id;
         let opened = self.opened.take();
-        let planned =
-            serving::plan_transfer(start, opened, self.engine.cwd(), self.shared.tls.as_ref());
+        let planned = serving::plan_transfer(
+            start,
+            opened,
+            self.engine.cwd(),
+            self.shared.tls.as_ref(),
+            self.permissions,
+        );
         let Ok(PlannedTransfer { label, job, tls }) = planned else {
             let now = self.now();
             let _ = self

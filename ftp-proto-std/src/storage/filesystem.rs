@@ -86,6 +86,9 @@ const UNIQUE_ATTEMPTS: u32 = 32;
 ///
 /// The other modes write in place: a failed or aborted upload leaves its
 /// partial file, so that the client can resume it ([`WriteMode::Resume`]).
+/// [`WriteMode::CreateNew`] creates its file exclusively (`create_new`, one
+/// system call beneath the root handle), so an existing file is never
+/// replaced, not even one created a moment before.
 pub struct Filesystem {
     root: Dir,
     root_path: PathBuf,
@@ -495,6 +498,9 @@ impl Storage for Filesystem {
                 OpenOptions::new().write(true).create(true).truncate(true),
             ),
             WriteMode::Append => self.open_file(&rel, OpenOptions::new().append(true).create(true)),
+            WriteMode::CreateNew => {
+                self.open_file(&rel, OpenOptions::new().write(true).create_new(true))
+            }
             WriteMode::Resume(offset) => {
                 let mut file = self.open_file(&rel, OpenOptions::new().write(true))?;
                 if offset > file.metadata()?.len() {

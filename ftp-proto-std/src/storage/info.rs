@@ -5,8 +5,10 @@
 //! engine's listing type field by field (same names, same meaning).
 
 use bytes::Bytes;
-use ftp_proto::listing::{DeviceNumbers, FileInfo, FileKind};
+use ftp_proto::listing::{DeviceNumbers, FileInfo, FileKind, Perms};
 use ftp_proto::timestamp::Timestamp;
+
+use crate::auth::Permissions;
 
 /// What kind of object an entry is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +94,20 @@ impl EntryInfo {
     #[must_use]
     pub fn is_file(&self) -> bool {
         matches!(self.kind, EntryKind::File)
+    }
+
+    /// The entry as the engine's listing type for a user with
+    /// `permissions`: [`FileInfo::from`], with the MLSx `perm` fact set to
+    /// what this user may do with it (RFC 3659 §7.5.5), within what the
+    /// entry's mode allows ([`Permissions::perm_fact`]). The servers show
+    /// entries this way (MLSD, MLST), so a read-only user is never told
+    /// that a file is writable.
+    #[must_use]
+    pub fn into_file_info(self, permissions: &Permissions) -> FileInfo {
+        let info = FileInfo::from(self);
+        let possible = Perms::from_mode(&info.kind, info.mode);
+        let perms = permissions.perm_fact(&info.kind, possible);
+        info.with_perms(perms)
     }
 
     /// Builds the facts from file-system metadata. `target` is the link text

@@ -296,7 +296,7 @@ impl MemoryStorage {
         if identity.root.is_some() {
             return Err(StorageError::PermissionDenied);
         }
-        let read_only = self.read_only || !identity.permissions.write;
+        let read_only = self.read_only || !identity.permissions.may_modify();
         Ok(self.clone().with_read_only(read_only))
     }
 
@@ -394,6 +394,14 @@ impl Storage for MemoryStorage {
         let max = tree.max_file_size;
         let (target, start) = match mode {
             WriteMode::Replace => (Target::Replace, 0),
+            // An exclusive create, in place: never over an existing name.
+            WriteMode::CreateNew => {
+                if existing.is_some() {
+                    return Err(StorageError::AlreadyExists);
+                }
+                tree.put_file(&parent, &name, Bytes::new())?;
+                (Target::At(0), 0)
+            }
             WriteMode::Truncate | WriteMode::Resume(0) => {
                 tree.put_file(&parent, &name, Bytes::new())?;
                 (Target::At(0), 0)

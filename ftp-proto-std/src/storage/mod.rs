@@ -38,9 +38,13 @@
 //! [`MemoryStorage`] buffers the upload and swaps the new content in on
 //! commit.
 //!
-//! REST+STOR ([`WriteMode::Resume`]), APPE ([`WriteMode::Append`]), STOU
-//! and the servers' in-place option ([`WriteMode::Truncate`]) write into the
-//! file itself: a failed one leaves what was written, as vsftpd and
+//! A STOR by a user who may not overwrite files opens
+//! [`WriteMode::CreateNew`]: an exclusive create that fails when the name
+//! exists, never a replacement.
+//!
+//! REST+STOR ([`WriteMode::Resume`]), APPE ([`WriteMode::Append`]), STOU,
+//! [`WriteMode::CreateNew`] and the servers' in-place option
+//! ([`WriteMode::Truncate`]) write into the file itself: a failed one leaves what was written, as vsftpd and
 //! pure-ftpd do, so that the client can resume it with REST+STOR. (Resuming
 //! a failed [`WriteMode::Replace`] upload is not possible: what is left is
 //! the old file, not a prefix of the new one.)
@@ -85,6 +89,16 @@ pub enum WriteMode {
     Resume(u64),
     /// APPE: create the file if needed and write at its end.
     Append,
+    /// STOR by a user who may not overwrite
+    /// ([`Permissions::overwrite`](crate::auth::Permissions::overwrite)):
+    /// create the file exclusively and write into it;
+    /// [`StorageError::AlreadyExists`] (`550`) when anything already has
+    /// that name. The existence check and the creation must be one atomic
+    /// step (an exclusive create, `O_CREAT | O_EXCL`), so that no upload
+    /// replaces a file that appeared in between; nothing is ever renamed
+    /// over an existing name. A failed upload leaves what was written, as
+    /// [`WriteMode::Truncate`] does.
+    CreateNew,
 }
 
 /// One entry of a directory being read, or the error that stopped the
@@ -210,6 +224,9 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// (CWD, CDUP).
     fn check_dir(&self, path: &[u8]) -> Result<(), StorageError>;
 
-    /// Whether every modifying operation is refused.
+    /// Whether the storage itself refuses every modifying operation (it
+    /// must then do so in each of them). The servers do not rely on it: they
+    /// check the user's [`Permissions`](crate::auth::Permissions) before any
+    /// request reaches the storage, whatever this says.
     fn is_read_only(&self) -> bool;
 }

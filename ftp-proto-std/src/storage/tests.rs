@@ -696,6 +696,46 @@ mod replacing_uploads {
         assert_eq!(fs::read(f.root.join("u")).unwrap(), b"unique");
         assert_eq!(names(&f.root), ["file", "u"]);
     }
+
+    /// A STOR without the right to overwrite: an exclusive create in
+    /// place, never a replacement, never through a symlink.
+    #[test]
+    fn create_new_never_replaces_anything() {
+        let f = fixture();
+        let mut upload = f.fs.open_write(b"/new", WriteMode::CreateNew).unwrap();
+        upload.write_all(b"fresh").unwrap();
+        upload.commit().unwrap();
+        assert_eq!(fs::read(f.root.join("new")).unwrap(), b"fresh");
+        assert!(matches!(
+            f.fs.open_write(b"/new", WriteMode::CreateNew),
+            Err(StorageError::AlreadyExists)
+        ));
+        assert_eq!(fs::read(f.root.join("new")).unwrap(), b"fresh");
+        fs::create_dir(f.root.join("dir")).unwrap();
+        assert!(f.fs.open_write(b"/dir", WriteMode::CreateNew).is_err());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("new", f.root.join("link")).unwrap();
+            std::os::unix::fs::symlink("missing", f.root.join("dangling")).unwrap();
+            for link in [&b"/link"[..], b"/dangling"] {
+                assert!(matches!(
+                    f.fs.open_write(link, WriteMode::CreateNew),
+                    Err(StorageError::AlreadyExists)
+                ));
+            }
+            assert!(!f.root.join("missing").exists());
+        }
+        assert!(matches!(
+            f.fs.open_write(b"/other", WriteMode::CreateNew).map(drop),
+            Ok(())
+        ));
+        let read_only = Filesystem::open(&f.root).unwrap().with_read_only(true);
+        assert!(matches!(
+            read_only.open_write(b"/third", WriteMode::CreateNew),
+            Err(StorageError::PermissionDenied)
+        ));
+        f.assert_outside_untouched();
+    }
 }
 
 /// The contract every storage keeps, as generic functions over
@@ -900,6 +940,21 @@ mod contract {
         ));
     }
 
+    /// `CreateNew` (a user who may not overwrite): an exclusive create that
+    /// never replaces a file or a directory, and whose bytes count.
+    pub(super) fn create_new_never_replaces<S: Storage>(s: &S) {
+        let mut upload = s.open_write(b"/fresh", WriteMode::CreateNew).unwrap();
+        upload.write_all(b"first").unwrap();
+        upload.commit().unwrap();
+        assert!(matches!(
+            s.open_write(b"/fresh", WriteMode::CreateNew).map(drop),
+            Err(StorageError::AlreadyExists)
+        ));
+        assert_eq!(s.metadata(b"/fresh").unwrap().size, 5);
+        s.make_dir(b"/taken").unwrap();
+        assert!(s.open_write(b"/taken", WriteMode::CreateNew).is_err());
+    }
+
     pub(super) fn modification_time<S: Storage>(s: &S) {
         let when = Timestamp::from_unix(1_000_000_000, 0);
         s.set_modified(b"/file", when).unwrap();
@@ -971,6 +1026,7 @@ macro_rules! contract_tests {
                 truncate_and_append,
                 replace_keeps_the_old_file_until_the_commit,
                 unique_names,
+                create_new_never_replaces,
                 modification_time,
                 rename_files_and_directories,
                 listing_streams_every_entry_once,

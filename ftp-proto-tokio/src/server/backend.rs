@@ -20,7 +20,7 @@ use tokio::io::AsyncReadExt;
 use ftp_proto_std::listing::{LISTING_BATCH, StatEntries};
 pub(crate) use ftp_proto_std::serving::Opened;
 
-use crate::auth::Identity;
+use crate::auth::{Identity, Permissions};
 use crate::storage::{
     EntryBatches, EntryInfo, Filesystem, Lookups, MemoryStorage, Storage, StorageError, WriteMode,
 };
@@ -40,8 +40,11 @@ pub trait StorageFactory: Send + Sync + fmt::Debug + 'static {
 }
 
 /// The usual factory: a [`Filesystem`] rooted at the identity's own root
-/// or, without one, at the server's default root; read-only unless the
-/// identity may write (so anonymous users are read-only).
+/// or, without one, at the server's default root; read-only when no right
+/// of the identity changes anything
+/// ([`Permissions::may_modify`](crate::auth::Permissions::may_modify); so
+/// anonymous users are read-only). The finer rights are enforced by the
+/// server for every storage.
 ///
 /// Each root folder is opened once (for the first login that needs it) and
 /// shared by every later session with the same root and access, so a
@@ -122,7 +125,7 @@ impl StorageFactory for FilesystemRoots {
             .root
             .clone()
             .unwrap_or_else(|| self.default_root.clone());
-        let read_only = !identity.permissions.write;
+        let read_only = !identity.permissions.may_modify();
         let key = (root, read_only);
         if let Some(fs) = self.shared(&key) {
             return Ok(fs);
@@ -160,7 +163,9 @@ pub(crate) type OpenedFile<S> =
 
 /// The storage's description of an entry as the engine's listing type
 /// (the shared conversion, `impl From<EntryInfo> for FileInfo` in
-/// [`ftp_proto_std::storage`]).
+/// [`ftp_proto_std::storage`]; the MLSx `perm` fact derived from the mode).
+/// The server shows entries with the user's rights instead
+/// ([`EntryInfo::into_file_info`]).
 #[must_use]
 pub fn file_info(entry: EntryInfo) -> FileInfo {
     FileInfo::from(entry)
@@ -207,14 +212,19 @@ macro_rules! tri {
 }
 
 /// Answers a file-system request with `storage` (every request but
-/// `Login`/`Account`/`Host`, which the session handles). `max_listing_bytes`
-/// is the engine's limit for a `STAT path` listing; `in_place` writes a
-/// replacing STOR into the file itself instead of beside it.
+/// `Login`/`Account`/`Host`, which the session handles, and those the
+/// user's `permissions` refuse, answered first by
+/// [`serving::policy_answer`](ftp_proto_std::serving::policy_answer)).
+/// `max_listing_bytes` is the engine's limit for a `STAT path` listing;
+/// `in_place` writes a replacing STOR into the file itself instead of
+/// beside it; `permissions` decide whether a STOR may replace a file and
+/// which MLST `perm` facts to show.
 pub(crate) async fn answer<S: Storage>(
     storage: &S,
     kind: &RequestKind,
     max_listing_bytes: usize,
     in_place: bool,
+    permissions: &Permissions,
 ) -> Answered<S> {
     match kind {
         RequestKind::ChangeDir { path } => {
@@ -241,6 +251,9 @@ pub(crate) async fn answer<S: Storage>(
             Answered::plain(Answer::Done)
         }
         RequestKind::Rename { from, to } => {
+            if !permissions.overwrite && storage.metadata(to.as_bytes()).await.is_ok() {
+                return err(&StorageError::AlreadyExists);
+            }
             tri!(storage.rename(from.as_bytes(), to.as_bytes()).await);
             Answered::plain(Answer::Done)
         }
@@ -288,7 +301,7 @@ pub(crate) async fn answer<S: Storage>(
             }
         }
         RequestKind::Store { path, offset, .. } => {
-            let mode = store_mode(*offset, in_place);
+            let mode = store_mode(*offset, in_place, permissions);
             let writer = tri!(storage.open_write(path.as_bytes(), mode).await);
             Answered {
                 answer: Answer::Ready { size: None },
@@ -340,7 +353,7 @@ pub(crate) async fn answer<S: Storage>(
         }
         RequestKind::MachineListOne { path } => {
             let meta = tri!(storage.metadata(path.as_bytes()).await);
-            let mut info = file_info(meta);
+            let mut info = meta.into_file_info(permissions);
             info.name = path.to_bytes();
             Answered::plain(Answer::Entry(Box::new(info)))
         }
@@ -393,14 +406,13 @@ async fn ascii_size<S: Storage>(storage: &S, path: &VirtualPath) -> Result<u64, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Permissions;
 
     fn identity(root: Option<PathBuf>, write: bool) -> Identity {
         Identity {
             user: "u".to_owned(),
             anonymous: !write,
             permissions: if write {
-                Permissions::READ_WRITE
+                Permissions::FULL
             } else {
                 Permissions::READ_ONLY
             },

@@ -12,6 +12,7 @@ use std::time::Duration;
 use ftp_proto::ascii::{Inbound, Outbound};
 use ftp_proto::data::Representation;
 use ftp_proto::server::{ListingStyle, TransferOutcome};
+use ftp_proto_std::auth::Permissions;
 use ftp_proto_std::listing::{LISTING_BATCH, ListingWriter};
 use ftp_proto_std::transfer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -224,9 +225,11 @@ where
     let mut moved = Moved::new(stall, progress);
     let result = match job {
         Job::Listing(bytes) => moved.write_all(&mut stream, &bytes).await,
-        Job::Directory { entries, style } => {
-            send_directory(&mut stream, entries, style, &mut moved).await
-        }
+        Job::Directory {
+            entries,
+            style,
+            permissions,
+        } => send_directory(&mut stream, entries, style, permissions, &mut moved).await,
         Job::Send {
             reader,
             representation,
@@ -261,13 +264,14 @@ async fn send_directory<T, D>(
     stream: &mut T,
     mut entries: D,
     style: ListingStyle,
+    permissions: Permissions,
     moved: &mut Moved<'_>,
 ) -> Result<(), TransferOutcome>
 where
     T: AsyncWrite + Unpin,
     D: EntryBatches,
 {
-    let mut lines = ListingWriter::new(style);
+    let mut lines = ListingWriter::new(style, permissions);
     let mut batch = Vec::with_capacity(LISTING_BATCH);
     loop {
         entries
@@ -458,6 +462,7 @@ mod tests {
         let job: Job<NoFile, NoUpload, _> = Job::Directory {
             entries: directory,
             style,
+            permissions: Permissions::FULL,
         };
         let reader = tokio::spawn(async move {
             let mut got = Vec::new();

@@ -37,7 +37,7 @@ use super::backend::{self, Answered, OpenedFile, StorageFactory};
 use super::control::ControlStream;
 use super::data;
 use super::transfer::{self, ThreadTransfer, TransferHandle};
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, Permissions};
 use crate::driver::{Clock, Driver, Input, Transport};
 use crate::storage::Storage;
 
@@ -46,7 +46,8 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// What a request future hands back.
 enum Reply<S: Storage> {
     Fs(Request, Answered<S>),
-    Login(Request, Answer, Option<Arc<S>>),
+    /// With the storage and rights of an accepted login.
+    Login(Request, Answer, Option<(Arc<S>, Permissions)>),
 }
 
 /// The running transfer of the session (at most one).
@@ -97,6 +98,8 @@ pub(crate) struct SessionTask<A: Authenticator, F: StorageFactory> {
     shutdown_seen: bool,
 
     storage: Option<Arc<F::Storage>>,
+    /// The logged-in user's rights ([`Permissions::NONE`] before a login).
+    permissions: Permissions,
     pending: Option<BoxFuture<Reply<F::Storage>>>,
     opened: Option<OpenedFile<F::Storage>>,
 
@@ -122,6 +125,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             shutdown,
             shutdown_seen: false,
             storage: None,
+            permissions: Permissions::NONE,
             pending: None,
             opened: None,
             listener: None,
@@ -342,8 +346,10 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
                 self.opened = answered.opened;
                 (request, answered.answer)
             }
-            Reply::Login(request, answer, storage) => {
+            Reply::Login(request, answer, login) => {
+                let (storage, permissions) = login.unzip();
                 self.storage = storage;
+                self.permissions = permissions.unwrap_or(Permissions::NONE);
                 (request, answer)
             }
         };
@@ -453,7 +459,7 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
             self.pending = Some(Box::pin(login(shared, peer, request)));
             return;
         }
-        let now_answer = serving::policy_answer(request.kind());
+        let now_answer = serving::policy_answer(request.kind(), &self.permissions);
         // The engine asks about files only after a login, which gave a
         // storage; the refusal below is a defence, not a path in use.
         let storage = self.storage.clone();
@@ -469,9 +475,16 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         };
         let max_listing_bytes = self.shared.engine.limits.max_listing_bytes;
         let in_place = self.shared.in_place_uploads;
+        let permissions = self.permissions;
         self.pending = Some(Box::pin(async move {
-            let answered =
-                backend::answer(&*storage, request.kind(), max_listing_bytes, in_place).await;
+            let answered = backend::answer(
+                &*storage,
+                request.kind(),
+                max_listing_bytes,
+                in_place,
+                &permissions,
+            )
+            .await;
             Reply::Fs(request, answered)
         }));
     }
@@ -526,7 +539,8 @@ impl<A: Authenticator, F: StorageFactory> SessionTask<A, F> {
         let id = start.id;
         let opened = self.opened.take();
         let cwd = self.driver.session().cwd();
-        let planned = serving::plan_transfer(start, opened, cwd, self.shared.tls.as_ref());
+        let tls = self.shared.tls.as_ref();
+        let planned = serving::plan_transfer(start, opened, cwd, tls, self.permissions);
         let Ok(PlannedTransfer { label, job, tls }) = planned else {
             let now = self.now();
             let _ = self
@@ -643,7 +657,7 @@ async fn login<A: Authenticator, F: StorageFactory>(
             Reply::Login(
                 request,
                 Answer::LoggedIn { home: None },
-                Some(Arc::new(storage)),
+                Some((Arc::new(storage), identity.permissions)),
             )
         }
         Err(e) => {

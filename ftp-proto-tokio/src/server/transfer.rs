@@ -138,9 +138,23 @@ pub(crate) fn blocking_job<S: Storage>(
                 });
             }
         },
-        Job::Directory { entries, style } => match S::into_std_entries(entries) {
-            Ok(entries) => Job::Directory { entries, style },
-            Err(entries) => return Err(Job::Directory { entries, style }),
+        Job::Directory {
+            entries,
+            style,
+            permissions,
+        } => match S::into_std_entries(entries) {
+            Ok(entries) => Job::Directory {
+                entries,
+                style,
+                permissions,
+            },
+            Err(entries) => {
+                return Err(Job::Directory {
+                    entries,
+                    style,
+                    permissions,
+                });
+            }
         },
         Job::Listing(bytes) => return Err(Job::Listing(bytes)),
     };
