@@ -198,7 +198,16 @@ impl Permissions {
             RequestKind::MakeDir { .. } => self.make_dir,
             RequestKind::RemoveDir { .. } => self.remove_dir,
             RequestKind::SetModifiedTime { .. } => self.set_time,
-            _ => true,
+            // Moving around, the login itself and site commands (which the
+            // servers answer themselves) need no right.
+            RequestKind::ChangeDir { .. }
+            | RequestKind::Login { .. }
+            | RequestKind::Account { .. }
+            | RequestKind::Host { .. }
+            | RequestKind::Site { .. } => true,
+            // A request kind this table does not know yet is refused until
+            // someone decides which right it needs (fail closed).
+            _ => false,
         }
     }
 
