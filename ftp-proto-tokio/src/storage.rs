@@ -29,17 +29,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use ftp_proto::timestamp::Timestamp;
 use ftp_proto_std::storage::Storage as _;
-use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 mod memory;
 
 pub use memory::{MemoryEntries, MemoryStorage, MemoryUpload};
 
+// With the types the trait signatures use (`Bytes`, `Timestamp`), so that a
+// storage implementation needs one `use` of this module.
 pub use ftp_proto_std::storage::{
-    BoxedEntries, EntryInfo, EntryKind, EntryResult, ErrorCategory, Placement, StorageError,
-    UniqueFile, WriteMode,
+    BoxedEntries, Bytes, EntryInfo, EntryKind, EntryResult, ErrorCategory, Placement, StorageError,
+    Timestamp, UniqueFile, WriteMode,
 };
 
 /// The entries of a directory being listed (LIST, NLST, MLSD, STAT), read
@@ -81,8 +82,10 @@ pub trait Upload: AsyncWrite + Unpin + Send + 'static {
 /// [`ftp_proto_std::storage::Storage`], method for method; see there for
 /// each operation's meaning and errors.
 pub trait Storage: Send + Sync + fmt::Debug + 'static {
-    /// A file open for reading, positioned at the requested offset.
-    type Reader: AsyncRead + AsyncSeek + Unpin + Send + 'static;
+    /// A file open for reading, positioned at the requested offset. The
+    /// server only reads it front to back, so a stream that cannot seek
+    /// (an HTTP body, a ranged object-store GET) fits.
+    type Reader: AsyncRead + Unpin + Send + 'static;
     /// A file open for writing, positioned where the data goes. Writers may
     /// buffer: the server calls `flush` and `shutdown` after the last write
     /// and checks their results, then commits the upload, before reporting

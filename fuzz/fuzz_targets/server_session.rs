@@ -65,7 +65,7 @@ fn answer(pick: u8, u: u8) -> Answer {
             entries: (0..u % 8)
                 .map(|i| FileInfo::new(Bytes::from(vec![b'a' + i, u]), FileKind::File))
                 .collect(),
-            now: Timestamp::from_unix(0, 0),
+            wall_clock: Timestamp::from_unix(0, 0),
         },
         9 => Answer::Entry(Box::new(info())),
         10 => Answer::Error(match u % 4 {

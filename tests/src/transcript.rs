@@ -324,7 +324,7 @@ fn parse_answer(text: &str) -> Result<Answer, String> {
                         .with_modified(Timestamp::from_unix(1_700_000_000, 0))
                 })
                 .collect(),
-            now: Timestamp::from_unix(1_700_000_000, 0),
+            wall_clock: Timestamp::from_unix(1_700_000_000, 0),
         },
         "directory" => Answer::DirectoryListing {
             wall_clock: Timestamp::from_unix(1_700_000_000, 0),

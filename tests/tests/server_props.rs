@@ -135,7 +135,7 @@ fn answer_for(kind: &RequestKind, pick: u8) -> Answer {
                 info(),
                 FileInfo::new(Bytes::from_static(b"123 dir"), FileKind::Directory),
             ],
-            now: Timestamp::from_unix(1_700_000_000, 0),
+            wall_clock: Timestamp::from_unix(1_700_000_000, 0),
         },
         RequestKind::MachineListOne { .. } => Answer::Entry(Box::new(info())),
         _ => Answer::Done,

@@ -219,7 +219,7 @@ pub(crate) fn answer<S: Storage>(
                 let info = tri!(one_file(storage, path));
                 Answered::plain(Answer::Listing {
                     entries: vec![info],
-                    now: wall_clock(),
+                    wall_clock: wall_clock(),
                 })
             }
             Err(e) => err(&e),
@@ -239,7 +239,10 @@ pub(crate) fn answer<S: Storage>(
                 Err(StorageError::NotADirectory) => vec![tri!(one_file(storage, path))],
                 Err(e) => return err(&e),
             };
-            Answered::plain(Answer::Listing { entries, now })
+            Answered::plain(Answer::Listing {
+                entries,
+                wall_clock: now,
+            })
         }
         RequestKind::MachineListOne { path } => {
             let meta = tri!(storage.metadata(path.as_bytes()));

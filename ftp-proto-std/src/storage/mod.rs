@@ -61,14 +61,16 @@ mod tests;
 use std::fmt;
 use std::io::{Read, Seek, Write};
 
-use bytes::Bytes;
-use ftp_proto::timestamp::Timestamp;
-
 pub use error::{ErrorCategory, StorageError};
 pub use filesystem::{DirectoryEntries, FileUpload, Filesystem, Placement};
 pub use info::{EntryInfo, EntryKind};
 pub use memory::{MemoryEntries, MemoryStorage, MemoryUpload};
 pub use vpath::MAX_PATH_LEN;
+
+// The types this module's signatures use, so that a storage implementation
+// needs one `use` of this module.
+pub use bytes::Bytes;
+pub use ftp_proto::Timestamp;
 
 /// How [`Storage::open_write`] treats existing content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

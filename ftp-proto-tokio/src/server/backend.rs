@@ -337,7 +337,7 @@ pub(crate) async fn answer<S: Storage>(
                 let info = tri!(one_file(storage, path).await);
                 Answered::plain(Answer::Listing {
                     entries: vec![info],
-                    now: wall_clock(),
+                    wall_clock: wall_clock(),
                 })
             }
             Err(e) => err(&e),
@@ -349,7 +349,10 @@ pub(crate) async fn answer<S: Storage>(
                 Err(StorageError::NotADirectory) => vec![tri!(one_file(storage, path).await)],
                 Err(e) => return err(&e),
             };
-            Answered::plain(Answer::Listing { entries, now })
+            Answered::plain(Answer::Listing {
+                entries,
+                wall_clock: now,
+            })
         }
         RequestKind::MachineListOne { path } => {
             let meta = tri!(storage.metadata(path.as_bytes()).await);

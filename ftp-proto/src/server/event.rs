@@ -386,7 +386,7 @@ pub enum Answer {
         entries: Vec<FileInfo>,
         /// The current wall-clock time (the `LIST` date column shows the
         /// year for entries older than six months).
-        now: Timestamp,
+        wall_clock: Timestamp,
     },
     /// `LIST`/`NLST`/`MLSD`: the directory is open and readable, and the
     /// adapter will stream its entries: the engine replies `150`/`125` and

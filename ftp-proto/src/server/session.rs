@@ -2015,8 +2015,14 @@ impl ServerSession {
                     None,
                 );
             }
-            (RequestKind::List { format, .. }, Answer::Listing { entries, now }) => {
-                let style = ListingStyle::new(format, self.mlst_facts, now);
+            (
+                RequestKind::List { format, .. },
+                Answer::Listing {
+                    entries,
+                    wall_clock,
+                },
+            ) => {
+                let style = ListingStyle::new(format, self.mlst_facts, wall_clock);
                 match replies::render_listing(&entries, style, self.config.limits.max_listing_bytes)
                 {
                     Some(bytes) => self.start_transfer(
@@ -2029,8 +2035,14 @@ impl ServerSession {
                     None => self.reply(ReplyCode::FILE_UNAVAILABLE_BUSY, b"Listing too large."),
                 }
             }
-            (RequestKind::Stat { path }, Answer::Listing { entries, now }) => {
-                let style = ListingStyle::new(ListFormat::Long, self.mlst_facts, now);
+            (
+                RequestKind::Stat { path },
+                Answer::Listing {
+                    entries,
+                    wall_clock,
+                },
+            ) => {
+                let style = ListingStyle::new(ListFormat::Long, self.mlst_facts, wall_clock);
                 match replies::render_listing(&entries, style, self.config.limits.max_listing_bytes)
                 {
                     Some(bytes) => {

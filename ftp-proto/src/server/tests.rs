@@ -711,7 +711,7 @@ fn foreign_passive_peer_is_refused() {
     h.send("LIST");
     h.answer(Answer::Listing {
         entries: Vec::new(),
-        now: Timestamp::from_unix(0, 0),
+        wall_clock: Timestamp::from_unix(0, 0),
     });
     let t = h.take_transfer();
     h.s.data_connected(h.now, id, "198.51.100.7:5555".parse().unwrap())
@@ -739,7 +739,7 @@ fn listing_is_rendered_by_the_engine() {
             FileInfo::new(&b"evil\r\n226 x"[..], FileKind::File),
             FileInfo::new(&b"sub"[..], FileKind::Directory),
         ],
-        now: Timestamp::from_unix(0, 0),
+        wall_clock: Timestamp::from_unix(0, 0),
     });
     assert_eq!(code(&out), "150");
     match h.take_transfer().kind {
@@ -840,7 +840,7 @@ fn a_directory_listing_answers_only_data_listings() {
         r,
         Answer::Listing {
             entries: alloc::vec![FileInfo::new(&b"f"[..], FileKind::File)],
-            now: Timestamp::from_unix(0, 0),
+            wall_clock: Timestamp::from_unix(0, 0),
         },
     )
     .unwrap();
@@ -860,7 +860,7 @@ fn a_listing_over_the_byte_limit_is_refused_before_the_150() {
             FileInfo::new(&b"first"[..], FileKind::File),
             FileInfo::new(&b"second"[..], FileKind::File),
         ],
-        now: Timestamp::from_unix(0, 0),
+        wall_clock: Timestamp::from_unix(0, 0),
     });
     assert_eq!(out, "450 Listing too large.\r\n");
     assert!(
@@ -884,7 +884,7 @@ fn mlst_and_stat_path_on_control() {
     h.send("STAT /");
     let out = h.answer(Answer::Listing {
         entries: alloc::vec![FileInfo::new(&b"f"[..], FileKind::File)],
-        now: Timestamp::from_unix(0, 0),
+        wall_clock: Timestamp::from_unix(0, 0),
     });
     assert!(out.starts_with("213-Status of /:\r\n"), "{out}");
     assert!(out.ends_with("213 End of status.\r\n"));

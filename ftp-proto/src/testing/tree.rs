@@ -226,7 +226,7 @@ impl MemoryTree {
         }
         Answer::Listing {
             entries,
-            now: self.wall_clock,
+            wall_clock: self.wall_clock,
         }
     }
 }
