@@ -293,6 +293,45 @@ where
     pump(Secured(secured), job, progress, limits.stall, stopper)
 }
 
+/// A data connection's TLS settings inside the crate: [`TlsConfig`] with
+/// the feature `tls`, an empty type without it (so an `Option` of it is
+/// always `None` and the TLS paths are unreachable).
+#[cfg(all(feature = "blocking", feature = "tls"))]
+pub(crate) type DataTls = TlsConfig;
+/// A data connection's TLS settings inside the crate: none can exist, the
+/// crate is built without the feature `tls`.
+#[cfg(all(any(feature = "blocking", test), not(feature = "tls")))]
+#[derive(Debug, Clone)]
+pub(crate) enum DataTls {}
+
+/// [`run`] in every build: with TLS when the feature `tls` gives settings,
+/// else [`run_plain`].
+#[cfg(any(feature = "blocking", all(test, not(feature = "tls"))))]
+pub(crate) fn run_any<R, W, D, C>(
+    stream: TcpStream,
+    stopper: &Stopper,
+    tls: Option<(&DataTls, C)>,
+    job: Job<R, W, D>,
+    progress: &AtomicU64,
+    limits: Limits,
+) -> TransferOutcome
+where
+    R: Read + 'static,
+    W: Upload,
+    D: Iterator<Item = EntryResult>,
+    C: FnOnce(bool) -> bool,
+{
+    #[cfg(feature = "tls")]
+    return run(stream, stopper, tls, job, progress, limits);
+    #[cfg(not(feature = "tls"))]
+    {
+        if let Some((tls, _)) = tls {
+            match *tls {}
+        }
+        run_plain(stream, stopper, job, progress, limits)
+    }
+}
+
 /// Runs one transfer on a plain (clear-text) data connection: [`run`]
 /// without TLS, the one form that exists without the feature `tls`.
 pub fn run_plain<R, W, D>(
@@ -774,30 +813,10 @@ mod tests {
 
     type NoCheck = fn(bool) -> bool;
 
-    /// Without the feature `tls`, [`run`] as these tests call it: no TLS
-    /// settings exist, so the plain transfer.
+    /// Without the feature `tls`, the tests call [`run_any`] as `run`: no
+    /// TLS settings exist, so the plain transfer.
     #[cfg(not(feature = "tls"))]
-    enum TlsConfig {}
-
-    #[cfg(not(feature = "tls"))]
-    fn run<R, W, D>(
-        stream: TcpStream,
-        stopper: &Stopper,
-        tls: Option<(&TlsConfig, NoCheck)>,
-        job: Job<R, W, D>,
-        progress: &AtomicU64,
-        limits: Limits,
-    ) -> TransferOutcome
-    where
-        R: Read + 'static,
-        W: Upload,
-        D: Iterator<Item = EntryResult>,
-    {
-        if let Some((tls, _)) = tls {
-            match *tls {}
-        }
-        run_plain(stream, stopper, job, progress, limits)
-    }
+    use super::{DataTls as TlsConfig, run_any as run};
 
     fn receive_into(
         stream: TcpStream,

@@ -2,46 +2,12 @@
 //! port range and active connects. The transfers themselves are
 //! [`crate::transfer`]'s.
 
-use std::io::{self, Read};
+use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::ops::RangeInclusive;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use ftp_proto::server::TransferOutcome;
 use socket2::{Domain, Protocol, Socket, Type};
-
-use super::ServerTls;
-use crate::storage::{EntryResult, Upload};
-use crate::transfer::{self, Job, Limits, Stopper};
-
-/// Runs a transfer on its data connection: [`transfer::run`], TLS
-/// included, with the feature `tls`; else [`transfer::run_plain`] (no TLS
-/// settings can exist).
-pub(crate) fn run_transfer<R, W, D, C>(
-    stream: TcpStream,
-    stopper: &Stopper,
-    tls: Option<(&ServerTls, C)>,
-    job: Job<R, W, D>,
-    progress: &AtomicU64,
-    limits: Limits,
-) -> TransferOutcome
-where
-    R: Read + 'static,
-    W: Upload,
-    D: Iterator<Item = EntryResult>,
-    C: FnOnce(bool) -> bool,
-{
-    #[cfg(feature = "tls")]
-    return transfer::run(stream, stopper, tls, job, progress, limits);
-    #[cfg(not(feature = "tls"))]
-    {
-        if let Some((tls, _)) = tls {
-            match *tls {}
-        }
-        transfer::run_plain(stream, stopper, job, progress, limits)
-    }
-}
 
 fn socket_for(addr: &SocketAddr) -> io::Result<Socket> {
     Socket::new(

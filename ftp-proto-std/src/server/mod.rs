@@ -101,16 +101,10 @@ use crate::auth::Authenticator;
 #[cfg(feature = "blocking")]
 use session::{Driver, Msg};
 
-/// The server's TLS settings inside the crate: [`TlsConfig`] with the
-/// feature `tls`, an empty type without it (so `Option<ServerTls>` is
-/// always `None` and the TLS paths are unreachable).
-#[cfg(all(feature = "blocking", feature = "tls"))]
-pub(crate) type ServerTls = TlsConfig;
-/// The server's TLS settings inside the crate: none can exist, the crate
-/// is built without the feature `tls`.
-#[cfg(all(feature = "blocking", not(feature = "tls")))]
-#[derive(Debug, Clone)]
-pub(crate) enum ServerTls {}
+/// The server's TLS settings inside the crate (see
+/// [`DataTls`](crate::transfer::DataTls)).
+#[cfg(feature = "blocking")]
+pub(crate) type ServerTls = crate::transfer::DataTls;
 
 #[cfg(feature = "blocking")]
 /// What every session of one server shares.

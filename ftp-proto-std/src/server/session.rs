@@ -609,7 +609,7 @@ impl<A: Authenticator, F: StorageFactory> Driver<A, F> {
                 };
                 let tls = tls.as_ref().map(|t| (t, check));
                 let outcome = match stream_rx.recv() {
-                    Ok(stream) => data::run_transfer(stream, &stop, tls, job, &counter, limits),
+                    Ok(stream) => transfer::run_any(stream, &stop, tls, job, &counter, limits),
                     Err(_) => TransferOutcome::NeverConnected,
                 };
                 let _ = tx.send(Msg::TransferEnded(id));
