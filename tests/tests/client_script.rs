@@ -1354,3 +1354,89 @@ fn only_the_login_replies_rfc_959_lists_log_in() {
     s.feed(b"232 authorized by security data\r\n");
     assert!(matches!(s.finished(op), Some(Ok(Outcome::LoggedIn(_)))));
 }
+
+// ------------------------------------------------ the drain contract's corners
+// Each test checks a sentence of the docs (`ClientEvent::Transfer`, `Session`).
+
+fn saw_transfer(s: &Script) -> bool {
+    s.count(|e| matches!(e, ClientEvent::Transfer(_))) > 0
+}
+
+/// Listing bytes (and the data connection's end) may reach the client before
+/// the `150` and so before `ClientEvent::Transfer`: they are handed to the
+/// engine as they come and belong to the listing.
+#[test]
+fn listing_bytes_may_come_before_the_transfer_event() {
+    let mut s = Script::new(ClientConfig::default());
+    let op = s.c.list(s.now, None, None).unwrap();
+    assert_eq!(s.sent(), "EPSV\r\n");
+    s.feed(b"229 Entering Extended Passive Mode (|||40000|)\r\n");
+    let id = s.data_id();
+    assert_eq!(s.sent(), "LIST\r\n");
+    s.c.data_connected(s.now, id).unwrap();
+    s.drain();
+    assert!(!saw_transfer(&s));
+    s.c.listing_data(
+        s.now,
+        id,
+        b"-rw-r--r--   1 ftp  ftp   3 Jan 01  2024 a.txt\r\n\
+          drwxr-xr-x   2 ftp  ftp   0 Jan 01  2024 sub\r\n",
+    )
+    .unwrap();
+    s.c.data_finished(s.now, id).unwrap();
+    s.drain();
+    assert!(s.finished(op).is_none(), "not done before the final reply");
+    s.feed(b"150 Here comes the listing.\r\n226 Done.\r\n");
+    assert!(saw_transfer(&s));
+    match s.finished(op) {
+        Some(Ok(Outcome::Listing { entries, .. })) => {
+            let names: Vec<Vec<u8>> = entries.iter().map(|e| e.name.to_vec()).collect();
+            assert_eq!(names, [b"a.txt".to_vec(), b"sub".to_vec()]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A download's data connection may end before the `150`; `data_finished`
+/// is taken then, and the download completes with its final reply.
+#[test]
+fn a_download_may_end_before_the_transfer_event() {
+    let mut s = Script::new(ClientConfig::default());
+    let op = s.c.retrieve(s.now, "a.bin", 0).unwrap();
+    assert_eq!(s.sent(), "TYPE I\r\n");
+    s.feed(b"200 ok\r\n");
+    assert_eq!(s.sent(), "EPSV\r\n");
+    s.feed(b"229 (|||40000|)\r\n");
+    let id = s.data_id();
+    assert_eq!(s.sent(), "RETR a.bin\r\n");
+    s.c.data_connected(s.now, id).unwrap();
+    s.c.data_finished(s.now, id).unwrap();
+    s.drain();
+    assert!(!saw_transfer(&s));
+    s.feed(b"150 Opening.\r\n226 Done.\r\n");
+    assert!(saw_transfer(&s));
+    assert!(matches!(
+        s.finished(op),
+        Some(Ok(Outcome::Transferred { .. }))
+    ));
+}
+
+/// A failed control write: `handle_eof`, keep draining; the running
+/// operation ends with an error, its data connection is closed, and the
+/// session is over.
+#[test]
+fn a_failed_control_write_is_handled_as_eof() {
+    let mut s = Script::new(ClientConfig::default());
+    let op = s.c.retrieve(s.now, "a.bin", 0).unwrap();
+    s.feed(b"200 ok\r\n229 (|||40000|)\r\n");
+    let id = s.data_id();
+    s.c.data_connected(s.now, id).unwrap();
+    s.c.handle_eof(s.now);
+    s.drain();
+    assert!(matches!(s.finished(op), Some(Err(_))));
+    assert_eq!(
+        s.count(|e| matches!(e, ClientEvent::Data(DataRequest::Close { id: i }) if *i == id)),
+        1
+    );
+    assert!(s.c.is_closed());
+}

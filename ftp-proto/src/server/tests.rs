@@ -1668,3 +1668,147 @@ fn lines_held_during_a_transfer_never_cross_auth_tls() {
             .any(|e| matches!(e, ServerEvent::Request(_)))
     );
 }
+
+// ------------------------------------------------ the drain contract's corners
+// Each test checks a sentence of the docs (`Session`, `ServerEvent::Transfer`,
+// `TransferOutcome::NeverConnected`, `Timeouts::answer`).
+
+/// `ServerEvent::Transfer` for a passive setup comes with the `150`, before
+/// the client's data connection is accepted; the adapter reports the
+/// connection afterwards with `data_connected`.
+#[test]
+fn a_passive_transfer_starts_before_its_connection() {
+    let mut h = H::new();
+    h.login();
+    let id = h.pasv();
+    h.send("RETR f");
+    assert!(
+        h.answer(Answer::Ready { size: Some(3) })
+            .starts_with("150 ")
+    );
+    assert_eq!(
+        h.take_transfer().id,
+        id,
+        "Transfer comes before data_connected"
+    );
+    h.s.data_connected(h.now, id, "192.0.2.9:50123".parse().unwrap())
+        .unwrap();
+    h.s.transfer_done(h.now, id, TransferOutcome::Complete { bytes: 3 })
+        .unwrap();
+    assert_eq!(code(&h.drain()), "226");
+}
+
+/// ABOR of a transfer whose data connection never came, reported
+/// `NeverConnected`: still `426` then `226` (RFC 959 §4.1.3; Python's
+/// `ftplib.abort()` refuses anything else as ABOR's first reply).
+#[test]
+fn abor_before_the_data_connection_is_426_then_226() {
+    let mut h = H::new();
+    h.login();
+    let id = h.pasv();
+    h.send("RETR f");
+    h.answer(Answer::Ready { size: None });
+    assert_eq!(h.send("ABOR"), "");
+    assert!(h.events.contains(&ServerEvent::Abort {
+        id,
+        incomplete_upload: false
+    }));
+    h.s.transfer_done(h.now, id, TransferOutcome::NeverConnected)
+        .unwrap();
+    assert_eq!(
+        h.drain(),
+        "426 Transfer aborted.\r\n226 ABOR successful.\r\n"
+    );
+    assert_eq!(code(&h.send("NOOP")), "200");
+}
+
+/// A failed control write means the connection is gone: the adapter calls
+/// `handle_eof` and keeps draining; the engine stops the transfer (an upload
+/// marked incomplete), closes, and needs no `transfer_done` afterwards.
+#[test]
+fn a_failed_control_write_is_handled_as_eof() {
+    let mut h = H::new();
+    h.login();
+    let id = h.pasv();
+    h.send("STOR f");
+    h.answer(Answer::Ready { size: None });
+    h.s.data_connected(h.now, id, "192.0.2.9:50123".parse().unwrap())
+        .unwrap();
+    h.drain();
+    h.s.handle_eof(h.now);
+    h.drain();
+    assert!(h.events.contains(&ServerEvent::Abort {
+        id,
+        incomplete_upload: true
+    }));
+    assert!(
+        h.events
+            .contains(&ServerEvent::Closed(CloseReason::ConnectionLost))
+    );
+    assert!(h.s.is_closed() && h.s.poll_timeout().is_none());
+    let late =
+        h.s.transfer_done(h.now, id, TransferOutcome::Aborted)
+            .unwrap_err();
+    assert_eq!(late.kind, crate::UsageErrorKind::Closed);
+}
+
+/// A request nobody answers fails after `Timeouts::answer` (`451`, or
+/// `550` where RFC 959 lists no 451), the session reads on, and a late
+/// answer is refused with the request handed back; an unanswered login
+/// closes with `421`; `None` waits for ever.
+#[test]
+fn an_unanswered_request_times_out() {
+    let mut c = config();
+    c.timeouts.data_connect = None;
+    c.timeouts.passive_accept = None;
+    let mut h = H::with(c);
+    h.login();
+    h.pasv();
+    h.send("RETR f");
+    let lost = h.request();
+    let deadline =
+        h.s.poll_timeout()
+            .expect("a deadline while a request waits");
+    assert_eq!(
+        deadline.saturating_duration_since(h.now),
+        Duration::from_secs(120)
+    );
+    h.now = deadline;
+    h.s.handle_timeout(deadline);
+    assert_eq!(code(&h.drain()), "451");
+    assert_eq!(code(&h.send("NOOP")), "200");
+    let late =
+        h.s.answer(h.now, lost, Answer::Ready { size: None })
+            .unwrap_err();
+    assert_eq!(late.kind, crate::UsageErrorKind::UnknownId);
+    h.send("CWD /x");
+    let _lost = h.request();
+    let deadline = h.s.poll_timeout().unwrap();
+    h.now = deadline;
+    h.s.handle_timeout(deadline);
+    assert_eq!(code(&h.drain()), "550");
+
+    let mut c = config();
+    c.timeouts.login = None;
+    let mut h = H::with(c);
+    h.send("USER alice");
+    h.send("PASS secret");
+    let _lost = h.request();
+    let deadline = h.s.poll_timeout().unwrap();
+    h.now = deadline;
+    h.s.handle_timeout(deadline);
+    assert_eq!(code(&h.drain()), "421");
+    assert!(
+        h.events
+            .contains(&ServerEvent::Closed(CloseReason::AnswerTimeout))
+    );
+
+    let mut c = config();
+    c.timeouts.login = None;
+    c.timeouts.answer = None;
+    let mut h = H::with(c);
+    h.send("USER alice");
+    h.send("PASS secret");
+    let _lost = h.request();
+    assert_eq!(h.s.poll_timeout(), None);
+}
