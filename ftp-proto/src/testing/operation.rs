@@ -2,15 +2,16 @@
 //! sessions (with `arbitrary`, or by hand) and running them in a
 //! [`Pair`](super::Pair).
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use bytes::Bytes;
 
 use super::pair::Pair;
-use super::tree::Responder;
+use super::tree::{MemoryTree, PASSWORD, Responder, USER};
 use crate::Secret;
-use crate::client::OpId;
+use crate::client::{OpId, Outcome};
 use crate::error::UsageError;
 
 /// The paths generated operations use: the files and folders of
@@ -159,5 +160,38 @@ impl<R: Responder> Pair<R> {
         // the operation unfinished (`Pair::result` is `None`).
         let _ = self.drive();
         Ok(Some(op))
+    }
+}
+
+impl Pair<MemoryTree> {
+    /// [`run`](Self::run) as [`USER`], checking what must hold whatever the
+    /// session did: a queued operation ended (it is not left waiting), and
+    /// a download that completed gave exactly the file's bytes from its
+    /// offset, as the tree held them when it started. The properties every
+    /// generated session is held to (the project's proptests and the
+    /// `engine_pair` fuzz target).
+    ///
+    /// # Errors
+    /// What did not hold, as text.
+    pub fn run_checked(&mut self, operation: &Operation) -> Result<Option<OpId>, String> {
+        let expected = match operation {
+            Operation::Retrieve(path, offset) => self
+                .responder
+                .file(path.path())
+                .map(|f| f.get(usize::from(*offset)..).unwrap_or_default().to_vec()),
+            _ => None,
+        };
+        let Ok(Some(id)) = self.run(operation, USER, PASSWORD) else {
+            return Ok(None);
+        };
+        match (self.result(id), expected) {
+            (None, _) => Err(alloc::format!("{operation:?} never ended")),
+            (Some(Ok(Outcome::Transferred { .. })), Some(want))
+                if self.downloads.get(&id).map(Vec::as_slice) != Some(&want[..]) =>
+            {
+                Err(alloc::format!("{operation:?} downloaded other bytes"))
+            }
+            _ => Ok(Some(id)),
+        }
     }
 }
